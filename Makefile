@@ -1,0 +1,59 @@
+# Krachtspiegel: `make run` serves the demo, `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+PO_FILES := $(wildcard survey/translations/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+.PHONY: run test lint format translations extract-messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# The installed project; reinstalled when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --config-settings editable_mode=compat -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --config-settings editable_mode=compat -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+%.mo: %.po | $(BIN)/python
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ --statistics
+
+translations: $(MO_FILES)
+
+run: $(VENV)/.installed translations
+	$(FLASK) db upgrade
+	$(FLASK) questionnaires load
+	@if $(FLASK) --help 2>/dev/null | grep -qE '^  demo '; then $(FLASK) demo --if-empty; fi
+	$(FLASK) users list
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# SQLite always; PostgreSQL too when TEST_DATABASE_URL is set. Browser tests run once, on SQLite.
+test: $(VENV)/.installed-dev translations lint
+	@if [ -x /usr/bin/chromium ]; then echo "Browser tests: running in /usr/bin/chromium."; \
+	else echo "Browser tests: SKIPPED, /usr/bin/chromium is missing (apt-get install -y chromium)."; fi
+	env -u TEST_DATABASE_URL $(BIN)/pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "Again on PostgreSQL ($$TEST_DATABASE_URL), without the browser tests:"; \
+		$(BIN)/pytest -m "not browser"; \
+	else echo "PostgreSQL: not tested (set TEST_DATABASE_URL=postgresql+psycopg://... to include it)."; fi
+
+extract-messages: $(VENV)/.installed-dev
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o survey/translations/messages.pot .
+	$(BIN)/pybabel update -i survey/translations/messages.pot -d survey/translations --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

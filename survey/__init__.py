@@ -1,0 +1,97 @@
+"""Krachtspiegel: the Flask application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from survey.config import check_settings, read_secret_key, settings_from_environment
+from survey.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
+    """Build the app; ``config`` overrides the settings read from the environment (tests)."""
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.update(settings_from_environment(instance))
+    app.config.update(config or {})
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = read_secret_key(instance)
+    check_settings(app.config)
+    if app.config["TRUSTED_PROXIES"]:
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+    app.jinja_env.add_extension("jinja2.ext.do")
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from survey.i18n import select_locale, template_helpers
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.context_processor(template_helpers)
+    register_login(app)
+
+
+def register_login(app: Flask) -> None:
+    import sqlalchemy as sa
+    from flask_babel import lazy_gettext as _l
+
+    from survey.models import Account
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_account(session_token: str) -> Account | None:
+        return db.session.scalar(
+            sa.select(Account).where(Account.session_token == session_token, Account.active)
+        )
+
+
+def register_blueprints(app: Flask) -> None:
+    from survey.auth import bp as auth_bp
+    from survey.dashboard import bp as dashboard_bp
+    from survey.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(dashboard_bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from survey.security import add_security_headers, make_session_expire_when_idle
+
+    app.before_request(make_session_expire_when_idle)
+    app.after_request(add_security_headers)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from survey.errors import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from survey.cli import register
+
+    register(app)

@@ -1,0 +1,170 @@
+"""Command-line verbs: ``flask --app wsgi questionnaires|users|units ...`` (each with --help)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import AppGroup
+
+import questionnaires
+from questionnaires import QuestionnaireError
+from survey.extensions import db
+from survey.models import Account, Role, Unit
+from survey.services.accounts import AccountError, create_account
+from survey.services.questionnaires import VersionInUse, store_instrument
+from survey.services.units import import_unit_tree
+
+INSTRUMENT_DIR = Path(questionnaires.__file__).parent
+
+questionnaires_cli = AppGroup("questionnaires", help="Validate and load questionnaire files.")
+users_cli = AppGroup("users", help="Manage accounts.")
+units_cli = AppGroup("units", help="Manage the unit tree.")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(questionnaires_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(units_cli)
+
+
+def _instrument_files(paths: tuple[Path, ...]) -> list[Path]:
+    if not paths:
+        paths = (INSTRUMENT_DIR,)
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted(path.glob("*.yaml")) if path.is_dir() else [path])
+    return files
+
+
+PATHS = click.argument(
+    "paths", nargs=-1, type=click.Path(exists=True, dir_okay=True, path_type=Path)
+)
+
+
+@questionnaires_cli.command("validate")
+@PATHS
+def validate_command(paths: tuple[Path, ...]) -> None:
+    """Check questionnaire files (default: the instruments shipped in questionnaires/)."""
+    files = _instrument_files(paths)
+    failed = 0
+    for file in files:
+        problems = questionnaires.validate_file(file)
+        if problems:
+            failed += 1
+            click.echo(f"{file}: {len(problems)} problem(s)", err=True)
+            for problem in problems:
+                click.echo(f"  {problem}", err=True)
+        else:
+            click.echo(f"{file}: valid")
+    click.echo(f"{len(files) - failed} of {len(files)} file(s) valid.")
+    if failed:
+        sys.exit(1)
+
+
+@questionnaires_cli.command("load")
+@PATHS
+def load_command(paths: tuple[Path, ...]) -> None:
+    """Load questionnaire files into the database; unchanged files are left alone."""
+    files = _instrument_files(paths)
+    failed = 0
+    for file in files:
+        try:
+            instrument = questionnaires.load_file(file)
+            outcome = store_instrument(instrument, file.name)
+        except QuestionnaireError as error:
+            db.session.rollback()
+            failed += 1
+            click.echo(f"{file}: not loaded", err=True)
+            for problem in error.problems:
+                click.echo(f"  {problem}", err=True)
+            continue
+        except VersionInUse as error:
+            db.session.rollback()
+            failed += 1
+            click.echo(f"refused: {error}", err=True)
+            continue
+        db.session.commit()
+        click.echo(f"{file}: {outcome.status} ({outcome.version.label})")
+    if not files:
+        click.echo("No questionnaire files found.")
+    if failed:
+        sys.exit(1)
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True, help="The log-in e-mail address.")
+@click.option(
+    "--role", required=True, type=click.Choice([role.value for role in Role]), help="What they do."
+)
+@click.option(
+    "--unit",
+    "unit_slugs",
+    multiple=True,
+    metavar="SLUG",
+    help="For a manager: a unit they may see, with everything below it (repeatable).",
+)
+def create_user_command(email: str, role: str, unit_slugs: tuple[str, ...]) -> None:
+    """Create an account. The password is asked for, or read from standard input."""
+    units = db.session.scalars(sa.select(Unit).where(Unit.slug.in_(unit_slugs))).all()
+    missing = sorted(set(unit_slugs) - {unit.slug for unit in units})
+    if missing:
+        raise click.UsageError(f"Unknown unit(s): {', '.join(missing)}.")
+    password = _read_password()
+    try:
+        account = create_account(email, password, Role(role), units)
+    except AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Created {account.role} account {account.email}.")
+
+
+@units_cli.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_units_command(csv_file: Path) -> None:
+    """Create or rename units from a CSV file with the columns path,name[,kind].
+
+    path is the chain of slugs from the organisation down, e.g. ``org/zorg-noord/team-a``.
+    Nothing is imported when any row is refused.
+    """
+    try:
+        text = csv_file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{csv_file} is not a UTF-8 text file.") from None
+    report = import_unit_tree(text)
+    if report.rejected:
+        db.session.rollback()
+        for line, message in report.rejected:
+            click.echo(f"{csv_file}:{line}: {message}", err=True)
+        raise click.ClickException(f"{len(report.rejected)} row(s) refused; nothing was imported.")
+    db.session.commit()
+    click.echo(
+        f"{len(report.created)} created, {len(report.renamed)} renamed, "
+        f"{len(report.unchanged)} unchanged."
+    )
+
+
+@users_cli.command("list")
+def list_users_command() -> None:
+    """List the accounts with their role and, for managers, the units they see."""
+    accounts = db.session.scalars(sa.select(Account).order_by(Account.role, Account.email)).all()
+    if not accounts:
+        click.echo(
+            "There are no accounts yet. Create one with:\n"
+            "  flask --app wsgi users create --email you@example.org --role admin"
+        )
+        return
+    for account in accounts:
+        scope = f"  sees: {', '.join(unit.slug for unit in account.scope)}" if account.scope else ""
+        state = "" if account.active else "  (deactivated)"
+        click.echo(f"{account.role.value:8} {account.email}{scope}{state}")

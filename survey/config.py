@@ -1,0 +1,92 @@
+"""Settings, read from the environment (see the README for every one of them)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+#: The smallest minimum group size the platform accepts, whatever the configuration says.
+MIN_GROUP_SIZE_FLOOR = 3
+LANGUAGES = ("nl", "en")
+
+
+class ConfigError(ValueError):
+    """A setting has a value Krachtspiegel refuses to run with."""
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    if value.strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.strip().lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {value!r}.")
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}.") from None
+
+
+def read_secret_key(instance_path: Path) -> str:
+    """SECRET_KEY from the environment, else from the instance folder, generated there once."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def settings_from_environment(instance_path: Path) -> dict:
+    """Every setting with its default; the test suite overrides them through ``create_app``."""
+    return {
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
+        or f"sqlite:///{instance_path / 'krachtspiegel.sqlite'}",
+        "MIN_GROUP_SIZE": _env_int("MIN_GROUP_SIZE", 5),
+        "BABEL_DEFAULT_LOCALE": "nl",
+        "LANGUAGES": LANGUAGES,
+        "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": timedelta(minutes=_env_int("SESSION_IDLE_MINUTES", 30)),
+        "SESSION_REFRESH_EACH_REQUEST": True,
+        "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 2 * 1024 * 1024),
+        "TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes"),
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+
+
+def check_settings(config: dict) -> None:
+    """Refuse settings that would break the anonymity promise or make no sense."""
+    size = config["MIN_GROUP_SIZE"]
+    if not isinstance(size, int) or size < MIN_GROUP_SIZE_FLOOR:
+        raise ConfigError(
+            f"MIN_GROUP_SIZE is {size!r}, but the minimum group size can never be below "
+            f"{MIN_GROUP_SIZE_FLOOR}: in smaller groups people could recognise each other's "
+            "answers."
+        )
+    if config.get("BABEL_DEFAULT_LOCALE") not in LANGUAGES:
+        raise ConfigError(f"BABEL_DEFAULT_LOCALE must be one of {', '.join(LANGUAGES)}.")

@@ -1,0 +1,41 @@
+"""Every model, importable from one place (Alembic sees them all through this module)."""
+
+from survey.models.accounts import Account, Role, manager_scopes
+from survey.models.audit import AuditEvent
+from survey.models.base import Base, now_utc
+from survey.models.questionnaires import Item, Questionnaire, QuestionnaireVersion, Scale
+from survey.models.responses import Answer, Response
+from survey.models.units import Unit, UnitKind
+from survey.models.waves import (
+    AccessCode,
+    ActionKind,
+    TeamAction,
+    Wave,
+    WaveStatus,
+    WaveTeam,
+    wave_units,
+)
+
+__all__ = [
+    "AccessCode",
+    "Account",
+    "ActionKind",
+    "Answer",
+    "AuditEvent",
+    "Base",
+    "Item",
+    "Questionnaire",
+    "QuestionnaireVersion",
+    "Response",
+    "Role",
+    "Scale",
+    "TeamAction",
+    "Unit",
+    "UnitKind",
+    "Wave",
+    "WaveStatus",
+    "WaveTeam",
+    "manager_scopes",
+    "now_utc",
+    "wave_units",
+]

@@ -1,0 +1,72 @@
+"""Anonymous responses and their answers.
+
+Nothing here may name a person: no account, access code, address, user agent or time of day.
+The schema test in ``tests/test_models.py`` lists the only columns these tables may have.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from survey.models.base import Base
+from survey.models.waves import WaveTeam
+
+
+class Response(Base):
+    __tablename__ = "responses"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["wave_id", "unit_id"],
+            ["wave_teams.wave_id", "wave_teams.unit_id"],
+            ondelete="CASCADE",
+        ),
+        sa.CheckConstraint("language IN ('nl', 'en')", name="known_language"),
+        sa.Index(None, "wave_id", "unit_id"),
+    )
+
+    #: Random, so that ids reveal nothing about the order of submission.
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    wave_id: Mapped[int]
+    unit_id: Mapped[int]
+    #: The day only: never the time.
+    submitted_on: Mapped[date]
+    language: Mapped[str] = mapped_column(sa.String(2))
+
+    wave_team: Mapped[WaveTeam] = relationship(viewonly=True)
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Answer(Base):
+    """One answer: a value, "don't know / not applicable", one ticked grid cell, or text."""
+
+    __tablename__ = "answers"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(CASE WHEN value IS NOT NULL THEN 1 ELSE 0 END)"
+            " + (CASE WHEN dont_know THEN 1 ELSE 0 END)"
+            " + (CASE WHEN text IS NOT NULL THEN 1 ELSE 0 END)"
+            " + (CASE WHEN grid_row <> '' THEN 1 ELSE 0 END) = 1",
+            name="exactly_one_kind",
+        ),
+        sa.CheckConstraint("(grid_row = '') = (grid_column = '')", name="whole_grid_cell"),
+    )
+
+    response_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_code: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    #: For a tick grid: the row and column codes of one ticked cell; '' otherwise.
+    grid_row: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default="")
+    grid_column: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default="")
+    #: A Likert point (1–5) or the code of the chosen option.
+    value: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    dont_know: Mapped[bool] = mapped_column(default=False)
+    text: Mapped[str | None] = mapped_column(sa.Text)
+
+    response: Mapped[Response] = relationship(back_populates="answers")

@@ -1,0 +1,121 @@
+"""Waves: a questionnaire version asked of a set of units during a period."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from survey.models.base import Base, now_utc, str_enum
+from survey.models.questionnaires import QuestionnaireVersion
+from survey.models.units import Unit
+
+
+class WaveStatus(enum.StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+def new_link_slug() -> str:
+    """An unguessable team link: 192 random bits."""
+    return secrets.token_urlsafe(24)
+
+
+wave_units = sa.Table(
+    "wave_units",
+    Base.metadata,
+    sa.Column("wave_id", sa.ForeignKey("waves.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("unit_id", sa.ForeignKey("units.id", ondelete="RESTRICT"), primary_key=True),
+)
+
+
+class Wave(Base):
+    __tablename__ = "waves"
+    __table_args__ = (sa.CheckConstraint("closes_on >= opens_on", name="closes_after_opening"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    questionnaire_version_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("questionnaire_versions.id", ondelete="RESTRICT")
+    )
+    name: Mapped[str] = mapped_column(sa.String(200))
+    opens_on: Mapped[date]
+    closes_on: Mapped[date]
+    status: Mapped[WaveStatus] = mapped_column(
+        str_enum(WaveStatus, "status"), default=WaveStatus.DRAFT
+    )
+    #: When set, the team links do not work and only single-use access codes let staff in.
+    codes_only: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+
+    questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
+    #: The units chosen for the wave; every team in or below them takes part (``teams``).
+    units: Mapped[list[Unit]] = relationship(secondary=wave_units, order_by=Unit.name)
+    teams: Mapped[list[WaveTeam]] = relationship(
+        back_populates="wave", cascade="all, delete-orphan"
+    )
+
+
+class WaveTeam(Base):
+    """A team's part in a wave, with the team link its staff use to answer."""
+
+    __tablename__ = "wave_teams"
+    __table_args__ = (sa.UniqueConstraint("wave_id", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(sa.ForeignKey("waves.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id", ondelete="RESTRICT"), index=True)
+    link_slug: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_link_slug)
+    #: How many staff were invited, for the response rate; unknown when None.
+    invited: Mapped[int | None]
+
+    wave: Mapped[Wave] = relationship(back_populates="teams")
+    unit: Mapped[Unit] = relationship()
+    access_codes: Mapped[list[AccessCode]] = relationship(
+        back_populates="wave_team", cascade="all, delete-orphan"
+    )
+    actions: Mapped[list[TeamAction]] = relationship(
+        back_populates="wave_team", order_by="TeamAction.created_at", cascade="all, delete-orphan"
+    )
+
+
+class AccessCode(Base):
+    """A single-use code; only its hash is kept, and nothing links it to the response it opened."""
+
+    __tablename__ = "access_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_team_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("wave_teams.id", ondelete="CASCADE"), index=True
+    )
+    code_sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    used: Mapped[bool] = mapped_column(default=False)
+
+    wave_team: Mapped[WaveTeam] = relationship(back_populates="access_codes")
+
+
+class ActionKind(enum.StrEnum):
+    KEEP = "keep"
+    TRY = "try"
+
+
+class TeamAction(Base):
+    """What a team agreed, after looking at a wave's results, to keep doing or to try."""
+
+    __tablename__ = "team_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_team_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("wave_teams.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[ActionKind] = mapped_column(str_enum(ActionKind, "kind"))
+    description: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+
+    wave_team: Mapped[WaveTeam] = relationship(back_populates="actions")

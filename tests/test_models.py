@@ -1,0 +1,139 @@
+import uuid
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.exc import IntegrityError
+
+from survey.extensions import db
+from survey.models import Answer, Base, Response, Unit, UnitKind
+
+
+def test_migrations_head_matches_the_models(app):
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []
+
+
+def test_migrations_are_at_head(app):
+    from alembic.script import ScriptDirectory
+    from flask_migrate import Config
+
+    config = Config()
+    config.set_main_option("script_location", app.extensions["migrate"].directory)
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert db.session.scalar(sa.text("SELECT version_num FROM alembic_version")) == head
+
+
+# The anonymity promise, written into the schema: these are the only columns a response and
+# its answers may have. A new column here needs a reason that survives DESIGN.md's anonymity model.
+RESPONSE_COLUMNS = {"id", "wave_id", "unit_id", "submitted_on", "language"}
+ANSWER_COLUMNS = {
+    "response_id",
+    "item_code",
+    "grid_row",
+    "grid_column",
+    "value",
+    "dont_know",
+    "text",
+}
+
+
+def test_responses_have_no_column_that_could_name_a_person(app):
+    inspector = sa.inspect(db.engine)
+    assert {c["name"] for c in inspector.get_columns("responses")} == RESPONSE_COLUMNS
+    assert {c["name"] for c in inspector.get_columns("answers")} == ANSWER_COLUMNS
+    submitted_on = next(
+        c for c in inspector.get_columns("responses") if c["name"] == "submitted_on"
+    )
+    assert isinstance(submitted_on["type"], sa.Date) and not isinstance(
+        submitted_on["type"], sa.DateTime
+    )
+    referred = {fk["referred_table"] for fk in inspector.get_foreign_keys("responses")}
+    assert referred == {"wave_teams"}
+
+
+@pytest.fixture
+def response(tree, make_wave):
+    wave = make_wave([tree["team-a"]])
+    response = Response(
+        wave_id=wave.id, unit_id=tree["team-a"].id, submitted_on=date.today(), language="nl"
+    )
+    db.session.add(response)
+    db.session.commit()
+    return response
+
+
+def test_response_ids_are_random(response):
+    assert isinstance(response.id, uuid.UUID) and response.id.version == 4
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"value": 3},
+        {"dont_know": True},
+        {"text": "We vieren kleine stappen."},
+        {"grid_row": "aspirations", "grid_column": "living"},
+    ],
+)
+def test_an_answer_of_each_kind_is_stored(response, answer):
+    db.session.add(Answer(response_id=response.id, item_code="X1", **answer))
+    db.session.commit()
+    stored = db.session.scalar(sa.select(Answer).where(Answer.response_id == response.id))
+    assert {key: getattr(stored, key) for key in answer} == answer
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {},
+        {"value": 3, "dont_know": True},
+        {"value": 3, "text": "ook tekst"},
+        {"grid_row": "aspirations"},
+        {"grid_row": "aspirations", "grid_column": "living", "value": 1},
+    ],
+)
+def test_the_database_refuses_an_answer_that_is_not_exactly_one_kind(response, answer):
+    db.session.add(Answer(response_id=response.id, item_code="X1", **answer))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_the_database_refuses_an_unknown_language(tree, make_wave):
+    wave = make_wave([tree["team-a"]])
+    db.session.add(
+        Response(
+            wave_id=wave.id, unit_id=tree["team-a"].id, submitted_on=date.today(), language="de"
+        )
+    )
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_a_response_must_belong_to_a_team_of_its_wave(tree, make_wave):
+    wave = make_wave([tree["team-a"]])
+    db.session.add(
+        Response(
+            wave_id=wave.id, unit_id=tree["team-c"].id, submitted_on=date.today(), language="nl"
+        )
+    )
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_only_an_organisation_is_a_root(app):
+    db.session.add(Unit(slug="loose", name="Loose team", kind=UnitKind.TEAM))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_ancestors_run_from_the_organisation_down(tree):
+    assert [unit.slug for unit in tree["team-a"].ancestors()] == ["org", "north"]

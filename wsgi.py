@@ -1,0 +1,11 @@
+"""The WSGI entry point: ``gunicorn wsgi:app`` or ``flask --app wsgi ...``."""
+
+import sys
+
+from survey import create_app
+from survey.config import ConfigError
+
+try:
+    app = create_app()
+except ConfigError as error:
+    sys.exit(f"Krachtspiegel cannot start: {error}")
