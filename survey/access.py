@@ -44,9 +44,9 @@ def sees_everything(account: Account) -> bool:
 
 def subtree_ids(roots: sa.Select) -> sa.Select:
     """A SELECT of the ids of the units in ``roots`` (a one-column SELECT) and all below them."""
-    tree = roots.cte("subtree", recursive=True)
-    tree = tree.union(sa.select(Unit.id).join(tree, Unit.parent_id == tree.c.id))
-    return sa.select(tree.c.id)
+    tree = roots.cte(recursive=True)
+    tree = tree.union(sa.select(Unit.id).join(tree, Unit.parent_id == tree.c[0]))
+    return sa.select(tree.c[0])
 
 
 def visible_unit_ids(account: Account) -> sa.Select | None:
@@ -54,9 +54,7 @@ def visible_unit_ids(account: Account) -> sa.Select | None:
     if sees_everything(account):
         return None
     return subtree_ids(
-        sa.select(manager_scopes.c.unit_id.label("id")).where(
-            manager_scopes.c.account_id == account.id
-        )
+        sa.select(manager_scopes.c.unit_id).where(manager_scopes.c.account_id == account.id)
     )
 
 

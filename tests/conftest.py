@@ -3,6 +3,7 @@ after every test, and small factories for the objects tests need."""
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 from collections.abc import Iterator
@@ -34,7 +35,7 @@ from survey.services.questionnaires import store_instrument
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 PASSWORD = "correct horse battery staple"
 MINI_INSTRUMENT = Path(__file__).parent / "questionnaires" / "files" / "mini.yaml"
-CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF_FIELD = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def pytest_report_header() -> str:
@@ -90,9 +91,22 @@ def empty_database() -> None:
         connection.commit()
 
 
+class IsolatedClient(FlaskClient):
+    """Runs each request outside the test's app context, as in production: its own ``g``, its
+    own database session; the test's objects stay in the test's session."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
-    app = create_app(base_config(database_url))
+    yield from app_on(database_url)
+
+
+def app_on(database_url: str, **config) -> Iterator[Flask]:
+    app = create_app({**base_config(database_url), **config})
+    app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
         db.session.remove()

@@ -1,0 +1,110 @@
+"""The authorisation matrix: every route × every role × an object inside and outside scope.
+
+A new route fails ``test_every_route_has_an_expectation`` until it is added to EXPECTED, so the
+matrix grows with the application.
+"""
+
+import pytest
+
+from survey.models import Role, UnitKind
+from tests.conftest import login
+
+ANONYMOUS, ADMIN, QUALITY, MANAGER = "anonymous", "admin", "quality", "manager"
+ROLES = [ANONYMOUS, ADMIN, QUALITY, MANAGER]
+
+
+def public(ok: int = 200, logged_in: int | None = None):
+    def expect(role: str, inside: bool) -> int:
+        return ok if role == ANONYMOUS or logged_in is None else logged_in
+
+    return expect
+
+
+def readers(role: str, inside: bool) -> int:
+    """Every account role reads, but a manager only inside their scope (404 outside)."""
+    if role == ANONYMOUS:
+        return 302
+    if role == MANAGER and not inside:
+        return 404
+    return 200
+
+
+#: endpoint → (HTTP method, expected status for (role, inside-scope)).
+EXPECTED = {
+    "static": ("GET", public()),
+    "main.index": ("GET", public(200, logged_in=302)),
+    "main.set_language": ("GET", public(302)),
+    "main.health": ("GET", public()),
+    "auth.login": ("GET", public(200, logged_in=302)),
+    # POST without a CSRF token: refused before anything else, for everyone.
+    "auth.logout": ("POST", public(400)),
+    "dashboard.index": ("GET", readers),
+    "dashboard.unit": ("GET", readers),
+    "dashboard.wave": ("GET", readers),
+    "dashboard.wave_team": ("GET", readers),
+}
+
+
+@pytest.fixture
+def world(tree, make_unit, make_wave, make_account):
+    """Team A (the manager's) and team C (not theirs); wave 1 asks both, wave 2 only team C."""
+    shared = make_wave([tree["team-a"], tree["team-c"]], name="Wave A and C")
+    other = make_wave([tree["team-c"]], name="Wave C")
+    make_account("admin@example.org", Role.ADMIN)
+    make_account("quality@example.org", Role.QUALITY)
+    make_account("manager@example.org", Role.MANAGER, [tree["team-a"]])
+    return {
+        True: {"slug": "team-a", "wave_id": shared.id, "lang": "en", "filename": "css/app.css"},
+        False: {"slug": "team-c", "wave_id": other.id, "lang": "en", "filename": "css/app.css"},
+    }
+
+
+def test_every_route_has_an_expectation(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - EXPECTED.keys() == set(), "add the new routes to EXPECTED"
+    assert EXPECTED.keys() - endpoints == set(), "remove routes that no longer exist"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_matrix(app, client, world, role):
+    if role != ANONYMOUS:
+        assert login(client, f"{role}@example.org").status_code == 302
+    failures = []
+    for rule in app.url_map.iter_rules():
+        method, expect = EXPECTED[rule.endpoint]
+        for inside in (True, False) if rule.arguments else (True,):
+            values = {name: world[inside][name] for name in rule.arguments}
+            if rule.endpoint == "dashboard.wave_team" and not inside:
+                values["wave_id"] = world[True]["wave_id"]  # a wave they see, a team they don't
+            url = rule.build(values, append_unknown=False)[1]
+            with client.open(url, method=method) as response:
+                status = response.status_code
+            if status != expect(role, inside):
+                failures.append(f"{method} {url}: {status}, expected {expect(role, inside)}")
+    assert failures == []
+
+
+def test_a_manager_sees_only_their_teams_in_a_shared_wave(client, world):
+    login(client, "manager@example.org")
+    page = client.get(f"/dashboard/waves/{world[True]['wave_id']}").get_data(as_text=True)
+    assert "Team A" in page
+    assert "Team C" not in page
+
+
+def test_a_manager_of_a_department_sees_the_teams_below_it(client, tree, make_account):
+    make_account("north@example.org", Role.MANAGER, [tree["north"]])
+    login(client, "north@example.org")
+    assert client.get("/dashboard/units/north").status_code == 200
+    assert client.get("/dashboard/units/team-b").status_code == 200
+    assert client.get("/dashboard/units/org").status_code == 404
+    assert client.get("/dashboard/units/south").status_code == 404
+    overview = client.get("/dashboard/").get_data(as_text=True)
+    assert "Team A" in overview and "Team B" in overview and "Team C" not in overview
+
+
+def test_deeper_trees_stay_in_scope(client, tree, make_unit, make_account):
+    sub = make_unit("north-east", UnitKind.DEPARTMENT, tree["north"])
+    make_unit("team-deep", parent=sub)
+    make_account("north@example.org", Role.MANAGER, [tree["north"]])
+    login(client, "north@example.org")
+    assert client.get("/dashboard/units/team-deep").status_code == 200
