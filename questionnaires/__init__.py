@@ -1,0 +1,60 @@
+"""Questionnaire instruments as data: the YAML format (see FORMAT.md), its loader and model.
+
+Pure Python (PyYAML and the standard library): no Flask, no database.
+"""
+
+from questionnaires.item_types import (
+    AGREEMENT_LABELS,
+    DONT_KNOW_LABEL,
+    FREQUENCY_LABELS,
+    ITEM_TYPES,
+    LIKERT_TYPES,
+    AnswerKind,
+    ItemType,
+    LikertType,
+)
+from questionnaires.loader import (
+    KNOWN_LANGUAGES,
+    MAX_FILE_BYTES,
+    Problem,
+    QuestionnaireError,
+    load_file,
+    load_text,
+    validate_file,
+)
+from questionnaires.model import (
+    GridEntry,
+    Group,
+    Instrument,
+    Item,
+    Option,
+    Scale,
+    Section,
+    Text,
+)
+
+__all__ = [
+    "AGREEMENT_LABELS",
+    "DONT_KNOW_LABEL",
+    "FREQUENCY_LABELS",
+    "ITEM_TYPES",
+    "KNOWN_LANGUAGES",
+    "LIKERT_TYPES",
+    "MAX_FILE_BYTES",
+    "AnswerKind",
+    "GridEntry",
+    "Group",
+    "Instrument",
+    "Item",
+    "ItemType",
+    "LikertType",
+    "Option",
+    "Problem",
+    "QuestionnaireError",
+    "Scale",
+    "Section",
+    "Text",
+    "load_file",
+    "load_text",
+    "validate_file",
+]

@@ -1,0 +1,365 @@
+"""The questionnaire as immutable data: what the loader builds and what the database stores.
+
+`Instrument.to_dict()` is the JSON form kept with a survey wave; `Instrument.from_dict()` turns it
+back into the same objects without re-validating the YAML.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from questionnaires.item_types import AnswerKind, ItemType
+
+#: Bump when the shape of `Instrument.to_dict()` changes in a way `from_dict` must know about.
+SCHEMA_VERSION = 1
+
+
+class Text(Mapping[str, str]):
+    """A text in every language of the instrument: ``Text(nl="Ja", en="Yes")``.
+
+    Immutable and hashable; compares equal to a plain dict with the same translations.
+    """
+
+    __slots__ = ("_translations",)
+    _translations: dict[str, str]
+
+    def __init__(self, translations: Mapping[str, str] | None = None, /, **by_language: str):
+        object.__setattr__(self, "_translations", {**(translations or {}), **by_language})
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Text is immutable")
+
+    def __getitem__(self, language: str) -> str:
+        return self._translations[language]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._translations)
+
+    def __len__(self) -> int:
+        return len(self._translations)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._translations.items()))
+
+    def __repr__(self) -> str:
+        return f"Text({self._translations!r})"
+
+    def in_language(self, language: str) -> str:
+        """The translation for `language`, else the first (default) language's."""
+        if language in self._translations:
+            return self._translations[language]
+        return next(iter(self._translations.values()))
+
+
+def _text_or_none(value: Mapping[str, str] | None) -> Text | None:
+    return None if value is None else Text(value)
+
+
+def _dict_or_none(text: Text | None) -> dict[str, str] | None:
+    return None if text is None else dict(text)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer option of a single_choice item; `code` is what is stored."""
+
+    code: int
+    label: Text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "label": dict(self.label)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Option:
+        return cls(code=data["code"], label=Text(data["label"]))
+
+
+@dataclass(frozen=True)
+class GridEntry:
+    """A row or a column of a grid item."""
+
+    code: str
+    label: Text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "label": dict(self.label)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> GridEntry:
+        return cls(code=data["code"], label=Text(data["label"]))
+
+
+@dataclass(frozen=True)
+class Item:
+    """One question. `section`, `scale` and `group` are the codes of the sets it belongs to.
+
+    Fields that a type does not take keep their default (see `questionnaires.item_types`).
+    """
+
+    code: str
+    type: str
+    text: Text
+    section: str
+    scale: str | None = None
+    group: str | None = None
+    hint: Text | None = None
+    required: bool = False
+    #: An organisation may switch this item off for its teams.
+    optional: bool = False
+    #: Likert only: offer the separate "weet ik niet / n.v.t." answer.
+    dont_know: bool = False
+    #: Likert only: score as 6 - value.
+    reverse: bool = False
+    #: single_choice only: a background question (role, years in the team).
+    background: bool = False
+    options: tuple[Option, ...] = ()
+    rows: tuple[GridEntry, ...] = ()
+    columns: tuple[GridEntry, ...] = ()
+    #: text only.
+    max_length: int | None = None
+
+    @property
+    def item_type(self) -> ItemType:
+        from questionnaires.item_types import ITEM_TYPES
+
+        return ITEM_TYPES[self.type]
+
+    @property
+    def answer_kinds(self) -> frozenset[AnswerKind]:
+        """The kinds of answer this item stores, e.g. {"value", "dont_know"}."""
+        return self.item_type.answer_kinds_of(self)
+
+    @property
+    def valid_values(self) -> frozenset[int]:
+        """The integers a "value" answer may hold (empty when the item stores no values)."""
+        return self.item_type.valid_values(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "type": self.type,
+            "text": dict(self.text),
+            "hint": _dict_or_none(self.hint),
+            "required": self.required,
+            "optional": self.optional,
+            "dont_know": self.dont_know,
+            "reverse": self.reverse,
+            "background": self.background,
+            "options": [option.to_dict() for option in self.options],
+            "rows": [row.to_dict() for row in self.rows],
+            "columns": [column.to_dict() for column in self.columns],
+            "max_length": self.max_length,
+        }
+
+    @classmethod
+    def from_dict(
+        cls,
+        data: Mapping[str, Any],
+        *,
+        section: str,
+        scale: str | None = None,
+        group: str | None = None,
+    ) -> Item:
+        return cls(
+            code=data["code"],
+            type=data["type"],
+            text=Text(data["text"]),
+            section=section,
+            scale=scale,
+            group=group,
+            hint=_text_or_none(data["hint"]),
+            required=data["required"],
+            optional=data["optional"],
+            dont_know=data["dont_know"],
+            reverse=data["reverse"],
+            background=data["background"],
+            options=tuple(Option.from_dict(option) for option in data["options"]),
+            rows=tuple(GridEntry.from_dict(row) for row in data["rows"]),
+            columns=tuple(GridEntry.from_dict(column) for column in data["columns"]),
+            max_length=data["max_length"],
+        )
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A scored scale: a respondent's score is the mean of its (3 to 5) Likert items."""
+
+    code: str
+    title: Text
+    items: tuple[Item, ...]
+    description: Text | None = None
+
+    @property
+    def item_type(self) -> str:
+        """The Likert type that all items of the scale share."""
+        return self.items[0].type
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "title": dict(self.title),
+            "description": _dict_or_none(self.description),
+            "items": [item.to_dict() for item in self.items],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, section: str) -> Scale:
+        code = data["code"]
+        return cls(
+            code=code,
+            title=Text(data["title"]),
+            description=_text_or_none(data["description"]),
+            items=tuple(Item.from_dict(d, section=section, scale=code) for d in data["items"]),
+        )
+
+
+@dataclass(frozen=True)
+class Group:
+    """An unscored set of items, reported item by item (e.g. the six strength sources)."""
+
+    code: str
+    title: Text
+    items: tuple[Item, ...]
+    description: Text | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "title": dict(self.title),
+            "description": _dict_or_none(self.description),
+            "items": [item.to_dict() for item in self.items],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, section: str) -> Group:
+        code = data["code"]
+        return cls(
+            code=code,
+            title=Text(data["title"]),
+            description=_text_or_none(data["description"]),
+            items=tuple(Item.from_dict(d, section=section, group=code) for d in data["items"]),
+        )
+
+
+@dataclass(frozen=True)
+class Section:
+    """One page for the respondent: its scales, then its groups, then its stand-alone items."""
+
+    code: str
+    title: Text
+    description: Text | None = None
+    scales: tuple[Scale, ...] = ()
+    groups: tuple[Group, ...] = ()
+    items: tuple[Item, ...] = ()
+
+    def all_items(self) -> tuple[Item, ...]:
+        """Every item of the section in the order the respondent sees them."""
+        return (
+            *(item for scale in self.scales for item in scale.items),
+            *(item for group in self.groups for item in group.items),
+            *self.items,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "title": dict(self.title),
+            "description": _dict_or_none(self.description),
+            "scales": [scale.to_dict() for scale in self.scales],
+            "groups": [group.to_dict() for group in self.groups],
+            "items": [item.to_dict() for item in self.items],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Section:
+        code = data["code"]
+        return cls(
+            code=code,
+            title=Text(data["title"]),
+            description=_text_or_none(data["description"]),
+            scales=tuple(Scale.from_dict(d, section=code) for d in data["scales"]),
+            groups=tuple(Group.from_dict(d, section=code) for d in data["groups"]),
+            items=tuple(Item.from_dict(d, section=code) for d in data["items"]),
+        )
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """One version of a questionnaire, as loaded from its YAML file.
+
+    `content` is the file's text exactly as read; `sha256` is the hex digest of its UTF-8 bytes.
+    """
+
+    id: str
+    version: str
+    languages: tuple[str, ...]
+    title: Text
+    sections: tuple[Section, ...]
+    content: str
+    sha256: str
+    introduction: Text | None = None
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0]
+
+    def all_items(self) -> tuple[Item, ...]:
+        """Every item in the order the respondent sees them."""
+        return tuple(item for section in self.sections for item in section.all_items())
+
+    def item(self, code: str) -> Item:
+        """The item with this code; KeyError when there is none."""
+        for item in self.all_items():
+            if item.code == code:
+                return item
+        raise KeyError(f"instrument {self.id} version {self.version} has no item {code!r}")
+
+    def scales(self) -> tuple[Scale, ...]:
+        return tuple(scale for section in self.sections for scale in section.scales)
+
+    def groups(self) -> tuple[Group, ...]:
+        return tuple(group for section in self.sections for group in section.groups)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict; `Instrument.from_dict` turns it back into an equal object."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "id": self.id,
+            "version": self.version,
+            "languages": list(self.languages),
+            "title": dict(self.title),
+            "introduction": _dict_or_none(self.introduction),
+            "sections": [section.to_dict() for section in self.sections],
+            "content": self.content,
+            "sha256": self.sha256,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Instrument:
+        """Rebuild from `to_dict()` output; ValueError when the schema or checksum is off."""
+        if data.get("schema_version") != SCHEMA_VERSION:
+            raise ValueError(
+                f"unsupported instrument schema_version {data.get('schema_version')!r} "
+                f"(expected {SCHEMA_VERSION})"
+            )
+        if content_sha256(data["content"]) != data["sha256"]:
+            raise ValueError(f"instrument {data['id']}: sha256 does not match the content")
+        return cls(
+            id=data["id"],
+            version=data["version"],
+            languages=tuple(data["languages"]),
+            title=Text(data["title"]),
+            introduction=_text_or_none(data["introduction"]),
+            sections=tuple(Section.from_dict(d) for d in data["sections"]),
+            content=data["content"],
+            sha256=data["sha256"],
+        )
+
+
+def content_sha256(content: str) -> str:
+    """Hex SHA-256 of the UTF-8 encoding of an instrument file's text."""
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
