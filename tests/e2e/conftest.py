@@ -51,8 +51,10 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
-    """A fresh browser context per test; console errors (CSP violations among them) fail it."""
+def page(browser, live_server):
+    """A fresh browser context per test; console errors (CSP violations among them) fail it.
+
+    It depends on ``live_server`` so that the server stops only after the page has closed."""
     context = browser.new_context(locale="nl-BE")
     page = context.new_page()
     errors: list[str] = []
@@ -61,5 +63,6 @@ def page(browser):
     )
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
+    page.wait_for_load_state("networkidle")
     context.close()
     assert errors == [], f"browser console errors: {errors}"
