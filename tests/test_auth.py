@@ -132,3 +132,53 @@ class TestThrottling:
         for _ in range(6):
             assert login(client, quality.email).status_code == 302
             logout(client)
+
+
+def test_role_required_refuses_other_roles_with_403(app, client, make_account):
+    from survey.access import role_required
+
+    @app.get("/admin-only")
+    @role_required(Role.ADMIN)
+    def admin_only():
+        return "secret admin page"
+
+    make_account("lg@example.org", Role.MANAGER, [])
+    assert client.get("/admin-only").status_code == 302
+    login(client, "lg@example.org")
+    response = client.get("/admin-only")
+    assert response.status_code == 403
+    assert "Geen toegang" in response.get_data(as_text=True)
+
+
+def redis_answers() -> bool:
+    import redis
+
+    try:
+        return redis.Redis(host="127.0.0.1", port=6379, socket_timeout=1).ping()
+    except redis.RedisError:
+        return False
+
+
+@pytest.mark.skipif(not redis_answers(), reason="no Redis server on 127.0.0.1:6379")
+def test_throttling_is_shared_through_redis_between_workers(database_url, make_account):
+    """Two app instances (as two gunicorn workers) count failed log-ins in one Redis."""
+    import uuid
+
+    settings = {
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        "LOGIN_LIMIT_PER_ACCOUNT": "2 per 15 minutes",
+    }
+    worker_one = app_on(database_url, **settings)
+    first = next(worker_one)
+    worker_two = app_on(database_url, **settings)
+    second = next(worker_two)
+    make_account("q@example.org", Role.QUALITY)
+    assert login(first.test_client(), "q@example.org", "wrong password").status_code == 200
+    assert login(second.test_client(), "q@example.org", "wrong password").status_code == 200
+    assert login(first.test_client(), "q@example.org").status_code == 429
+    assert login(second.test_client(), "q@example.org").status_code == 429
+    for worker in (worker_two, worker_one):
+        with pytest.raises(StopIteration):
+            next(worker)

@@ -268,3 +268,20 @@ def test_questionnaires_load_on_a_missing_path_is_a_usage_error(runner, app):
     result = run(runner, "questionnaires", "load", "/no/such/file.yaml")
     assert result.exit_code == 2
     assert "does not exist" in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["db", "upgrade"],
+        ["questionnaires", "load"],
+        ["questionnaires", "validate"],
+        ["users", "create"],
+        ["users", "list"],
+        ["units", "import"],
+    ],
+)
+def test_every_command_explains_itself(runner, command):
+    result = run(runner, *command, "--help")
+    assert result.exit_code == 0
+    assert "Usage:" in result.output and "--help" in result.output
