@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 if TYPE_CHECKING:
     from questionnaires.item_types import AnswerKind, ItemType
@@ -185,64 +185,52 @@ class Item:
 
 
 @dataclass(frozen=True)
-class Scale:
-    """A scored scale: a respondent's score is the mean of its (3 to 5) Likert items."""
-
+class _ItemSet:
     code: str
     title: Text
     items: tuple[Item, ...]
     description: Text | None = None
+
+    #: The field of `Item` that names the set an item belongs to.
+    membership: ClassVar[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "title": dict(self.title),
+            "description": _dict_or_none(self.description),
+            "items": [item.to_dict() for item in self.items],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, section: str) -> Self:
+        code = data["code"]
+        member_of = {cls.membership: code}
+        return cls(
+            code=code,
+            title=Text(data["title"]),
+            description=_text_or_none(data["description"]),
+            items=tuple(Item.from_dict(d, section=section, **member_of) for d in data["items"]),
+        )
+
+
+@dataclass(frozen=True)
+class Scale(_ItemSet):
+    """A scored scale: a respondent's score is the mean of its (3 to 5) Likert items."""
+
+    membership: ClassVar[str] = "scale"
 
     @property
     def item_type(self) -> str:
         """The Likert type that all items of the scale share."""
         return self.items[0].type
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "title": dict(self.title),
-            "description": _dict_or_none(self.description),
-            "items": [item.to_dict() for item in self.items],
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, section: str) -> Scale:
-        code = data["code"]
-        return cls(
-            code=code,
-            title=Text(data["title"]),
-            description=_text_or_none(data["description"]),
-            items=tuple(Item.from_dict(d, section=section, scale=code) for d in data["items"]),
-        )
-
 
 @dataclass(frozen=True)
-class Group:
+class Group(_ItemSet):
     """An unscored set of items, reported item by item (e.g. the six strength sources)."""
 
-    code: str
-    title: Text
-    items: tuple[Item, ...]
-    description: Text | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "title": dict(self.title),
-            "description": _dict_or_none(self.description),
-            "items": [item.to_dict() for item in self.items],
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, section: str) -> Group:
-        code = data["code"]
-        return cls(
-            code=code,
-            title=Text(data["title"]),
-            description=_text_or_none(data["description"]),
-            items=tuple(Item.from_dict(d, section=section, group=code) for d in data["items"]),
-        )
+    membership: ClassVar[str] = "group"
 
 
 @dataclass(frozen=True)
