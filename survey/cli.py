@@ -12,6 +12,8 @@ from flask.cli import AppGroup
 
 import questionnaires
 from questionnaires import QuestionnaireError
+from questionnaires.codebook import COLUMNS, codebook_rows, render_markdown
+from reports.xlsx import workbook_bytes
 from survey.extensions import db
 from survey.models import Account, Role, Unit
 from survey.services.accounts import AccountError, create_account
@@ -93,6 +95,43 @@ def load_command(paths: tuple[Path, ...]) -> None:
         click.echo("No questionnaire files found.")
     if failed:
         sys.exit(1)
+
+
+@questionnaires_cli.command("codebook")
+@click.option(
+    "--format", "output_format", type=click.Choice(["md", "xlsx"]), default="md", show_default=True
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+@PATHS
+def codebook_command(output_format: str, output: Path | None, paths: tuple[Path, ...]) -> None:
+    """Print the codebook of questionnaire files (default: the shipped instruments)."""
+    try:
+        instruments = [questionnaires.load_file(file) for file in _instrument_files(paths)]
+    except QuestionnaireError as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException("fix these problems first (see above)") from None
+    if not instruments:
+        raise click.ClickException("no questionnaire files found")
+    if output_format == "md":
+        content = render_markdown(instruments).encode()
+    else:
+        rows = [row.values() for row in codebook_rows(instruments)]
+        content = workbook_bytes([("codebook", COLUMNS, rows)])
+        if output is None and sys.stdout.isatty():
+            raise click.UsageError("an XLSX codebook is binary: give -o FILE.xlsx")
+    if output is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(content)
+        sys.stdout.buffer.flush()
+    else:
+        output.write_bytes(content)
+        click.echo(f"Wrote the codebook of {len(instruments)} instrument(s) to {output}.")
 
 
 def _read_password() -> str:

@@ -276,6 +276,7 @@ def test_questionnaires_load_on_a_missing_path_is_a_usage_error(runner, app):
         ["db", "upgrade"],
         ["questionnaires", "load"],
         ["questionnaires", "validate"],
+        ["questionnaires", "codebook"],
         ["users", "create"],
         ["users", "list"],
         ["units", "import"],
@@ -285,3 +286,49 @@ def test_every_command_explains_itself(runner, command):
     result = run(runner, *command, "--help")
     assert result.exit_code == 0
     assert "Usage:" in result.output and "--help" in result.output
+
+
+def test_the_codebook_as_markdown(runner):
+    result = run(runner, "questionnaires", "codebook", "--format", "md", str(MINI_INSTRUMENT))
+    assert result.exit_code == 0, result.output
+    assert "`agreement5`: 1 = helemaal oneens / strongly disagree" in result.output
+    assert "## A. Onze praktijk / Our practice" in result.output
+    assert (
+        "| A1.3 | A1 | Wij beginnen een gesprek bij de problemen. "
+        "| We start a conversation from the problems. | frequency5 + dk | yes |"
+    ) in result.output
+    assert "| BG1 |" in result.output
+
+
+def test_the_codebook_as_xlsx(runner, tmp_path):
+    from openpyxl import load_workbook
+
+    target = tmp_path / "codebook.xlsx"
+    result = run(
+        runner,
+        "questionnaires",
+        "codebook",
+        "--format",
+        "xlsx",
+        "-o",
+        str(target),
+        str(MINI_INSTRUMENT),
+    )
+    assert result.exit_code == 0, result.output
+    sheet = load_workbook(target)["codebook"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows[0]
+    assert header[:3] == ("instrument", "version", "module")
+    by_item = {row[header.index("item")]: dict(zip(header, row, strict=True)) for row in rows[1:]}
+    assert by_item["A1.3"]["reverse"] is True
+    assert by_item["B1.1"]["text_en"] == "In our team we dare to voice doubts."
+    assert "dk = weet ik niet / n.v.t." in by_item["B1.1"]["response_codes"]
+    assert by_item["BG1"]["background"] is True
+
+
+def test_the_codebook_refuses_a_broken_file(runner, tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("instrument: x\n")
+    result = run(runner, "questionnaires", "codebook", str(broken))
+    assert result.exit_code == 1
+    assert "fix these problems first" in result.output

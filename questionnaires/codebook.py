@@ -1,0 +1,167 @@
+"""The codebook: every module, scale, item code, wording, response code and reverse flag of one
+or more instruments, generated from the files (never written by hand)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from questionnaires.item_types import DONT_KNOW_LABEL, ITEM_TYPES, LIKERT_TYPES
+from questionnaires.model import Instrument, Item, Section
+
+DONT_KNOW_CODE = "dk"
+
+COLUMNS = (
+    "instrument",
+    "version",
+    "module",
+    "module_nl",
+    "module_en",
+    "scale",
+    "scale_nl",
+    "scale_en",
+    "scored",
+    "item",
+    "type",
+    "text_nl",
+    "text_en",
+    "response_codes",
+    "reverse",
+    "optional",
+    "background",
+)
+
+
+@dataclass(frozen=True)
+class CodebookRow:
+    instrument: str
+    version: str
+    module: str
+    module_nl: str
+    module_en: str
+    scale: str
+    scale_nl: str
+    scale_en: str
+    scored: bool
+    item: str
+    type: str
+    text_nl: str
+    text_en: str
+    response_codes: str
+    reverse: bool
+    optional: bool
+    background: bool
+
+    def values(self) -> tuple:
+        return tuple(getattr(self, column) for column in COLUMNS)
+
+
+def response_codes(item: Item) -> str:
+    """The stored codes of an item and what they mean, in both languages."""
+    if item.type == "grid":
+        rows = ", ".join(row.code for row in item.rows)
+        columns = ", ".join(column.code for column in item.columns)
+        return f"one ticked cell per (row, column); rows: {rows}; columns: {columns}"
+    if item.type == "text":
+        return f"free text, at most {item.max_length} characters"
+    codes = [
+        f"{value} = {label['nl']} / {label['en']}" for value, label in item.item_type.choices(item)
+    ]
+    if item.dont_know:
+        codes.append(
+            f"{DONT_KNOW_CODE} = {DONT_KNOW_LABEL['nl']} / {DONT_KNOW_LABEL['en']} "
+            "(stored apart, never a scale point)"
+        )
+    return "; ".join(codes)
+
+
+def codebook_rows(instruments: Iterable[Instrument]) -> list[CodebookRow]:
+    rows: list[CodebookRow] = []
+    for instrument in instruments:
+        for section in instrument.sections:
+            rows.extend(_section_rows(instrument, section))
+    return rows
+
+
+def _section_rows(instrument: Instrument, section: Section) -> list[CodebookRow]:
+    sets = {item_set.code: (item_set, True) for item_set in section.scales}
+    sets.update({item_set.code: (item_set, False) for item_set in section.groups})
+    rows = []
+    for item in section.all_items():
+        item_set, scored = sets.get(item.scale or item.group or "", (None, False))
+        rows.append(
+            CodebookRow(
+                instrument=instrument.id,
+                version=instrument.version,
+                module=section.code,
+                module_nl=section.title["nl"],
+                module_en=section.title["en"],
+                scale=item_set.code if item_set else "",
+                scale_nl=item_set.title["nl"] if item_set else "",
+                scale_en=item_set.title["en"] if item_set else "",
+                scored=scored,
+                item=item.code,
+                type=item.type,
+                text_nl=item.text["nl"],
+                text_en=item.text["en"],
+                response_codes=response_codes(item),
+                reverse=item.reverse,
+                optional=item.optional,
+                background=item.background,
+            )
+        )
+    return rows
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    return str(value).replace("|", "\\|").replace("\n", " ").strip()
+
+
+def _answer_scales() -> list[str]:
+    lines = ["# Answer scales", ""]
+    for item_type in (ITEM_TYPES[name] for name in LIKERT_TYPES):
+        points = "; ".join(
+            f"{value} = {label['nl']} / {label['en']}"
+            for value, label in enumerate(item_type.labels, 1)
+        )
+        lines.append(f"- `{item_type.name}`: {points}")
+    lines += [
+        f"- `{DONT_KNOW_CODE}`: {DONT_KNOW_LABEL['nl']} / {DONT_KNOW_LABEL['en']}, offered apart "
+        "from the scale, stored as its own code and never counted as a scale point",
+        "",
+    ]
+    return lines
+
+
+def _short_codes(item: Item) -> str:
+    if item.item_type.is_likert:
+        return f"{item.type}" + (f" + {DONT_KNOW_CODE}" if item.dont_know else "")
+    return response_codes(item)
+
+
+def render_markdown(instruments: Iterable[Instrument]) -> str:
+    """The codebook as Markdown: the answer scales, then per instrument one table per module."""
+    lines = _answer_scales()
+    for instrument in instruments:
+        lines += [
+            f"# {instrument.title['nl']} / {instrument.title['en']}",
+            "",
+            f"Instrument `{instrument.id}`, version {instrument.version}, "
+            f"SHA-256 `{instrument.sha256[:16]}…`, {len(instrument.all_items())} items.",
+            "",
+        ]
+        for section in instrument.sections:
+            lines += [f"## {section.code}. {section.title['nl']} / {section.title['en']}", ""]
+            lines += [
+                "| item | scale | Nederlands | English | answers | reverse |",
+                "| --- | --- | --- | --- | --- | --- |",
+            ]
+            for row in _section_rows(instrument, section):
+                item = instrument.item(row.item)
+                cells = [row.item, row.scale, row.text_nl, row.text_en, _short_codes(item)]
+                cells.append(row.reverse)
+                lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+            lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,39 @@
+"""Tables to an XLSX workbook (openpyxl): one sheet per table, a bold frozen header row."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+MAX_COLUMN_WIDTH = 60
+
+
+def workbook_bytes(
+    sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[object]]]],
+) -> bytes:
+    """``sheets``: (title, header, rows) triples, in order. Returns the .xlsx file's bytes."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, header, rows in sheets:
+        sheet = workbook.create_sheet(title=title[:31])
+        sheet.append(list(header))
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        widths = [len(str(name)) for name in header]
+        for row in rows:
+            sheet.append(list(row))
+            widths = [
+                max(width, len(str(value or ""))) for width, value in zip(widths, row, strict=False)
+            ]
+        for index, width in enumerate(widths, start=1):
+            sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(
+                width + 2, MAX_COLUMN_WIDTH
+            )
+        sheet.freeze_panes = "A2"
+        sheet.auto_filter.ref = sheet.dimensions
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
