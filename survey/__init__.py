@@ -31,6 +31,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     app.jinja_env.add_extension("jinja2.ext.do")
     register_extensions(app)
     register_blueprints(app)
+    register_demo_notice(app)
     register_request_hooks(app)
     register_error_handlers(app)
     register_commands(app)
@@ -76,6 +77,20 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
+
+
+def register_demo_notice(app: Flask) -> None:
+    """Signed-in pages say so when the platform holds the made-up demo organisation."""
+    from flask_login import current_user
+
+    from survey.services.demo import demo_organisation
+
+    @app.context_processor
+    def demo_notice() -> dict:
+        if not current_user.is_authenticated:
+            return {}
+        organisation = demo_organisation()
+        return {"demo_organisation": organisation.name if organisation else None}
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -17,6 +18,14 @@ from reports.xlsx import workbook_bytes
 from survey.extensions import db
 from survey.models import Account, Role, Unit
 from survey.services.accounts import AccountError, create_account
+from survey.services.demo import ACCOUNTS as DEMO_ACCOUNTS
+from survey.services.demo import (
+    DEMO_PASSWORD,
+    build_demo,
+    database_is_empty,
+    delete_everything,
+    demo_organisation,
+)
 from survey.services.questionnaires import VersionInUse, store_instrument
 from survey.services.units import import_unit_tree
 
@@ -28,6 +37,7 @@ units_cli = AppGroup("units", help="Manage the unit tree.")
 
 
 def register(app: Flask) -> None:
+    app.cli.add_command(demo_command)
     app.cli.add_command(questionnaires_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(units_cli)
@@ -207,3 +217,54 @@ def list_users_command() -> None:
         scope = f"  sees: {', '.join(unit.slug for unit in account.scope)}" if account.scope else ""
         state = "" if account.active else "  (deactivated)"
         click.echo(f"{account.role.value:8} {account.email}{scope}{state}")
+
+
+@click.command("demo")
+@click.option("--seed", type=int, default=2026, show_default=True, help="Same seed, same answers.")
+@click.option("--reset", is_flag=True, help="Delete EVERYTHING in the database first.")
+@click.option(
+    "--if-empty",
+    is_flag=True,
+    help="Build only in an empty database; otherwise just print the demo log-ins (for make run).",
+)
+def demo_command(seed: int, reset: bool, if_empty: bool) -> None:
+    """Build the demo organisation "Huis van Kracht vzw" with made-up responses."""
+    if reset and if_empty:
+        raise click.UsageError("--reset and --if-empty contradict each other.")
+    if reset:
+        delete_everything()
+        db.session.commit()
+    elif not database_is_empty():
+        if if_empty:
+            if demo_organisation() is not None:
+                _print_demo_logins()
+            return
+        raise click.ClickException(
+            "The database already holds data, so the demo was not built. "
+            "Use --reset to delete everything and build the demo."
+        )
+    with click.progressbar(length=1, label="Building the demo organisation") as bar:
+
+        def progress(steps):
+            steps = list(steps)
+            bar.length = len(steps)
+            for step in steps:
+                yield step
+                bar.update(1)
+
+        started = time.perf_counter()
+        summary = build_demo(seed=seed, progress=progress)
+        db.session.commit()
+    click.echo(
+        f"Built Huis van Kracht vzw: {summary.teams} teams, {summary.waves} waves, "
+        f"{summary.responses} responses, {summary.answers} answers (seed {seed}) "
+        f"in {time.perf_counter() - started:.1f} s."
+    )
+    _print_demo_logins()
+
+
+def _print_demo_logins() -> None:
+    click.echo("Demo log-ins (password for all: " + DEMO_PASSWORD + "):")
+    for email, role, scope in DEMO_ACCOUNTS:
+        sees = f" (sees {', '.join(scope)})" if scope else ""
+        click.echo(f"  {role.value:8} {email}{sees}")

@@ -37,6 +37,8 @@ class Unit(Base):
     slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
     #: An archived unit takes part in no new wave but keeps its history.
     archived_on: Mapped[date | None]
+    #: Set on the root of a demo organisation: everything in its tree is made up.
+    is_demo: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Unit]] = relationship(back_populates="parent", order_by="Unit.name")

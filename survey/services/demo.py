@@ -1,0 +1,360 @@
+"""A believable demo organisation, drawn from a seeded generative model.
+
+"Huis van Kracht vzw": three departments, eight teams of 4 to 20 staff (one too small to ever
+show results), an account per role, three closed waves half a year apart and one open wave.
+Each team has its own profile over the scales and its own course over the waves (some grow,
+one slips back, one stays flat); respondents differ from each other, sometimes answer
+"don't know", and a few write a comment. The same seed gives the same answers.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import sqlalchemy as sa
+
+import questionnaires
+from questionnaires import Instrument
+from survey.extensions import db
+from survey.models import (
+    Account,
+    ActionKind,
+    Answer,
+    Base,
+    QuestionnaireVersion,
+    Response,
+    Role,
+    TeamAction,
+    Unit,
+    UnitKind,
+    Wave,
+    WaveStatus,
+    WaveTeam,
+)
+from survey.passwords import hash_password
+from survey.services import audit
+from survey.services.questionnaires import store_instrument
+
+INSTRUMENT_FILE = Path(questionnaires.__file__).parent / "krachtspiegel-team-1.yaml"
+DEMO_PASSWORD = "krachtspiegel-demo"
+DEMO_DOMAIN = "huisvankracht.example"
+
+
+@dataclass(frozen=True)
+class DemoTeam:
+    slug: str
+    name: str
+    department: str
+    staff: int
+    #: Where the team stands, in scale points, against the organisation's mean.
+    level: float
+    #: Change per wave, in scale points: grows (> 0), slips back (< 0) or stays flat.
+    trend: float
+
+
+DEPARTMENTS = {
+    "jeugdhulp": "Jeugdhulp",
+    "ggz": "Geestelijke gezondheid",
+    "welzijn": "Maatschappelijk werk",
+}
+TEAMS = (
+    DemoTeam("team-kompas", "Team Kompas", "jeugdhulp", 14, -0.35, +0.22),
+    DemoTeam("team-vlinder", "Team Vlinder", "jeugdhulp", 9, +0.15, +0.05),
+    DemoTeam("team-horizon", "Team Horizon", "jeugdhulp", 18, -0.10, +0.15),
+    DemoTeam("team-anker", "Team Anker", "ggz", 12, +0.40, -0.20),
+    DemoTeam("mobiel-team-noord", "Mobiel Team Noord", "ggz", 16, +0.05, +0.08),
+    DemoTeam("team-de-brug", "Team De Brug", "ggz", 4, 0.00, 0.00),
+    DemoTeam("team-buurtwerk", "Team Buurtwerk", "welzijn", 11, +0.20, 0.00),
+    DemoTeam("team-onthaal", "Team Onthaal", "welzijn", 8, -0.15, +0.10),
+)
+ACCOUNTS = (
+    (f"beheer@{DEMO_DOMAIN}", Role.ADMIN, ()),
+    (f"kwaliteit@{DEMO_DOMAIN}", Role.QUALITY, ()),
+    (f"leiding.jeugdhulp@{DEMO_DOMAIN}", Role.MANAGER, ("jeugdhulp",)),
+    (f"leiding.anker@{DEMO_DOMAIN}", Role.MANAGER, ("team-anker",)),
+)
+
+#: The organisation's mean per scale: practice a little below organisation, supervision lowest.
+SCALE_MEANS = {
+    "A1": 3.7, "A2": 3.9, "A3": 3.4, "A4": 3.6, "A5": 3.0, "A6": 2.8, "A7": 3.3, "A8": 2.9,
+    "B1": 3.8, "B2": 3.6, "B3": 3.2, "B4": 3.5, "B5": 3.0,
+}  # fmt: skip
+#: Strength sources and time perspectives: the environment and the past get less attention.
+ITEM_MEANS = {
+    "C1.1": 3.8, "C1.2": 3.7, "C1.3": 3.5, "C1.4": 3.3, "C1.5": 3.2, "C1.6": 2.7,
+    "C2.1": 3.9, "C2.2": 3.6, "C2.3": 3.5, "C2.4": 3.7, "C2.5": 3.1, "C2.6": 3.8,
+    "C2.7": 2.8, "C2.8": 2.3, "C2.9": 2.4,
+    "C3.1": 4.0, "C3.2": 3.5, "C3.3": 2.7,
+}  # fmt: skip
+#: The share of staff who tick a grid row or column, before the team's own level.
+GRID_ROW_BIAS = {
+    "aspirations": 0.2, "competencies": 0.3, "confidence": -0.1,
+    "resources": 0.1, "relations": 0.0, "opportunities": -0.6,
+}  # fmt: skip
+GRID_COLUMN_BIAS = {
+    "living": 0.6, "finances": 0.3, "work": 0.3, "family": 0.4, "network": 0.0,
+    "health": 0.4, "leisure": -0.5, "meaning": -1.0, "participation": -0.8,
+}  # fmt: skip
+COMMENTS = {
+    "O1": [
+        "We vertrekken echt vanuit wat de jongere zelf wil.",
+        "In het teamoverleg vragen we altijd eerst wat er goed loopt.",
+        "We nemen de tijd om het netwerk rond een cliënt te leren kennen.",
+        "Collega's vieren kleine stappen van cliënten met elkaar.",
+        "We gaan vaker op huisbezoek dan vroeger.",
+        "We zijn eerlijk tegen cliënten, ook als iets niet lukt.",
+    ],
+    "O2": [
+        "Vaker de krachtenanalyse samen met de cliënt invullen.",
+        "Informele steunfiguren van bij het begin betrekken.",
+        "Meer intervisie over moeilijke situaties.",
+        "Doelen kleiner maken en samen opvolgen.",
+        "Minder in het dossier schrijven over problemen, meer over talenten.",
+    ],
+    "O3": [
+        "De registratiedruk neemt veel tijd weg van cliënten.",
+        "Onze leidinggevende geeft ons ruimte om zelf te beslissen.",
+        "De vorming krachtgericht werken heeft ons veel geleerd.",
+        "Er is ruimte om nieuwe methodieken uit te proberen.",
+    ],
+}
+ACTIONS = {
+    "team-kompas": [
+        (ActionKind.TRY, "Bij elke intake samen met de jongere de krachtenanalyse invullen.")
+    ],
+    "team-anker": [
+        (ActionKind.KEEP, "Het wekelijkse overleg begint met wat er goed ging."),
+        (ActionKind.TRY, "Maandelijkse groepssupervisie over het krachtenmodel."),
+    ],
+    "team-buurtwerk": [(ActionKind.KEEP, "Cliënten zelf laten kiezen waar we afspreken.")],
+}
+
+
+class DemoRefused(RuntimeError):
+    """The database already holds data; the demo only builds in an empty one."""
+
+
+@dataclass
+class DemoSummary:
+    teams: int
+    waves: int
+    responses: int
+    answers: int
+    accounts: list[tuple[str, Role]]
+
+
+def database_is_empty() -> bool:
+    return all(
+        db.session.scalar(sa.select(sa.func.count()).select_from(model)) == 0
+        for model in (Unit, Account, Wave, QuestionnaireVersion)
+    )
+
+
+def demo_organisation() -> Unit | None:
+    return db.session.scalar(sa.select(Unit).where(Unit.is_demo, Unit.parent_id.is_(None)))
+
+
+def delete_everything() -> None:
+    """Empty every table (for ``demo --reset``)."""
+    tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        return
+    for table in tables:
+        if table == "units":
+            _delete_units_leaves_first()
+        else:
+            db.session.execute(sa.text(f"DELETE FROM {table}"))
+
+
+def _delete_units_leaves_first() -> None:
+    while db.session.scalar(sa.select(sa.func.count(Unit.id))):
+        parents = sa.select(Unit.parent_id).where(Unit.parent_id.is_not(None))
+        db.session.execute(sa.delete(Unit).where(Unit.id.not_in(parents)))
+
+
+def wave_dates(today: date) -> list[tuple[str, date, date, WaveStatus]]:
+    """Three closed waves half a year apart and one open now, named after their season."""
+    waves = []
+    for months_ago in (18, 12, 6):
+        start = _months_before(today, months_ago)
+        waves.append((_season_name(start), start, start + timedelta(days=28), WaveStatus.CLOSED))
+    start = today - timedelta(days=10)
+    waves.append((_season_name(start), start, today + timedelta(days=25), WaveStatus.OPEN))
+    return waves
+
+
+def _months_before(today: date, months: int) -> date:
+    month_index = today.year * 12 + today.month - 1 - months
+    return date(month_index // 12, month_index % 12 + 1, 1)
+
+
+def _season_name(day: date) -> str:
+    return f"{'Voorjaar' if day.month <= 6 else 'Najaar'} {day.year}"
+
+
+def build_demo(
+    seed: int = 2026,
+    today: date | None = None,
+    progress: Callable[[Iterator], Iterator] = lambda steps: steps,
+) -> DemoSummary:
+    """Build the demo organisation in an empty database (raises DemoRefused otherwise)."""
+    if not database_is_empty():
+        raise DemoRefused("the database already holds data")
+    today = today or date.today()
+    instrument = questionnaires.load_file(INSTRUMENT_FILE)
+    version = store_instrument(instrument, INSTRUMENT_FILE.name).version
+    for other in sorted(INSTRUMENT_FILE.parent.glob("*.yaml")):
+        if other != INSTRUMENT_FILE:
+            store_instrument(questionnaires.load_file(other), other.name)
+
+    organisation = Unit(
+        slug="huis-van-kracht", name="Huis van Kracht vzw", kind=UnitKind.ORGANISATION, is_demo=True
+    )
+    departments = {
+        slug: Unit(slug=slug, name=name, kind=UnitKind.DEPARTMENT, parent=organisation)
+        for slug, name in DEPARTMENTS.items()
+    }
+    teams = {
+        team.slug: Unit(
+            slug=team.slug, name=team.name, kind=UnitKind.TEAM, parent=departments[team.department]
+        )
+        for team in TEAMS
+    }
+    db.session.add(organisation)
+    units = {**departments, **teams}
+    password_hash = hash_password(DEMO_PASSWORD)
+    for email, role, scope in ACCOUNTS:
+        db.session.add(
+            Account(
+                email=email,
+                password_hash=password_hash,
+                role=role,
+                scope=[units[slug] for slug in scope],
+            )
+        )
+
+    generator = ResponseGenerator(instrument, seed)
+    responses = answers = 0
+    wave_plan = wave_dates(today)
+    for name, opens_on, closes_on, status in wave_plan:
+        wave = Wave(
+            questionnaire_version=version,
+            name=name,
+            opens_on=opens_on,
+            closes_on=closes_on,
+            status=status,
+            units=[organisation],
+        )
+        wave.teams = [WaveTeam(unit=teams[team.slug], invited=team.staff) for team in TEAMS]
+        db.session.add(wave)
+    db.session.flush()
+
+    waves = db.session.scalars(sa.select(Wave).order_by(Wave.opens_on)).all()
+    steps = [(number, wave, team) for number, wave in enumerate(waves) for team in TEAMS]
+    for wave_number, wave, team in progress(iter(steps)):
+        is_open = wave.status is WaveStatus.OPEN
+        response_rows, answer_rows = generator.team_wave(team, wave_number, is_open, wave, teams)
+        if response_rows:
+            db.session.execute(sa.insert(Response), response_rows)
+            db.session.execute(sa.insert(Answer), answer_rows)
+        responses += len(response_rows)
+        answers += len(answer_rows)
+        if not is_open and wave_number == len(waves) - 2:
+            wave_team = next(wt for wt in wave.teams if wt.unit_id == teams[team.slug].id)
+            for kind, description in ACTIONS.get(team.slug, []):
+                wave_team.actions.append(TeamAction(kind=kind, description=description))
+    db.session.flush()
+    audit.record(None, "demo.build", organisation.slug, seed=seed, responses=responses)
+    return DemoSummary(
+        len(TEAMS), len(waves), responses, answers, [(email, role) for email, role, _ in ACCOUNTS]
+    )
+
+
+class ResponseGenerator:
+    """Draws anonymous responses for one team and wave from the team's profile."""
+
+    def __init__(self, instrument: Instrument, seed: int):
+        self.instrument = instrument
+        self.rng = np.random.default_rng(seed)
+        self.ids = random.Random(seed)
+        # A fixed per-team, per-scale deviation, so teams differ in shape, not only in level.
+        self.team_scale_effect: dict[tuple[str, str], float] = {}
+
+    def _effect(self, team: DemoTeam, key: str) -> float:
+        if (team.slug, key) not in self.team_scale_effect:
+            self.team_scale_effect[team.slug, key] = float(self.rng.normal(0, 0.25))
+        return self.team_scale_effect[team.slug, key]
+
+    def _new_id(self) -> uuid.UUID:
+        return uuid.UUID(int=self.ids.getrandbits(128), version=4)
+
+    def team_wave(self, team, wave_number, is_open, wave, units):
+        rate = self.rng.uniform(0.35, 0.55) if is_open else self.rng.uniform(0.65, 0.9)
+        count = max(1, round(team.staff * rate))
+        days = max(1, (wave.closes_on - wave.opens_on).days if not is_open else 10)
+        response_rows, answer_rows = [], []
+        for _ in range(count):
+            response_id = self._new_id()
+            response_rows.append(
+                {
+                    "id": response_id,
+                    "wave_id": wave.id,
+                    "unit_id": units[team.slug].id,
+                    "submitted_on": wave.opens_on + timedelta(days=int(self.rng.integers(0, days))),
+                    "language": "en" if self.rng.random() < 0.08 else "nl",
+                }
+            )
+            answer_rows.extend(self._answers(team, wave_number, response_id))
+        return response_rows, answer_rows
+
+    def _answers(self, team: DemoTeam, wave_number: int, response_id: uuid.UUID) -> list[dict]:
+        person = float(self.rng.normal(0, 0.45))
+        level = team.level + team.trend * wave_number + person
+        rows = []
+        for item in self.instrument.all_items():
+            base = {
+                "response_id": response_id,
+                "item_code": item.code,
+                "grid_row": "",
+                "grid_column": "",
+                "value": None,
+                "dont_know": False,
+                "text": None,
+            }
+            if item.item_type.is_likert:
+                key = item.scale or item.code
+                mean = SCALE_MEANS.get(item.scale or "", ITEM_MEANS.get(item.code, 3.3))
+                if item.dont_know and self.rng.random() < (0.09 if key == "B5" else 0.03):
+                    rows.append({**base, "dont_know": True})
+                    continue
+                latent = mean + level + self._effect(team, key) + self.rng.normal(0, 0.55)
+                value = int(np.clip(round(latent), 1, 5))
+                rows.append({**base, "value": 6 - value if item.reverse else value})
+            elif item.type == "grid":
+                if self.rng.random() < 0.2:  # the deep dive is optional; some skip it
+                    continue
+                for row in item.rows:
+                    for column in item.columns:
+                        logit = (
+                            level * 1.2
+                            + GRID_ROW_BIAS.get(row.code, 0)
+                            + GRID_COLUMN_BIAS.get(column.code, 0)
+                            - 0.2
+                        )
+                        if self.rng.random() < 1 / (1 + np.exp(-logit)):
+                            rows.append({**base, "grid_row": row.code, "grid_column": column.code})
+            elif item.type == "text":
+                pool = COMMENTS.get(item.code)
+                if pool and self.rng.random() < 0.25:
+                    rows.append({**base, "text": pool[int(self.rng.integers(len(pool)))]})
+            elif item.type == "single_choice" and self.rng.random() < 0.8:
+                values = sorted(item.item_type.valid_values(item))
+                rows.append({**base, "value": int(self.rng.choice(values))})
+        return rows
