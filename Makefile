@@ -29,8 +29,7 @@ translations: $(MO_FILES)
 run: $(VENV)/.installed translations
 	$(FLASK) db upgrade
 	$(FLASK) questionnaires load
-	@if $(FLASK) --help 2>/dev/null | grep -qE '^  demo '; then $(FLASK) demo --if-empty; fi
-	$(FLASK) users list
+	$(FLASK) demo --if-empty
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 lint: $(VENV)/.installed-dev

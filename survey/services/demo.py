@@ -118,7 +118,7 @@ COMMENTS = {
         "Minder in het dossier schrijven over problemen, meer over talenten.",
     ],
     "O3": [
-        "De registratiedruk neemt veel tijd weg van cliënten.",
+        "We krijgen tijd voor intervisie.",
         "Onze leidinggevende geeft ons ruimte om zelf te beslissen.",
         "De vorming krachtgericht werken heeft ons veel geleerd.",
         "Er is ruimte om nieuwe methodieken uit te proberen.",
