@@ -58,6 +58,8 @@ def settings_from_environment(instance_path: Path) -> dict:
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
         or f"sqlite:///{instance_path / 'krachtspiegel.sqlite'}",
         "MIN_GROUP_SIZE": _env_int("MIN_GROUP_SIZE", 5),
+        #: Where staff reach the platform: printed in team links, on code slips and QR codes.
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         "BABEL_DEFAULT_LOCALE": "nl",
         "LANGUAGES": LANGUAGES,
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
