@@ -73,10 +73,12 @@ def register_blueprints(app: Flask) -> None:
     from survey.auth import bp as auth_bp
     from survey.dashboard import bp as dashboard_bp
     from survey.main import bp as main_bp
+    from survey.respond import bp as respond_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(respond_bp)
 
 
 def register_demo_notice(app: Flask) -> None:

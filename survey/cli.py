@@ -15,6 +15,7 @@ import questionnaires
 from questionnaires import QuestionnaireError
 from questionnaires.codebook import COLUMNS, codebook_rows, render_markdown
 from reports.xlsx import workbook_bytes
+from survey.commands.waves import codes_cli, wave_cli
 from survey.extensions import db
 from survey.models import Account, Role, Unit
 from survey.services.accounts import AccountError, create_account
@@ -27,6 +28,7 @@ from survey.services.demo import (
     demo_organisation,
 )
 from survey.services.questionnaires import VersionInUse, store_instrument
+from survey.services.responding import purge_expired_drafts
 from survey.services.units import import_unit_tree
 
 INSTRUMENT_DIR = Path(questionnaires.__file__).parent
@@ -34,6 +36,7 @@ INSTRUMENT_DIR = Path(questionnaires.__file__).parent
 questionnaires_cli = AppGroup("questionnaires", help="Validate and load questionnaire files.")
 users_cli = AppGroup("users", help="Manage accounts.")
 units_cli = AppGroup("units", help="Manage the unit tree.")
+drafts_cli = AppGroup("drafts", help="Unfinished answers of respondents.")
 
 
 def register(app: Flask) -> None:
@@ -41,6 +44,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(questionnaires_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(units_cli)
+    app.cli.add_command(drafts_cli)
+    app.cli.add_command(wave_cli)
+    app.cli.add_command(codes_cli)
 
 
 def _instrument_files(paths: tuple[Path, ...]) -> list[Path]:
@@ -268,3 +274,11 @@ def _print_demo_logins() -> None:
     for email, role, scope in DEMO_ACCOUNTS:
         sees = f" (sees {', '.join(scope)})" if scope else ""
         click.echo(f"  {role.value:8} {email}{sees}")
+
+
+@drafts_cli.command("purge")
+def purge_drafts_command() -> None:
+    """Delete the unfinished answers of waves that have closed (run it daily, e.g. from cron)."""
+    deleted = purge_expired_drafts()
+    db.session.commit()
+    click.echo(f"Deleted {deleted} unfinished response(s) of closed waves.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 
 import questionnaires
 from survey import create_app
@@ -112,6 +114,18 @@ def app_on(database_url: str, **config) -> Iterator[Flask]:
         db.session.remove()
         empty_database()
         db.engine.dispose()
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app served by a real, threaded HTTP server on a free port of 127.0.0.1."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
 
 
 @pytest.fixture

@@ -20,6 +20,11 @@ def public(ok: int = 200, logged_in: int | None = None):
     return expect
 
 
+def public_object(role: str, inside: bool) -> int:
+    """Open to everyone who has the (unguessable) link; an unknown one is 404."""
+    return 200 if inside else 404
+
+
 def readers(role: str, inside: bool) -> int:
     """Every account role reads, but a manager only inside their scope (404 outside)."""
     if role == ANONYMOUS:
@@ -38,6 +43,16 @@ EXPECTED = {
     "auth.login": ("GET", public(200, logged_in=302)),
     # POST without a CSRF token: refused before anything else, for everyone.
     "auth.logout": ("POST", public(400)),
+    "main.privacy": ("GET", public()),
+    # The respondent's pages: no account needed, nothing to see without a draft.
+    "respond.team_link": ("GET", public_object),
+    "respond.code": ("GET", public()),
+    "respond.resume": ("GET", public()),
+    "respond.step": ("GET", public()),
+    "respond.review": ("GET", public()),
+    "respond.thanks": ("GET", public()),
+    "respond.submit": ("POST", public(400)),
+    "respond.discard": ("POST", public(400)),
     "dashboard.index": ("GET", readers),
     "dashboard.unit": ("GET", readers),
     "dashboard.wave": ("GET", readers),
@@ -53,9 +68,15 @@ def world(tree, make_unit, make_wave, make_account):
     make_account("admin@example.org", Role.ADMIN)
     make_account("quality@example.org", Role.QUALITY)
     make_account("manager@example.org", Role.MANAGER, [tree["team-a"]])
+    common = {"lang": "en", "filename": "css/app.css", "number": 1}
     return {
-        True: {"slug": "team-a", "wave_id": shared.id, "lang": "en", "filename": "css/app.css"},
-        False: {"slug": "team-c", "wave_id": other.id, "lang": "en", "filename": "css/app.css"},
+        True: {
+            **common,
+            "slug": "team-a",
+            "wave_id": shared.id,
+            "link_slug": shared.teams[0].link_slug,
+        },
+        False: {**common, "slug": "team-c", "wave_id": other.id, "link_slug": "no-such-link"},
     }
 
 

@@ -42,18 +42,27 @@ ANSWER_COLUMNS = {
 }
 
 
-def test_responses_have_no_column_that_could_name_a_person(app):
+DRAFT_COLUMNS = {"id", "wave_id", "unit_id", "answers", "step", "resume_code_sha256", "expires_on"}
+
+
+@pytest.mark.parametrize(
+    "table, columns, referred",
+    [
+        ("responses", RESPONSE_COLUMNS, {"wave_teams"}),
+        ("answers", ANSWER_COLUMNS, {"responses"}),
+        ("drafts", DRAFT_COLUMNS, {"wave_teams"}),
+    ],
+)
+def test_what_a_respondent_leaves_has_no_column_that_could_name_them(app, table, columns, referred):
+    """No network address, agent string, time finer than a day, or link to a code or account."""
     inspector = sa.inspect(db.engine)
-    assert {c["name"] for c in inspector.get_columns("responses")} == RESPONSE_COLUMNS
-    assert {c["name"] for c in inspector.get_columns("answers")} == ANSWER_COLUMNS
-    submitted_on = next(
-        c for c in inspector.get_columns("responses") if c["name"] == "submitted_on"
-    )
-    assert isinstance(submitted_on["type"], sa.Date) and not isinstance(
-        submitted_on["type"], sa.DateTime
-    )
-    referred = {fk["referred_table"] for fk in inspector.get_foreign_keys("responses")}
-    assert referred == {"wave_teams"}
+    found = inspector.get_columns(table)
+    assert {column["name"] for column in found} == columns
+    for column in found:
+        assert not isinstance(column["type"], sa.DateTime | sa.Time), column["name"]
+    assert {fk["referred_table"] for fk in inspector.get_foreign_keys(table)} == referred
+    submitted_on = [c for c in found if c["name"] in ("submitted_on", "expires_on")]
+    assert all(isinstance(c["type"], sa.Date) for c in submitted_on)
 
 
 @pytest.fixture

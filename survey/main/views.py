@@ -17,6 +17,11 @@ def index() -> Response | str:
     return render_template("main/index.html")
 
 
+@bp.get("/privacy")
+def privacy() -> str:
+    return render_template("main/privacy.html")
+
+
 @bp.get("/language/<lang>")
 def set_language(lang: str) -> Response:
     """Switch language and go back where the visitor was; a plain link, so no JavaScript."""

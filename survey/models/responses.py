@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -70,3 +71,34 @@ class Answer(Base):
     text: Mapped[str | None] = mapped_column(sa.Text)
 
     response: Mapped[Response] = relationship(back_populates="answers")
+
+
+class Draft(Base):
+    """Unfinished answers of one respondent, until they submit or the wave closes.
+
+    Like a response it names no person and holds no time; it is reached through the signed
+    session cookie of the browser that started it, or through a resume code (hash only) that the
+    respondent wrote down. Nothing links it to the access code that opened it.
+    """
+
+    __tablename__ = "drafts"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["wave_id", "unit_id"],
+            ["wave_teams.wave_id", "wave_teams.unit_id"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    wave_id: Mapped[int]
+    unit_id: Mapped[int]
+    #: item code → {"value": n} | {"dont_know": true} | {"text": s} | {"cells": [[row, col]]}
+    answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    #: The furthest page reached, so a resumed draft opens where it was left.
+    step: Mapped[int] = mapped_column(default=1)
+    resume_code_sha256: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    #: The wave's closing day: after it the draft is deleted.
+    expires_on: Mapped[date] = mapped_column(index=True)
+
+    wave_team: Mapped[WaveTeam] = relationship(viewonly=True)

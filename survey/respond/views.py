@@ -1,0 +1,243 @@
+"""The respondent's pages: no account, no tracking; a draft reached through the session."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from werkzeug.wrappers import Response
+
+from questionnaires import DONT_KNOW_LABEL
+from survey.extensions import db, limiter
+from survey.models import Draft, Wave
+from survey.respond import bp
+from survey.respond.forms import (
+    CodeForm,
+    PlainForm,
+    ResumeForm,
+    answers_from,
+    field_name,
+    section_form,
+)
+from survey.services import responding
+from survey.services.codes import claim_code
+from survey.services.responding import WaveState, instrument_of, wave_state
+
+DRAFT = "draft"
+THANKS = "thanks_wave"
+DONE_COOKIE = "ks_done_{}"
+
+
+def _language() -> str:
+    return str(get_locale())
+
+
+def _message(kind: str, wave: Wave | None = None, status: int = 200) -> tuple[str, int]:
+    """A friendly page for a link, code or wave that cannot be answered now."""
+    return render_template("respond/message.html", kind=kind, wave=wave), status
+
+
+def _closed_or_not_yet(wave: Wave) -> tuple[str, int] | None:
+    state = wave_state(wave)
+    if state is WaveState.OPEN:
+        return None
+    return _message("closed" if state is WaveState.CLOSED else "not_yet_open", wave)
+
+
+def _begin(draft: Draft) -> Response:
+    session[DRAFT] = str(draft.id)
+    return redirect(url_for("respond.step", number=draft.step))
+
+
+@bp.route("/t/<link_slug>", methods=["GET", "POST"])
+def team_link(link_slug: str) -> Response | tuple[str, int] | str:
+    wave_team = responding.wave_team_by_link(link_slug)
+    if wave_team is None:
+        return _message("unknown_link", status=404)
+    wave = wave_team.wave
+    if wave.codes_only:
+        return _message("codes_only", wave)
+    if unavailable := _closed_or_not_yet(wave):
+        return unavailable
+    form = PlainForm()
+    if form.validate_on_submit():
+        draft = responding.start_draft(wave_team)
+        db.session.commit()
+        return _begin(draft)
+    return render_template(
+        "respond/landing.html",
+        wave=wave,
+        team=wave_team.unit,
+        instrument=instrument_of(wave),
+        form=form,
+        answered_before=request.cookies.get(DONE_COOKIE.format(wave.id)) == "1",
+    )
+
+
+@bp.route("/code", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+def code() -> Response | tuple[str, int] | str:
+    form = CodeForm()
+    unknown = False
+    if form.validate_on_submit():
+        claim = claim_code(form.code.data)
+        if claim.status == "unknown":
+            unknown = True
+        elif claim.status == "used":
+            return _message("used_code", claim.wave_team.wave)
+        elif unavailable := _closed_or_not_yet(claim.wave_team.wave):
+            db.session.rollback()  # the code stays usable
+            return unavailable
+        else:
+            draft = responding.start_draft(claim.wave_team)
+            db.session.commit()
+            return _begin(draft)
+    return render_template("respond/code.html", form=form, unknown=unknown)
+
+
+@bp.route("/resume", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+def resume() -> Response | tuple[str, int] | str:
+    form = ResumeForm()
+    unknown = False
+    if form.validate_on_submit():
+        draft = responding.draft_by_resume_code(form.code.data)
+        if draft is None:
+            unknown = True
+        elif unavailable := _closed_or_not_yet(draft.wave_team.wave):
+            return unavailable
+        else:
+            return _begin(draft)
+    return render_template("respond/resume.html", form=form, unknown=unknown)
+
+
+def _current_draft() -> Draft | None:
+    return responding.get_draft(session.get(DRAFT))
+
+
+@bp.route("/respond/<int:number>", methods=["GET", "POST"])
+def step(number: int) -> Response | tuple[str, int] | str:
+    draft = _current_draft()
+    if draft is None:
+        return _message("no_draft")
+    wave = draft.wave_team.wave
+    if unavailable := _closed_or_not_yet(wave):
+        return unavailable
+    instrument = instrument_of(wave)
+    sections = instrument.sections
+    if not 1 <= number <= len(sections):
+        abort(404)
+    section = sections[number - 1]
+    form = section_form(section, _language(), draft.answers)
+    if request.method == "POST":
+        valid = form.validate()
+        if form.action.errors:
+            abort(400)
+        responding.save_answers(draft, list(section.all_items()), answers_from(form, section))
+        action = form.action.data
+        moving_on = action in ("next", "review")
+        if valid or not moving_on:
+            if moving_on:
+                draft.step = max(draft.step, number + 1)
+            db.session.commit()
+            return _after_step(action, number, len(sections), draft)
+        db.session.commit()
+    return render_template(
+        "respond/step.html",
+        form=form,
+        section=section,
+        number=number,
+        total=len(sections),
+        instrument=instrument,
+        field_name=field_name,
+        draft_key=draft.id.hex[:16],
+    )
+
+
+def _after_step(action: str, number: int, total: int, draft: Draft) -> Response | str:
+    if action == "pause":
+        code = responding.new_resume_code(draft)
+        db.session.commit()
+        session.pop(DRAFT, None)
+        return render_template("respond/paused.html", code=code, expires_on=draft.expires_on)
+    if action.startswith("lang-"):
+        session["lang"] = action.removeprefix("lang-")
+        return redirect(url_for("respond.step", number=number))
+    if action == "previous":
+        return redirect(url_for("respond.step", number=max(1, number - 1)))
+    if action == "review" or number == total:
+        return redirect(url_for("respond.review"))
+    return redirect(url_for("respond.step", number=number + 1))
+
+
+@bp.get("/respond/review")
+def review() -> tuple[str, int] | str:
+    draft = _current_draft()
+    if draft is None:
+        return _message("no_draft")
+    wave = draft.wave_team.wave
+    if unavailable := _closed_or_not_yet(wave):
+        return unavailable
+    return render_template(
+        "respond/review.html",
+        instrument=instrument_of(wave),
+        answers=draft.answers,
+        dont_know_label=DONT_KNOW_LABEL,
+        form=PlainForm(),
+        draft_key=draft.id.hex[:16],
+    )
+
+
+@bp.post("/respond/submit")
+def submit() -> Response | tuple[str, int]:
+    form = PlainForm()
+    if not form.validate_on_submit():
+        abort(400)
+    draft = _current_draft()
+    if draft is None:
+        return _message("no_draft")
+    wave = draft.wave_team.wave
+    if unavailable := _closed_or_not_yet(wave):
+        return unavailable
+    response = responding.submit_draft(draft.id, _language())
+    if response is None:  # submitted already, from another tab
+        db.session.rollback()
+        session.pop(DRAFT, None)
+        return _message("no_draft")
+    db.session.commit()
+    session.pop(DRAFT, None)
+    session[THANKS] = wave.id
+    reply = redirect(url_for("respond.thanks"))
+    reply.set_cookie(
+        DONE_COOKIE.format(wave.id),
+        "1",
+        max_age=int(
+            timedelta(days=(wave.closes_on - response.submitted_on).days + 1).total_seconds()
+        ),
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
+    return reply
+
+
+@bp.get("/respond/thanks")
+def thanks() -> str | tuple[str, int]:
+    wave = db.session.get(Wave, session.get(THANKS) or 0)
+    if wave is None:
+        return _message("no_draft")
+    return render_template("respond/thanks.html", wave=wave)
+
+
+@bp.post("/respond/discard")
+def discard() -> str | tuple[str, int]:
+    form = PlainForm()
+    if not form.validate_on_submit():
+        abort(400)
+    draft = _current_draft()
+    if draft is not None:
+        responding.delete_draft(draft)
+        db.session.commit()
+    session.pop(DRAFT, None)
+    return _message("discarded")

@@ -1,0 +1,153 @@
+"""Answering a wave: drafts, pausing and resuming, and the one-time submission."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+
+from questionnaires import Instrument, Item
+from survey.extensions import db
+from survey.models import Answer, Draft, Response, Wave, WaveStatus, WaveTeam
+
+RESUME_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+RESUME_LENGTH = 12
+
+
+class WaveState(StrEnum):
+    OPEN = "open"
+    NOT_YET_OPEN = "not_yet_open"
+    CLOSED = "closed"
+
+
+def wave_state(wave: Wave, today: date | None = None) -> WaveState:
+    """Whether staff can answer now: the wave is open and today lies in its period."""
+    today = today or date.today()
+    if wave.status is WaveStatus.CLOSED or today > wave.closes_on:
+        return WaveState.CLOSED
+    if wave.status is WaveStatus.DRAFT or today < wave.opens_on:
+        return WaveState.NOT_YET_OPEN
+    return WaveState.OPEN
+
+
+def instrument_of(wave: Wave) -> Instrument:
+    return Instrument.from_dict(wave.questionnaire_version.definition)
+
+
+def wave_team_by_link(link_slug: str) -> WaveTeam | None:
+    return db.session.scalar(sa.select(WaveTeam).where(WaveTeam.link_slug == link_slug))
+
+
+def start_draft(wave_team: WaveTeam) -> Draft:
+    draft = Draft(
+        wave_id=wave_team.wave_id,
+        unit_id=wave_team.unit_id,
+        answers={},
+        expires_on=wave_team.wave.closes_on,
+    )
+    db.session.add(draft)
+    db.session.flush()
+    return draft
+
+
+def get_draft(draft_id: str | None) -> Draft | None:
+    try:
+        return db.session.get(Draft, uuid.UUID(str(draft_id))) if draft_id else None
+    except ValueError:
+        return None
+
+
+def save_answers(draft: Draft, items: list[Item], answers: dict[str, dict[str, Any]]) -> None:
+    """Replace the draft's answers to ``items`` (one page) with ``answers``."""
+    kept = dict(draft.answers)
+    for item in items:
+        kept.pop(item.code, None)
+        if item.code in answers:
+            kept[item.code] = answers[item.code]
+    draft.answers = kept  # a new dict, so the JSON column is seen as changed
+
+
+def _resume_hash(code: str) -> str:
+    normalised = "".join(code.split()).replace("-", "").upper()
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+def new_resume_code(draft: Draft) -> str:
+    """A fresh resume code for ``draft`` (any earlier one stops working); only its hash is kept."""
+    code = "".join(secrets.choice(RESUME_ALPHABET) for _ in range(RESUME_LENGTH))
+    draft.resume_code_sha256 = _resume_hash(code)
+    db.session.flush()
+    return "-".join(code[i : i + 4] for i in range(0, RESUME_LENGTH, 4))
+
+
+def draft_by_resume_code(code: str) -> Draft | None:
+    if not code.strip():
+        return None
+    return db.session.scalar(sa.select(Draft).where(Draft.resume_code_sha256 == _resume_hash(code)))
+
+
+def answer_rows(response_id: uuid.UUID, answers: dict[str, dict[str, Any]]) -> list[dict]:
+    rows = []
+    for code, answer in answers.items():
+        base = {
+            "response_id": response_id,
+            "item_code": code,
+            "grid_row": "",
+            "grid_column": "",
+            "value": None,
+            "dont_know": False,
+            "text": None,
+        }
+        if "cells" in answer:
+            rows += [
+                {**base, "grid_row": row, "grid_column": column} for row, column in answer["cells"]
+            ]
+        elif answer.get("dont_know"):
+            rows.append({**base, "dont_know": True})
+        elif "text" in answer:
+            rows.append({**base, "text": answer["text"]})
+        elif "value" in answer:
+            rows.append({**base, "value": int(answer["value"])})
+    return rows
+
+
+def submit_draft(draft_id: uuid.UUID, language: str, today: date | None = None) -> Response | None:
+    """Turn a draft into a response, exactly once: the draft row is deleted in the same
+    transaction, and a second submission of the same draft finds nothing to delete."""
+    draft = db.session.get(Draft, draft_id)
+    if draft is None:
+        return None
+    wave_id, unit_id, answers = draft.wave_id, draft.unit_id, dict(draft.answers)
+    db.session.expunge(draft)
+    deleted = db.session.execute(sa.delete(Draft).where(Draft.id == draft_id))
+    if deleted.rowcount != 1:
+        return None
+    response = Response(
+        wave_id=wave_id, unit_id=unit_id, submitted_on=today or date.today(), language=language
+    )
+    db.session.add(response)
+    db.session.flush()
+    rows = answer_rows(response.id, answers)
+    if rows:
+        db.session.execute(sa.insert(Answer), rows)
+    return response
+
+
+def delete_draft(draft: Draft) -> None:
+    db.session.delete(draft)
+    db.session.flush()
+
+
+def purge_expired_drafts(today: date | None = None) -> int:
+    """Delete the unfinished answers of waves that have closed; returns how many."""
+    today = today or date.today()
+    closed_waves = sa.select(Wave.id).where(Wave.status == WaveStatus.CLOSED)
+    result = db.session.execute(
+        sa.delete(Draft).where(sa.or_(Draft.expires_on < today, Draft.wave_id.in_(closed_waves)))
+    )
+    return result.rowcount
