@@ -1,6 +1,7 @@
 """Security headers on every response and sessions that end after inactivity."""
 
 from flask import Response, request, session
+from flask_login import current_user
 
 #: Scripts only from the app itself, never inline. Styles allow inline attributes because
 #: plotly.js injects its own stylesheet (NOTES.md); nothing else is loosened.
@@ -40,5 +41,10 @@ def add_security_headers(response: Response) -> Response:
 
 
 def make_session_expire_when_idle() -> None:
-    """A permanent session lasts PERMANENT_SESSION_LIFETIME after the last request."""
-    session.permanent = True
+    """A signed-in session ends PERMANENT_SESSION_LIFETIME after its last request.
+
+    A respondent's session (no account) is a browser session instead: it holds only the
+    language and the pointer to their unfinished answers, and ends when the browser closes, so
+    a long pause in a team meeting loses nothing.
+    """
+    session.permanent = current_user.is_authenticated

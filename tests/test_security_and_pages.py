@@ -135,3 +135,9 @@ def test_every_message_has_a_dutch_translation():
     fuzzy = sorted(m.id for m in catalogue if m.id and m.fuzzy)
     assert missing == [], "run `make extract-messages` and translate these in nl"
     assert fuzzy == []
+
+
+def test_a_respondents_session_lasts_until_the_browser_closes(client):
+    client.get("/language/en")
+    cookie = client.get_cookie("session")
+    assert cookie.expires is None  # no idle timeout that could strand unfinished answers

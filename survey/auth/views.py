@@ -2,7 +2,7 @@
 
 from urllib.parse import urljoin, urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -53,6 +53,7 @@ def login() -> Response | str:
         if account is not None:
             db.session.commit()
             login_user(account)
+            session.permanent = True
             return redirect(safe_next_url(request.args.get("next")) or url_for("dashboard.index"))
         failed = True
     return render_template("auth/login.html", form=form, failed=failed)
