@@ -83,13 +83,14 @@ def register_blueprints(app: Flask) -> None:
 
 def register_demo_notice(app: Flask) -> None:
     """Signed-in pages say so when the platform holds the made-up demo organisation."""
+    from flask import has_request_context
     from flask_login import current_user
 
     from survey.services.demo import demo_organisation
 
     @app.context_processor
     def demo_notice() -> dict:
-        if not current_user.is_authenticated:
+        if not has_request_context() or not current_user.is_authenticated:
             return {}
         organisation = demo_organisation()
         return {"demo_organisation": organisation.name if organisation else None}

@@ -1,4 +1,7 @@
-"""Command-line verbs: ``flask --app wsgi questionnaires|users|units ...`` (each with --help)."""
+"""Command-line verbs: ``flask --app wsgi demo|questionnaires|users|units|drafts ...``.
+
+Each has --help; the wave and codes commands live in ``survey.commands.waves``.
+"""
 
 from __future__ import annotations
 

@@ -1,10 +1,12 @@
 """Language choice: the visitor's pick, else the browser's preference, else Dutch."""
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if session.get("lang") in languages:
         return session["lang"]
     return (

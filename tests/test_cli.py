@@ -280,6 +280,9 @@ def test_questionnaires_load_on_a_missing_path_is_a_usage_error(runner, app):
         ["users", "create"],
         ["users", "list"],
         ["units", "import"],
+        ["drafts", "purge"],
+        ["wave", "links"],
+        ["codes", "issue"],
     ],
 )
 def test_every_command_explains_itself(runner, command):

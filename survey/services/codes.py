@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, render_template
+from flask import current_app, render_template
 
 from survey.extensions import db
 from survey.models import AccessCode, Account, WaveStatus, WaveTeam
@@ -171,9 +171,4 @@ def slips_pdf(
 
 
 def _render_slips(**context) -> str:
-    if has_request_context():
-        return render_template("codes/slips.html", **context)
-    # The app's context processors (language, demo notice) expect a request; the slips use
-    # none of what they add, so a stand-in request satisfies them.
-    with current_app.test_request_context():
-        return render_template("codes/slips.html", **context)
+    return render_template("codes/slips.html", **context)

@@ -1,0 +1,1 @@
+"""Command-line verbs by subject, registered in ``survey.cli``."""
