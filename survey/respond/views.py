@@ -116,15 +116,22 @@ def _current_draft() -> Draft | None:
     return responding.get_draft(session.get(DRAFT))
 
 
-@bp.route("/respond/<int:number>", methods=["GET", "POST"])
-def step(number: int) -> Response | tuple[str, int] | str:
+def _draft_in_open_wave() -> tuple[Draft | None, tuple[str, int] | None]:
+    """This browser's draft, or the page to show instead (none in progress, wave not open)."""
     draft = _current_draft()
     if draft is None:
-        return _message("no_draft")
-    wave = draft.wave_team.wave
-    if unavailable := _closed_or_not_yet(wave):
-        return unavailable
-    instrument = instrument_of(wave)
+        return None, _message("no_draft")
+    if unavailable := _closed_or_not_yet(draft.wave_team.wave):
+        return None, unavailable
+    return draft, None
+
+
+@bp.route("/respond/<int:number>", methods=["GET", "POST"])
+def step(number: int) -> Response | tuple[str, int] | str:
+    draft, other_page = _draft_in_open_wave()
+    if draft is None:
+        return other_page
+    instrument = instrument_of(draft.wave_team.wave)
     sections = instrument.sections
     if not 1 <= number <= len(sections):
         abort(404)
@@ -173,15 +180,12 @@ def _after_step(action: str, number: int, total: int, draft: Draft) -> Response 
 
 @bp.get("/respond/review")
 def review() -> tuple[str, int] | str:
-    draft = _current_draft()
+    draft, other_page = _draft_in_open_wave()
     if draft is None:
-        return _message("no_draft")
-    wave = draft.wave_team.wave
-    if unavailable := _closed_or_not_yet(wave):
-        return unavailable
+        return other_page
     return render_template(
         "respond/review.html",
-        instrument=instrument_of(wave),
+        instrument=instrument_of(draft.wave_team.wave),
         answers=draft.answers,
         dont_know_label=DONT_KNOW_LABEL,
         form=PlainForm(),
@@ -194,12 +198,10 @@ def submit() -> Response | tuple[str, int]:
     form = PlainForm()
     if not form.validate_on_submit():
         abort(400)
-    draft = _current_draft()
+    draft, other_page = _draft_in_open_wave()
     if draft is None:
-        return _message("no_draft")
+        return other_page
     wave = draft.wave_team.wave
-    if unavailable := _closed_or_not_yet(wave):
-        return unavailable
     response = responding.submit_draft(draft.id, _language())
     if response is None:  # submitted already, from another tab
         db.session.rollback()
