@@ -1,10 +1,20 @@
 """A real server on a free port and a real Chromium (Debian's, never a downloaded one)."""
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page
+
+import questionnaires
+from survey.extensions import db
+from survey.models import Wave, WaveStatus, WaveTeam
+from survey.services.questionnaires import store_instrument
 
 CHROMIUM = Path("/usr/bin/chromium")
+FULL = Path(questionnaires.__file__).parent / "krachtspiegel-team-1.yaml"
+#: An unknown team link: its friendly page is a 404 on purpose, which Chromium logs.
+UNKNOWN_LINK = "/t/not-a-real-link"
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -52,3 +62,51 @@ def page(browser, live_server):
     page.wait_for_load_state("networkidle")
     context.close()
     assert errors == [], f"browser console errors: {errors}"
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """Open pages in fresh browser contexts ("devices"); console errors fail the test.
+
+    Depends on ``live_server`` so that the server stops only after the contexts have closed."""
+    contexts = []
+    errors: list[str] = []
+
+    def on_console(message) -> None:
+        # The friendly page of an unknown link is a 404 on purpose, which Chromium logs.
+        expected_404 = message.location.get("url", "").endswith(UNKNOWN_LINK)
+        if message.type == "error" and not (expected_404 and "404" in message.text):
+            errors.append(message.text)
+
+    def open_page(**options) -> Page:
+        context = browser.new_context(**{"locale": "nl-BE", **options})
+        contexts.append(context)
+        page = context.new_page()
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    assert errors == [], f"browser console errors: {errors}"
+
+
+@pytest.fixture
+def full_wave(tree) -> Wave:
+    """An open wave of the full shipped instrument for Team A."""
+    version = store_instrument(questionnaires.load_file(FULL), FULL.name).version
+    db.session.commit()
+    today = date.today()
+    wave = Wave(
+        questionnaire_version=version,
+        name="Najaar 2026",
+        opens_on=today - timedelta(days=7),
+        closes_on=today + timedelta(days=14),
+        status=WaveStatus.OPEN,
+        units=[tree["team-a"]],
+    )
+    wave.teams = [WaveTeam(unit=tree["team-a"], invited=12)]
+    db.session.add(wave)
+    db.session.commit()
+    return wave

@@ -1,0 +1,211 @@
+"""axe-core (bundled with axe-playwright-python, nothing fetched) on every page a respondent can
+see, and on the login page: no WCAG 2.1 A or AA violation that axe can detect."""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from survey.extensions import db
+from survey.models import WaveStatus
+from survey.services.codes import claim_code, issue_codes
+from tests.e2e.conftest import UNKNOWN_LINK
+
+AXE = Axe()
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
+
+
+class Audit:
+    """Runs axe on pages one after another and reports every violation of every page at once."""
+
+    def __init__(self) -> None:
+        self.problems: dict[str, list[str]] = {}
+        self.pages: list[str] = []
+
+    def __call__(self, page: Page, name: str) -> None:
+        # page.evaluate runs through the DevTools protocol: the site's CSP (no inline script)
+        # does not apply to it, so no context needs bypass_csp.
+        page.wait_for_load_state()
+        results = AXE.run(page, options=AXE_OPTIONS)
+        self.pages.append(name)
+        for violation in results.response["violations"]:
+            node = violation["nodes"][0]
+            self.problems.setdefault(name, []).append(
+                f"{violation['id']} ({violation['impact']}, {len(violation['nodes'])} nodes): "
+                f"{violation['help']}\n      first: {node['target']} {node['html']}"
+            )
+
+    def report(self) -> str:
+        return "\n".join(
+            f"  {name}:\n" + "\n".join(f"    - {line}" for line in lines)
+            for name, lines in self.problems.items()
+        )
+
+
+@pytest.fixture
+def audit():
+    return Audit()
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """Pages in fresh browser contexts; console errors (CSP violations among them) fail the test.
+
+    Depends on ``live_server`` so that the server stops only after the contexts have closed."""
+    contexts = []
+    errors: list[str] = []
+
+    def on_console(message) -> None:
+        # The friendly page of an unknown link is a 404 on purpose, which Chromium logs.
+        expected_404 = message.location.get("url", "").endswith(UNKNOWN_LINK)
+        if message.type == "error" and not (expected_404 and "404" in message.text):
+            errors.append(message.text)
+
+    def open_page(**options) -> Page:
+        context = browser.new_context(**{"locale": "nl-BE", **options})
+        contexts.append(context)
+        page = context.new_page()
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    assert errors == [], f"browser console errors: {errors}"
+
+
+def heading(page: Page, text: str) -> None:
+    expect(page.get_by_role("heading", level=1)).to_have_text(text)
+
+
+def test_every_page_of_the_questionnaire_is_accessible(new_page, live_server, full_wave, audit):
+    page = new_page()
+    link = f"{live_server}/t/{full_wave.teams[0].link_slug}"
+    page.goto(link)
+    heading(page, "Krachtspiegel — krachtgericht werken in ons team")
+    audit(page, "landing")
+    page.get_by_role("button", name="Beginnen").click()
+
+    for number in (1, 2, 3):
+        expect(page.get_by_text(f"Stap {number} van 5")).to_be_visible()
+        audit(page, f"step {number}")
+        if number < 3:
+            page.get_by_role("button", name="Volgende").click()
+
+    page.get_by_role("button", name="Pauzeren en later verdergaan").click()
+    heading(page, "Je antwoorden zijn bewaard")
+    audit(page, "paused")
+    code = page.locator(".resume-code").inner_text().strip()
+    page.get_by_role("link", name="Nu verdergaan").click()
+    heading(page, "Verdergaan waar je stopte")
+    audit(page, "resume")
+    page.get_by_label("Hervatcode").fill("AAAA-BBBB-CCCC")
+    page.get_by_role("button", name="Verdergaan").click()
+    expect(page.get_by_role("alert")).to_contain_text("We kennen deze hervatcode niet")
+    audit(page, "resume with an error")
+    page.get_by_label("Hervatcode").fill(code)
+    page.get_by_role("button", name="Verdergaan").click()
+
+    expect(page.get_by_text("Stap 3 van 5")).to_be_visible()
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_text("Step 3 of 5")).to_be_visible()
+    audit(page, "step 3 in English")
+    page.get_by_role("button", name="Nederlands").click()
+    page.get_by_role("button", name="Volgende").click()
+
+    # Step 4, sent with a grid cell that does not exist: the page comes back with errors.
+    expect(page.get_by_text("Stap 4 van 5")).to_be_visible()
+    audit(page, "step 4")
+    page.locator("#item-C4-aspirations-living").evaluate(
+        "(box) => { box.value = 'nowhere:never'; box.checked = true; }"
+    )
+    page.get_by_role("button", name="Volgende").click()
+    expect(page.get_by_role("alert")).to_contain_text("is een ongeldige keuze voor dit veld")
+    audit(page, "step 4 with an error summary")
+    page.get_by_role("button", name="Volgende").click()
+
+    # Step 5, sent with a text that is too long and an option that does not exist.
+    expect(page.get_by_text("Stap 5 van 5")).to_be_visible()
+    audit(page, "step 5")
+    page.locator("#item-O1").evaluate("(box) => box.removeAttribute('maxlength')")
+    page.locator("#item-O1").fill("x" * 1001)
+    page.locator("#item-BG1-1").evaluate("(radio) => { radio.value = '7'; radio.checked = true; }")
+    page.get_by_role("button", name="Mijn antwoorden nakijken").click()
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("Houd dit antwoord bij maximaal 1000 tekens.")
+    expect(summary).to_contain_text("Ongeldige keuze.")
+    audit(page, "step 5 with an error summary")
+    page.locator("#item-O1").fill("Samen sterk.")
+    page.get_by_role("button", name="Mijn antwoorden nakijken").click()
+
+    heading(page, "Kijk je antwoorden na")
+    audit(page, "review")
+    page.get_by_role("button", name="Mijn antwoorden versturen").click()
+    heading(page, "Bedankt voor je antwoorden")
+    audit(page, "thanks")
+
+    page.goto(link)
+    expect(page.get_by_role("status")).to_contain_text("Deze browser heeft")
+    audit(page, "landing, answered before")
+    page.get_by_role("button", name="Beginnen").click()
+    page.get_by_role("button", name="Wis mijn antwoorden").click()
+    heading(page, "Je antwoorden zijn gewist")
+    audit(page, "answers cleared")
+
+    assert len(audit.pages) == 16
+    assert not audit.problems, f"accessibility violations:\n{audit.report()}"
+
+
+def test_every_entry_and_message_page_is_accessible(new_page, live_server, tree, make_wave, audit):
+    codes_wave = make_wave([tree["team-a"]])
+    codes_wave.codes_only = True
+    closed_wave = make_wave([tree["team-b"]], status=WaveStatus.CLOSED, name="Voorjaar 2025")
+    future_wave = make_wave([tree["team-c"]], status=WaveStatus.DRAFT, name="Najaar 2027")
+    (code,) = issue_codes(codes_wave.teams[0], 1)
+    assert claim_code(code).status == "claimed"
+    db.session.commit()
+
+    page = new_page()
+    for path, title, name in [
+        ("/", None, "front page"),
+        ("/privacy", None, "privacy"),
+        ("/login", "Aanmelden", "login"),
+        ("/code", "Typ je toegangscode", "code"),
+        ("/resume", "Verdergaan waar je stopte", "resume"),
+        (UNKNOWN_LINK, "We kennen deze link niet", "unknown link"),
+        (f"/t/{codes_wave.teams[0].link_slug}", "Deze vragenlijst werkt met toegangscodes",
+         "codes only"),
+        (f"/t/{closed_wave.teams[0].link_slug}", "Deze vragenlijst is gesloten", "closed"),
+        (f"/t/{future_wave.teams[0].link_slug}", "Deze vragenlijst is nog niet open",
+         "not open yet"),
+        ("/respond/1", "Geen vragenlijst bezig", "no questionnaire in progress"),
+    ]:  # fmt: skip
+        page.goto(live_server + path)
+        if title:
+            heading(page, title)
+        audit(page, name)
+
+    page.goto(live_server + "/code")
+    page.get_by_label("Toegangscode").fill("ZZZZZ-ZZZZZ")
+    page.get_by_role("button", name="Beginnen").click()
+    expect(page.get_by_role("alert")).to_contain_text("We kennen deze code niet")
+    audit(page, "code with an error")
+    page.get_by_label("Toegangscode").fill(code)
+    page.get_by_role("button", name="Beginnen").click()
+    heading(page, "Deze code werd al gebruikt")
+    audit(page, "used code")
+
+    page.goto(live_server + "/login")
+    page.get_by_label("E-mailadres").fill("nobody@example.org")
+    page.get_by_label("Wachtwoord").fill("not the password")
+    page.get_by_role("button", name="Aanmelden").click()
+    expect(page.get_by_role("alert")).to_contain_text("Het e-mailadres of wachtwoord klopt niet.")
+    audit(page, "login with an error")
+
+    assert len(audit.pages) == 13
+    assert not audit.problems, f"accessibility violations:\n{audit.report()}"
