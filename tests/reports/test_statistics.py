@@ -1,0 +1,108 @@
+"""reports.statistics on small datasets computed by hand (the arithmetic is in the comments)."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from reports.statistics import UNIFORM_NULL_VARIANCE, change_between, rwg_j, scale_statistics
+
+ITEMS = pd.DataFrame(
+    {
+        "item_code": ["S.1", "S.2", "S.3", "S.4"],
+        "scale_code": ["S", "S", "S", "S"],
+        "reverse": [False, False, False, True],
+    }
+)
+
+
+def answers(rows: dict[str, list]) -> pd.DataFrame:
+    """{response: [values per item S.1..S.4]}, with "dk" for don't know and None for skipped."""
+    records = []
+    for response, values in rows.items():
+        for number, value in enumerate(values, start=1):
+            if value is None:
+                continue
+            dont_know = value == "dk"
+            records.append(
+                {
+                    "response_id": response,
+                    "item_code": f"S.{number}",
+                    "value": math.nan if dont_know else float(value),
+                    "dont_know": dont_know,
+                }
+            )
+    return pd.DataFrame(records)
+
+
+def test_the_uniform_null_variance_for_five_points_is_two():
+    assert UNIFORM_NULL_VARIANCE == 2.0  # (5² − 1) / 12
+
+
+def test_mean_sd_favourable_dont_know_and_the_75_percent_rule():
+    result = scale_statistics(
+        answers(
+            {
+                # S.4 is reversed: 6 − 2 = 4. Score (4 + 4 + 4 + 4) / 4 = 4.0
+                "r1": [4, 4, 4, 2],
+                # 6 − 4 = 2. Score (2 + 3 + 4 + 2) / 4 = 2.75
+                "r2": [2, 3, 4, 4],
+                # 3 of 4 answered (75%): score (5 + 5 + 5) / 3 = 5.0
+                "r3": [5, 5, "dk", 1],
+                # 2 of 4 answered (50%): no score, but its answers count for % favourable
+                "r4": [5, "dk", "dk", None],
+            }
+        ),
+        ITEMS,
+    ).loc["S"]
+    assert result["n"] == 3
+    assert result["mean"] == pytest.approx((4 + 2.75 + 5) / 3)  # 3.9167
+    # deviations 0.0833, −1.1667, 1.0833: squares 0.0069 + 1.3611 + 1.1736 = 2.5417; / 2 → SD 1.1273
+    assert result["sd"] == pytest.approx(1.127312438)
+    # answered (coded): r1 4 4 4 4, r2 2 3 4 2, r3 5 5 5, r4 5 → 9 of 12 are 4 or 5 = 75%
+    assert result["pct_favourable"] == pytest.approx(75.0)
+    # 3 "don't know" of 15 answers = 20%
+    assert result["pct_dont_know"] == pytest.approx(20.0)
+
+
+def test_rwg_against_the_uniform_null():
+    # item 1: 4 4 5 → variance 1/3; item 2: 3 4 5 → variance 1. Mean 2/3; ratio (2/3)/2 = 1/3.
+    # rwg(2) = 2(1 − 1/3) / (2(1 − 1/3) + 1/3) = (4/3) / (5/3) = 0.8
+    wide = pd.DataFrame({"i1": [4, 4, 5], "i2": [3, 4, 5]})
+    assert rwg_j(wide) == pytest.approx(0.8)
+
+
+def test_rwg_is_truncated_at_zero_when_the_team_sees_it_differently():
+    # variances 4.5 and 8 (1/5 and 5/1 split): mean above the null variance of 2
+    assert rwg_j(pd.DataFrame({"i1": [1, 4], "i2": [1, 5]})) == 0.0
+
+
+def test_perfect_agreement_gives_rwg_one():
+    assert rwg_j(pd.DataFrame({"i1": [4, 4, 4], "i2": [5, 5, 5]})) == pytest.approx(1.0)
+
+
+def test_change_interval_by_welch():
+    """Welch (1947): before 2 3 4 (mean 3, variance 1), after 4 5 4 5 (mean 4.5, variance 1/3).
+
+    difference 1.5; SE = √(1/3 + 1/12) = 0.645497; Welch–Satterthwaite df = 3.0;
+    t(0.975, 3) = 3.182446; half width 2.054260 → [−0.554260, 3.554260]: no clear change.
+    Pooled variance (2·1 + 3·1/3) / 5 = 0.6 → Cohen's d = 1.5 / 0.774597 = 1.936492.
+    """
+    change = change_between(pd.Series([2, 3, 4]), pd.Series([4, 5, 4, 5]))
+    assert change.difference == pytest.approx(1.5)
+    assert change.low == pytest.approx(-0.554260, abs=1e-6)
+    assert change.high == pytest.approx(3.554260, abs=1e-6)
+    assert change.effect_size == pytest.approx(1.936492, abs=1e-6)
+    assert not change.clear
+
+
+def test_a_clear_change_excludes_zero():
+    before = pd.Series([2.0, 2.5, 3.0, 2.5, 2.0, 3.0, 2.5, 2.0])
+    after = pd.Series([4.0, 4.5, 4.0, 3.5, 4.0, 4.5, 4.0, 3.5])
+    change = change_between(before, after)
+    assert change.low > 0 and change.clear
+
+
+def test_a_change_needs_two_scores_per_wave():
+    with pytest.raises(ValueError, match="at least two"):
+        change_between(pd.Series([3.0]), pd.Series([4.0, 5.0]))
