@@ -58,6 +58,8 @@ def settings_from_environment(instance_path: Path) -> dict:
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
         or f"sqlite:///{instance_path / 'krachtspiegel.sqlite'}",
         "MIN_GROUP_SIZE": _env_int("MIN_GROUP_SIZE", 5),
+        "SPREAD_THRESHOLD": _env_int("SPREAD_THRESHOLD", 7),
+        "COMMENTS_ENABLED": _env_bool("COMMENTS_ENABLED", True),
         #: Where staff reach the platform: printed in team links, on code slips and QR codes.
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         "BABEL_DEFAULT_LOCALE": "nl",
@@ -89,6 +91,11 @@ def check_settings(config: dict) -> None:
             f"MIN_GROUP_SIZE is {size!r}, but the minimum group size can never be below "
             f"{MIN_GROUP_SIZE_FLOOR}: in smaller groups people could recognise each other's "
             "answers."
+        )
+    if config.get("SPREAD_THRESHOLD", size) < size:
+        raise ConfigError(
+            f"SPREAD_THRESHOLD ({config['SPREAD_THRESHOLD']}) cannot be below MIN_GROUP_SIZE "
+            f"({size}): spread and distributions need at least as many answers as means."
         )
     if config.get("BABEL_DEFAULT_LOCALE") not in LANGUAGES:
         raise ConfigError(f"BABEL_DEFAULT_LOCALE must be one of {', '.join(LANGUAGES)}.")

@@ -75,3 +75,21 @@ def test_the_command_line_says_why_it_cannot_start(tmp_path):
     assert result.returncode != 0
     assert "Krachtspiegel cannot start: MIN_GROUP_SIZE is 2" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_spread_threshold_cannot_be_below_the_minimum_group_size(tmp_path):
+    with pytest.raises(ConfigError, match="SPREAD_THRESHOLD"):
+        create_app(
+            {"SECRET_KEY": "x", "MIN_GROUP_SIZE": 6, "SPREAD_THRESHOLD": 5},
+            instance_path=str(tmp_path),
+        )
+
+
+def test_the_anonymity_policy_comes_from_the_settings(tmp_path):
+    from survey.anonymity import Policy
+
+    app = create_app(
+        {"SECRET_KEY": "x", "MIN_GROUP_SIZE": 6, "SPREAD_THRESHOLD": 9, "COMMENTS_ENABLED": False},
+        instance_path=str(tmp_path),
+    )
+    assert Policy.from_config(app.config) == Policy(6, 9, comments_enabled=False)
