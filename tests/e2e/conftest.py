@@ -47,21 +47,11 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
-    """A fresh browser context per test; console errors (CSP violations among them) fail it.
-
-    It depends on ``live_server`` so that the server stops only after the page has closed."""
-    context = browser.new_context(locale="nl-BE")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on(
-        "console", lambda message: errors.append(message.text) if message.type == "error" else None
-    )
-    page.on("pageerror", lambda error: errors.append(str(error)))
+def page(new_page) -> Page:
+    """One page in a fresh browser context (see ``new_page``)."""
+    page = new_page()
     yield page
     page.wait_for_load_state("networkidle")
-    context.close()
-    assert errors == [], f"browser console errors: {errors}"
 
 
 @pytest.fixture

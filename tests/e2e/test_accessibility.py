@@ -51,34 +51,6 @@ def audit():
     return Audit()
 
 
-@pytest.fixture
-def new_page(browser, live_server):
-    """Pages in fresh browser contexts; console errors (CSP violations among them) fail the test.
-
-    Depends on ``live_server`` so that the server stops only after the contexts have closed."""
-    contexts = []
-    errors: list[str] = []
-
-    def on_console(message) -> None:
-        # The friendly page of an unknown link is a 404 on purpose, which Chromium logs.
-        expected_404 = message.location.get("url", "").endswith(UNKNOWN_LINK)
-        if message.type == "error" and not (expected_404 and "404" in message.text):
-            errors.append(message.text)
-
-    def open_page(**options) -> Page:
-        context = browser.new_context(**{"locale": "nl-BE", **options})
-        contexts.append(context)
-        page = context.new_page()
-        page.on("console", on_console)
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-    assert errors == [], f"browser console errors: {errors}"
-
-
 def heading(page: Page, text: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(text)
 
