@@ -154,6 +154,13 @@ def test_if_empty_builds_once_then_only_prints_the_log_ins(runner, app):
     assert "Built" not in second.output and DEMO_PASSWORD in second.output
 
 
+def test_make_run_order_loads_questionnaires_then_builds_the_demo(runner, app):
+    assert runner.invoke(args=["questionnaires", "load"]).exit_code == 0
+    result = runner.invoke(args=["demo", "--if-empty"])
+    assert "Built Huis van Kracht vzw" in result.output, result.output
+    assert DEMO_PASSWORD in result.output
+
+
 def test_if_empty_leaves_a_real_organisation_alone(runner, tree):
     result = runner.invoke(args=["demo", "--if-empty"])
     assert result.exit_code == 0 and result.output == ""

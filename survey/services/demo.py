@@ -27,7 +27,6 @@ from survey.models import (
     ActionKind,
     Answer,
     Base,
-    QuestionnaireVersion,
     Response,
     Role,
     TeamAction,
@@ -150,9 +149,10 @@ class DemoSummary:
 
 
 def database_is_empty() -> bool:
+    """No organisation, account or wave yet (loaded questionnaires do not count)."""
     return all(
         db.session.scalar(sa.select(sa.func.count()).select_from(model)) == 0
-        for model in (Unit, Account, Wave, QuestionnaireVersion)
+        for model in (Unit, Account, Wave)
     )
 
 
