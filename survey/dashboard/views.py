@@ -1,7 +1,7 @@
 """What a signed-in reader sees: the units and waves within their scope."""
 
 import sqlalchemy as sa
-from flask import render_template
+from flask import current_app, render_template
 from flask_login import current_user
 
 from survey.access import (
@@ -14,9 +14,11 @@ from survey.access import (
     scoped_waves,
     subtree_ids,
 )
+from survey.anonymity import Policy
 from survey.dashboard import bp
 from survey.extensions import db
 from survey.models import Role, Unit, Wave, WaveTeam
+from survey.services.results import results_are_released, team_results
 
 READERS = (Role.ADMIN, Role.QUALITY, Role.MANAGER)
 
@@ -71,4 +73,9 @@ def wave(wave_id: int) -> str:
 @role_required(*READERS)
 def wave_team(wave_id: int, slug: str) -> str:
     wave_team = get_wave_team_or_404(wave_id, slug)
-    return render_template("dashboard/wave_team.html", wave_team=wave_team, wave=wave_team.wave)
+    results = None
+    if results_are_released(wave_team):
+        results = team_results(wave_team, Policy.from_config(current_app.config))
+    return render_template(
+        "dashboard/wave_team.html", wave_team=wave_team, wave=wave_team.wave, results=results
+    )
