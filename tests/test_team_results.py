@@ -104,3 +104,49 @@ def test_the_small_demo_team_shows_only_suppression_messages(client, runner):
     assert "Minder dan 5 antwoorden" in brug and '<table class="results"' not in brug
     anker = client.get(f"/dashboard/waves/{closed.id}/teams/team-anker").get_data(as_text=True)
     assert "Waar het team het sterkst in is" in anker
+
+
+def a1_answers(scores: list[int]) -> list[dict[str, object]]:
+    """One response per score s: A1.1 = A1.2 = s and A1.3 = 6 − s (reversed), so A1 = s."""
+    return [{"A1.1": s, "A1.2": s, "A1.3": 6 - s} for s in scores]
+
+
+@pytest.fixture
+def two_waves(tree, make_wave, make_account):
+    earlier = make_wave([tree["team-a"]], status=WaveStatus.CLOSED, name="Voorjaar")
+    later = make_wave([tree["team-a"]], status=WaveStatus.CLOSED, name="Najaar")
+    later.opens_on = earlier.opens_on.replace(year=earlier.opens_on.year + 1)
+    later.closes_on = later.opens_on
+    db.session.commit()
+    make_account("lg@example.org", Role.MANAGER, [tree["team-a"]])
+    return earlier.teams[0], later.teams[0]
+
+
+def change_cell(page: str) -> str:
+    return page[page.index("A1 Focus op krachten") :].split("</tr>")[0].split("<td>")[-1]
+
+
+def test_a_clear_rise_since_the_previous_wave(client, two_waves):
+    earlier, later = two_waves
+    add_responses(earlier, a1_answers([2, 2, 3, 2, 2, 3]))
+    add_responses(later, a1_answers([4, 4, 5, 4, 4, 5]))
+    page = page_of(client, later)
+    assert "Sinds Voorjaar" in page
+    cell = change_cell(page)
+    # before mean 2.333, after 4.333: +2.0; both SD 0.516 → 95% interval [1.33, 2.67]
+    assert "+2,0 (duidelijke stijging)" in cell and "95%-interval 1,3 tot 2,7" in cell
+
+
+def test_no_clear_change_when_the_interval_includes_zero(client, two_waves):
+    earlier, later = two_waves
+    add_responses(earlier, a1_answers([2, 5, 3, 4, 2, 5]))
+    add_responses(later, a1_answers([3, 5, 2, 4, 3, 5]))
+    assert "geen duidelijke verandering" in change_cell(page_of(client, later))
+
+
+def test_no_change_when_the_previous_wave_had_too_few_answers(client, two_waves):
+    earlier, later = two_waves
+    add_responses(earlier, a1_answers([2, 2, 3, 2]))
+    add_responses(later, a1_answers([4, 4, 5, 4, 4, 5]))
+    cell = change_cell(page_of(client, later))
+    assert "duidelijke" not in cell and "verandering" not in cell

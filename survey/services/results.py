@@ -11,10 +11,11 @@ from dataclasses import dataclass
 import pandas as pd
 import sqlalchemy as sa
 
-from reports.statistics import scale_statistics
+from reports.scores import respondent_scale_scores
+from reports.statistics import Change, change_between, scale_statistics
 from survey.anonymity import Policy, Verdict, gate_group
 from survey.extensions import db
-from survey.models import Answer, Item, Response, Scale, WaveStatus, WaveTeam
+from survey.models import Answer, Item, Response, Scale, Wave, WaveStatus, WaveTeam
 
 #: rwg(J) from which a team is said to agree (LeBreton & Senter, 2008: .70 is strong agreement).
 AGREEMENT_FROM = 0.70
@@ -30,6 +31,8 @@ class ScaleResult:
     #: Only from the spread threshold up: SD and agreement describe individual differences.
     sd: float | None = None
     agrees: bool | None = None
+    #: Since the team's previous closed wave; None when either wave may not show this scale.
+    change: Change | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class TeamResults:
     responses: Verdict
     invited: int | None
     scales: list[ScaleResult]
+    previous_wave: Wave | None = None
 
     @property
     def response_rate(self) -> float | None:
@@ -61,27 +65,18 @@ def results_are_released(wave_team: WaveTeam) -> bool:
     return wave_team.wave.status is WaveStatus.CLOSED
 
 
-def team_results(wave_team: WaveTeam, policy: Policy) -> TeamResults:
-    responses = db.session.scalar(
-        sa.select(sa.func.count(Response.id)).where(
-            Response.wave_id == wave_team.wave_id, Response.unit_id == wave_team.unit_id
-        )
-    )
-    version = wave_team.wave.questionnaire_version
-    scales = [scale for scale in version.scales if scale.scored]
-    team_verdict = gate_group(responses, policy)
-    if not team_verdict.shown:
-        return TeamResults(
-            team_verdict, wave_team.invited, [ScaleResult(scale, team_verdict) for scale in scales]
-        )
-    items = pd.DataFrame(
+def _scored_items(wave_team: WaveTeam) -> pd.DataFrame:
+    return pd.DataFrame(
         db.session.execute(
             sa.select(Item.code.label("item_code"), Scale.code.label("scale_code"), Item.reverse)
             .join(Scale, Item.scale_id == Scale.id)
-            .where(Item.version_id == version.id, Scale.scored)
+            .where(Item.version_id == wave_team.wave.questionnaire_version_id, Scale.scored)
         ).all(),
         columns=["item_code", "scale_code", "reverse"],
     )
+
+
+def _team_answers(wave_team: WaveTeam, item_codes: list[str]) -> pd.DataFrame:
     answers = pd.DataFrame(
         db.session.execute(
             sa.select(Answer.response_id, Answer.item_code, Answer.value, Answer.dont_know)
@@ -89,22 +84,90 @@ def team_results(wave_team: WaveTeam, policy: Policy) -> TeamResults:
             .where(
                 Response.wave_id == wave_team.wave_id,
                 Response.unit_id == wave_team.unit_id,
-                Answer.item_code.in_(items["item_code"].tolist()),
+                Answer.item_code.in_(item_codes),
             )
         ).all(),
         columns=["response_id", "item_code", "value", "dont_know"],
     )
-    answers["value"] = answers["value"].astype(float)
-    answers["dont_know"] = answers["dont_know"].astype(bool)
-    statistics = scale_statistics(answers, items)
-    return TeamResults(
-        team_verdict,
-        wave_team.invited,
-        [_scale_result(scale, statistics.loc[scale.code], policy) for scale in scales],
+    return answers.astype({"value": float, "dont_know": bool})
+
+
+def _response_count(wave_team: WaveTeam) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(Response.id)).where(
+            Response.wave_id == wave_team.wave_id, Response.unit_id == wave_team.unit_id
+        )
     )
 
 
-def _scale_result(scale: Scale, row: pd.Series, policy: Policy) -> ScaleResult:
+def previous_wave_team(wave_team: WaveTeam) -> WaveTeam | None:
+    """The same team in the latest closed wave before this one."""
+    return db.session.scalar(
+        sa.select(WaveTeam)
+        .join(Wave, WaveTeam.wave_id == Wave.id)
+        .where(
+            WaveTeam.unit_id == wave_team.unit_id,
+            Wave.status == WaveStatus.CLOSED,
+            Wave.opens_on < wave_team.wave.opens_on,
+        )
+        .order_by(Wave.opens_on.desc())
+        .limit(1)
+    )
+
+
+def _scores(wave_team: WaveTeam, policy: Policy) -> pd.DataFrame | None:
+    """Respondents × scales of a wave team, or None when the team is below k."""
+    if not gate_group(_response_count(wave_team), policy).shown:
+        return None
+    items = _scored_items(wave_team)
+    answers = _team_answers(wave_team, items["item_code"].tolist())
+    return respondent_scale_scores(answers[~answers["dont_know"]], items)
+
+
+def team_results(wave_team: WaveTeam, policy: Policy) -> TeamResults:
+    version = wave_team.wave.questionnaire_version
+    scales = [scale for scale in version.scales if scale.scored]
+    team_verdict = gate_group(_response_count(wave_team), policy)
+    if not team_verdict.shown:
+        return TeamResults(
+            team_verdict, wave_team.invited, [ScaleResult(scale, team_verdict) for scale in scales]
+        )
+    items = _scored_items(wave_team)
+    answers = _team_answers(wave_team, items["item_code"].tolist())
+    statistics = scale_statistics(answers, items)
+    current = respondent_scale_scores(answers[~answers["dont_know"]], items)
+    previous = previous_wave_team(wave_team)
+    before = _scores(previous, policy) if previous else None
+    return TeamResults(
+        team_verdict,
+        wave_team.invited,
+        [
+            _scale_result(scale, statistics.loc[scale.code], policy, current, before)
+            for scale in scales
+        ],
+        previous.wave if previous else None,
+    )
+
+
+def _change(
+    code: str, current: pd.DataFrame, before: pd.DataFrame | None, policy: Policy
+) -> Change | None:
+    """The change since the previous wave, when both waves show this scale (n ≥ k each)."""
+    if before is None or code not in before or code not in current:
+        return None
+    earlier, now = before[code].dropna(), current[code].dropna()
+    if len(earlier) < policy.min_group_size or len(now) < policy.min_group_size:
+        return None
+    return change_between(earlier, now)
+
+
+def _scale_result(
+    scale: Scale,
+    row: pd.Series,
+    policy: Policy,
+    current: pd.DataFrame,
+    before: pd.DataFrame | None,
+) -> ScaleResult:
     verdict = gate_group(int(row["n"]), policy)
     if not verdict.shown:
         return ScaleResult(scale, verdict)
@@ -117,4 +180,5 @@ def _scale_result(scale: Scale, row: pd.Series, policy: Policy) -> ScaleResult:
         pct_dont_know=float(row["pct_dont_know"]),
         sd=float(row["sd"]) if spread else None,
         agrees=bool(row["rwg"] >= AGREEMENT_FROM) if spread and pd.notna(row["rwg"]) else None,
+        change=_change(scale.code, current, before, policy),
     )
