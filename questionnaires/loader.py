@@ -534,11 +534,11 @@ class NodeReader:
         scale_nodes, group_nodes, item_nodes = (nodes or [] for nodes in lists)
         # With a bad section code its items are still checked; the instrument is not built anyway.
         scales = [
-            self._read_scale(child, f"{path}.scales[{i}]", code or "")
+            self._read_item_set(child, f"{path}.scales[{i}]", code or "", Scale)
             for i, child in enumerate(scale_nodes)
         ]
         groups = [
-            self._read_group(child, f"{path}.groups[{i}]", code or "")
+            self._read_item_set(child, f"{path}.groups[{i}]", code or "", Group)
             for i, child in enumerate(group_nodes)
         ]
         items = [
@@ -562,30 +562,37 @@ class NodeReader:
             return []
         return self.sequence(fields[key], f"{where}, {key}")
 
-    def _read_scale(self, node: Node, path: str, section: str) -> Scale | None:
-        where = self.name_of(node, path, "scale")
+    def _read_item_set(
+        self, node: Node, path: str, section: str, kind: type[Scale] | type[Group]
+    ) -> Scale | Group | None:
+        """A scale (scored, 3–5 Likert items of one type) or a group (unscored, ≥ 1 item)."""
+        name = kind.membership
+        where = self.name_of(node, path, name)
         fields = self.fields(
             node, where, required={"code", "title", "items"}, optional={"description"}
         )
         if fields is None:
             return None
-        code = self.own_code(fields, "scale", where)
+        code = self.own_code(fields, name, where)
         title = self.optional_text(fields, "title", where)
         description = self.optional_text(fields, "description", where)
         item_nodes = self._sequence_at(fields, "items", where)
         if item_nodes is None:
             return None
-        if "items" in fields and len(item_nodes) not in SCALE_SIZE:
+        if "items" in fields and kind is Scale and len(item_nodes) not in SCALE_SIZE:
             self.report(node, where, f"a scale needs 3 to 5 items, this one has {len(item_nodes)}")
+        if "items" in fields and kind is Group and not item_nodes:
+            self.report(fields["items"], where, "a group needs at least one item")
         items = [
             read
             for i, child in enumerate(item_nodes)
-            if (read := self._read_item(child, f"{path}.items[{i}]", section, scale=code))
+            if (read := self._read_item(child, f"{path}.items[{i}]", section, **{name: code}))
         ]
-        self._check_scale_items(items, where)
+        if kind is Scale:
+            self._check_scale_items(items, where)
         if code is None or title is None:
             return None
-        return Scale(
+        return kind(
             code=code, title=title, description=description, items=tuple(r.item for r in items)
         )
 
@@ -621,32 +628,6 @@ class NodeReader:
                 where,
                 f"more than one reversed item ({codes}); a scale may have at most one",
             )
-
-    def _read_group(self, node: Node, path: str, section: str) -> Group | None:
-        where = self.name_of(node, path, "group")
-        fields = self.fields(
-            node, where, required={"code", "title", "items"}, optional={"description"}
-        )
-        if fields is None:
-            return None
-        code = self.own_code(fields, "group", where)
-        title = self.optional_text(fields, "title", where)
-        description = self.optional_text(fields, "description", where)
-        item_nodes = self._sequence_at(fields, "items", where)
-        if item_nodes is None:
-            return None
-        if "items" in fields and not item_nodes:
-            self.report(fields["items"], where, "a group needs at least one item")
-        items = [
-            read
-            for i, child in enumerate(item_nodes)
-            if (read := self._read_item(child, f"{path}.items[{i}]", section, group=code))
-        ]
-        if code is None or title is None:
-            return None
-        return Group(
-            code=code, title=title, description=description, items=tuple(r.item for r in items)
-        )
 
     def _read_item(
         self,
