@@ -39,6 +39,7 @@ from survey.models import (
 from survey.passwords import hash_password
 from survey.services import audit
 from survey.services.questionnaires import store_instrument
+from survey.services.responding import answer_rows
 
 INSTRUMENT_FILE = Path(questionnaires.__file__).parent / "krachtspiegel-team-1.yaml"
 DEMO_PASSWORD = "krachtspiegel-demo"
@@ -260,12 +261,12 @@ def build_demo(
     steps = [(number, wave, team) for number, wave in enumerate(waves) for team in TEAMS]
     for wave_number, wave, team in progress(iter(steps)):
         is_open = wave.status is WaveStatus.OPEN
-        response_rows, answer_rows = generator.team_wave(team, wave_number, is_open, wave, teams)
+        response_rows, answer_records = generator.team_wave(team, wave_number, is_open, wave, teams)
         if response_rows:
             db.session.execute(sa.insert(Response), response_rows)
-            db.session.execute(sa.insert(Answer), answer_rows)
+            db.session.execute(sa.insert(Answer), answer_records)
         responses += len(response_rows)
-        answers += len(answer_rows)
+        answers += len(answer_records)
         if not is_open and wave_number == len(waves) - 2:
             wave_team = next(wt for wt in wave.teams if wt.unit_id == teams[team.slug].id)
             for kind, description in ACTIONS.get(team.slug, []):
@@ -299,7 +300,7 @@ class ResponseGenerator:
         rate = self.rng.uniform(0.35, 0.55) if is_open else self.rng.uniform(0.65, 0.9)
         count = max(1, round(team.staff * rate))
         days = max(1, (wave.closes_on - wave.opens_on).days if not is_open else 10)
-        response_rows, answer_rows = [], []
+        response_rows, rows = [], []
         for _ in range(count):
             response_id = self._new_id()
             response_rows.append(
@@ -311,35 +312,28 @@ class ResponseGenerator:
                     "language": "en" if self.rng.random() < 0.08 else "nl",
                 }
             )
-            answer_rows.extend(self._answers(team, wave_number, response_id))
-        return response_rows, answer_rows
+            rows.extend(answer_rows(response_id, self._answers(team, wave_number)))
+        return response_rows, rows
 
-    def _answers(self, team: DemoTeam, wave_number: int, response_id: uuid.UUID) -> list[dict]:
+    def _answers(self, team: DemoTeam, wave_number: int) -> dict[str, dict]:
+        """One respondent's answers, in the form a draft holds them (``responding.answer_rows``)."""
         person = float(self.rng.normal(0, 0.45))
         level = team.level + team.trend * wave_number + person
-        rows = []
+        answers: dict[str, dict] = {}
         for item in self.instrument.all_items():
-            base = {
-                "response_id": response_id,
-                "item_code": item.code,
-                "grid_row": "",
-                "grid_column": "",
-                "value": None,
-                "dont_know": False,
-                "text": None,
-            }
             if item.item_type.is_likert:
                 key = item.scale or item.code
                 mean = SCALE_MEANS.get(item.scale or "", ITEM_MEANS.get(item.code, 3.3))
                 if item.dont_know and self.rng.random() < (0.09 if key == "B5" else 0.03):
-                    rows.append({**base, "dont_know": True})
+                    answers[item.code] = {"dont_know": True}
                     continue
                 latent = mean + level + self._effect(team, key) + self.rng.normal(0, 0.55)
                 value = int(np.clip(round(latent), 1, 5))
-                rows.append({**base, "value": 6 - value if item.reverse else value})
+                answers[item.code] = {"value": 6 - value if item.reverse else value}
             elif item.type == "grid":
                 if self.rng.random() < 0.2:  # the deep dive is optional; some skip it
                     continue
+                cells = []
                 for row in item.rows:
                     for column in item.columns:
                         logit = (
@@ -349,12 +343,13 @@ class ResponseGenerator:
                             - 0.2
                         )
                         if self.rng.random() < 1 / (1 + np.exp(-logit)):
-                            rows.append({**base, "grid_row": row.code, "grid_column": column.code})
+                            cells.append([row.code, column.code])
+                answers[item.code] = {"cells": cells}
             elif item.type == "text":
                 pool = COMMENTS.get(item.code)
                 if pool and self.rng.random() < 0.25:
-                    rows.append({**base, "text": pool[int(self.rng.integers(len(pool)))]})
+                    answers[item.code] = {"text": pool[int(self.rng.integers(len(pool)))]}
             elif item.type == "single_choice" and self.rng.random() < 0.8:
                 values = sorted(item.item_type.valid_values(item))
-                rows.append({**base, "value": int(self.rng.choice(values))})
-        return rows
+                answers[item.code] = {"value": int(self.rng.choice(values))}
+        return answers
