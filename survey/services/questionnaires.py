@@ -37,12 +37,12 @@ class LoadOutcome:
     version: QuestionnaireVersion
 
 
-def has_responses(version: QuestionnaireVersion) -> bool:
-    return db.session.scalar(
+def has_responses(versions: list[QuestionnaireVersion]) -> bool:
+    """Whether any of ``versions`` was answered, in one query."""
+    ids = [version.id for version in versions]
+    return bool(ids) and db.session.scalar(
         sa.select(
-            sa.exists().where(
-                Response.wave_id == Wave.id, Wave.questionnaire_version_id == version.id
-            )
+            sa.exists().where(Response.wave_id == Wave.id, Wave.questionnaire_version_id.in_(ids))
         )
     )
 
@@ -81,7 +81,7 @@ def store_instrument(
                 .order_by(QuestionnaireVersion.revision)
             )
         )
-        if any(has_responses(version) for version in same_version):
+        if has_responses(same_version):
             raise VersionInUse(
                 f"{filename}: version {instrument.version} of {instrument.id} already has "
                 "responses, so its content can no longer change. Give the changed file a new "
