@@ -52,11 +52,11 @@
   function counter(paragraph) {
     const field = document.getElementById(paragraph.dataset.counterFor);
     const max = Number(field.getAttribute("maxlength"));
-    const template = document.documentElement.lang === "en"
-      ? (used) => `${used} of ${max} characters used`
-      : (used) => `${used} van ${max} tekens gebruikt`;
+    const text = paragraph.dataset.counterText;
     paragraph.setAttribute("aria-live", "polite");
-    const update = () => { paragraph.textContent = template(field.value.length); };
+    const update = () => {
+      paragraph.textContent = text.replace("{used}", field.value.length).replace("{max}", max);
+    };
     field.addEventListener("input", update);
     update();
   }
