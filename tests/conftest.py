@@ -22,6 +22,7 @@ from survey import create_app
 from survey.extensions import db
 from survey.models import (
     Account,
+    Answer,
     Base,
     QuestionnaireVersion,
     Role,
@@ -227,6 +228,23 @@ def make_wave(questionnaire_version: QuestionnaireVersion):
         return wave
 
     return make
+
+
+def stored_answers() -> dict[str, object]:
+    """The answers of all responses: code → value, "dk", text, or a sorted list of grid cells."""
+    db.session.expire_all()
+    result: dict[str, object] = {}
+    for answer in db.session.scalars(sa.select(Answer)):
+        if answer.grid_row:
+            result.setdefault(answer.item_code, []).append((answer.grid_row, answer.grid_column))
+        elif answer.dont_know:
+            result[answer.item_code] = "dk"
+        else:
+            result[answer.item_code] = answer.text if answer.text is not None else answer.value
+    for value in result.values():
+        if isinstance(value, list):
+            value.sort()
+    return result
 
 
 def _teams_below(units: list[Unit]) -> list[Unit]:

@@ -7,10 +7,10 @@ import pytest
 import sqlalchemy as sa
 
 from survey.extensions import db
-from survey.models import Answer, Draft, Response, WaveStatus
+from survey.models import Draft, Response, WaveStatus
 from survey.services.codes import issue_codes
 from survey.services.responding import purge_expired_drafts
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, stored_answers
 
 
 @pytest.fixture
@@ -53,18 +53,6 @@ def answer_everything(client, link):
     return client.post(
         "/respond/submit", data={"csrf_token": csrf_token(client, "/respond/review")}
     )
-
-
-def stored_answers() -> dict[str, object]:
-    result = {}
-    for answer in db.session.scalars(sa.select(Answer)):
-        if answer.grid_row:
-            result.setdefault(answer.item_code, []).append((answer.grid_row, answer.grid_column))
-        else:
-            result[answer.item_code] = (
-                "dk" if answer.dont_know else answer.text if answer.text else answer.value
-            )
-    return result
 
 
 def test_a_whole_response_through_the_team_link(client, link, wave):

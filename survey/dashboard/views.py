@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from survey.access import (
     get_unit_or_404,
@@ -26,7 +27,9 @@ READERS = (Role.ADMIN, Role.QUALITY, Role.MANAGER)
 @bp.get("/")
 @role_required(*READERS)
 def index() -> str:
-    units = db.session.scalars(scoped_units(current_user).order_by(Unit.name)).all()
+    units = db.session.scalars(
+        scoped_units(current_user).options(selectinload(Unit.children)).order_by(Unit.name)
+    ).all()
     visible = {unit.id for unit in units}
     # The tops of the visible forest: units whose parent the reader cannot see.
     roots = [unit for unit in units if unit.parent_id not in visible]

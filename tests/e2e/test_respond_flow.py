@@ -13,8 +13,9 @@ from playwright.sync_api import Page, expect
 
 import questionnaires
 from survey.extensions import db
-from survey.models import Answer, Draft, Response, Wave, WaveStatus
+from survey.models import Draft, Response, Wave, WaveStatus
 from survey.services.codes import claim_code, issue_codes
+from tests.conftest import stored_answers
 from tests.e2e.conftest import FULL, UNKNOWN_LINK
 
 INSTRUMENT = questionnaires.load_file(FULL)
@@ -40,23 +41,6 @@ def likert_answers(items) -> dict[str, str]:
         value = VALUES[index % len(VALUES)]
         answers[item.code] = "3" if value == "dk" and not item.dont_know else value
     return answers
-
-
-def stored_answers() -> dict[str, object]:
-    """The answers of all responses: code → value, "dk", text, or a sorted list of grid cells."""
-    db.session.expire_all()
-    result: dict[str, object] = {}
-    for answer in db.session.scalars(sa.select(Answer)):
-        if answer.grid_row:
-            result.setdefault(answer.item_code, []).append((answer.grid_row, answer.grid_column))
-        elif answer.dont_know:
-            result[answer.item_code] = "dk"
-        else:
-            result[answer.item_code] = answer.text if answer.text is not None else answer.value
-    for value in result.values():
-        if isinstance(value, list):
-            value.sort()
-    return result
 
 
 def expected(answers: dict[str, str]) -> dict[str, object]:
