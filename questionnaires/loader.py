@@ -36,6 +36,8 @@ INSTRUMENT_ID_PATTERN = re.compile(r"[a-z0-9-]{2,64}")
 MAX_VERSION_LENGTH = 32
 SCALE_SIZE = range(3, 6)
 
+#: The figures a group can ask for, with the number of items each needs.
+FIGURE_SIZES = {"strength_sources": 6}
 COMMON_ITEM_KEYS = frozenset({"code", "type", "text", "hint", "required", "optional"})
 
 _TAG = "tag:yaml.org,2002:"
@@ -568,14 +570,15 @@ class NodeReader:
         """A scale (scored, 3–5 Likert items of one type) or a group (unscored, ≥ 1 item)."""
         name = kind.membership
         where = self.name_of(node, path, name)
-        fields = self.fields(
-            node, where, required={"code", "title", "items"}, optional={"description"}
-        )
+        optional = {"description", "reflect"} | ({"figure"} if kind is Group else set())
+        fields = self.fields(node, where, required={"code", "title", "items"}, optional=optional)
         if fields is None:
             return None
         code = self.own_code(fields, name, where)
         title = self.optional_text(fields, "title", where)
         description = self.optional_text(fields, "description", where)
+        reflect = self.optional_text(fields, "reflect", where)
+        figure = self._figure(fields, where)
         item_nodes = self._sequence_at(fields, "items", where)
         if item_nodes is None:
             return None
@@ -590,11 +593,33 @@ class NodeReader:
         ]
         if kind is Scale:
             self._check_scale_items(items, where)
+        needed = FIGURE_SIZES.get(figure or "")
+        if needed and "items" in fields and len(items) != needed:
+            message = f"figure '{figure}' needs {needed} items, this group has {len(items)}"
+            self.report(fields["figure"], where, message)
         if code is None or title is None:
             return None
         return kind(
-            code=code, title=title, description=description, items=tuple(r.item for r in items)
+            code=code,
+            title=title,
+            description=description,
+            reflect=reflect,
+            figure=figure,
+            items=tuple(r.item for r in items),
         )
+
+    def _figure(self, fields: Mapping[str, Node], where: str) -> str | None:
+        if "figure" not in fields:
+            return None
+        figure = self.string(fields["figure"], f"{where}, figure")
+        if figure is not None and figure not in FIGURE_SIZES:
+            self.report(
+                fields["figure"],
+                where,
+                f"unknown figure '{figure}' (allowed: {', '.join(sorted(FIGURE_SIZES))})",
+            )
+            return None
+        return figure
 
     def _check_scale_items(self, items: list[_ReadItem], where: str) -> None:
         """Only Likert items of one type, and at most one of them reversed."""

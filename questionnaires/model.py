@@ -190,6 +190,12 @@ class _ItemSet:
     title: Text
     items: tuple[Item, ...]
     description: Text | None = None
+    #: A question for the team meeting about this scale or group, offered with the results.
+    reflect: Text | None = None
+    #: How results draw a group: "strength_sources" = the strengths model's own picture (six
+    #: items in the model's order: aspirations, competencies, confidence, then resources,
+    #: relations, opportunities); None = bars.
+    figure: str | None = None
 
     #: The field of `Item` that names the set an item belongs to.
     membership: ClassVar[str]
@@ -199,6 +205,8 @@ class _ItemSet:
             "code": self.code,
             "title": dict(self.title),
             "description": _dict_or_none(self.description),
+            "reflect": _dict_or_none(self.reflect),
+            "figure": self.figure,
             "items": [item.to_dict() for item in self.items],
         }
 
@@ -210,6 +218,9 @@ class _ItemSet:
             code=code,
             title=Text(data["title"]),
             description=_text_or_none(data["description"]),
+            # Definitions stored before these keys existed have neither.
+            reflect=_text_or_none(data.get("reflect")),
+            figure=data.get("figure"),
             items=tuple(Item.from_dict(d, section=section, **member_of) for d in data["items"]),
         )
 

@@ -159,6 +159,29 @@ def test_valid_values_and_labels(mini):
     )
 
 
+def test_reflection_questions_and_figures_are_read_and_round_trip():
+    text = edited(
+        (
+            "        title: {nl: Focus op krachten, en: Strengths focus}\n",
+            "        title: {nl: Focus op krachten, en: Strengths focus}\n"
+            "        reflect: {nl: 'Wat werkt?', en: 'What works?'}\n",
+        )
+    )
+    instrument = load_text(text, "mini.yaml")
+    a1 = instrument.scales()[0]
+    assert a1.reflect == Text(nl="Wat werkt?", en="What works?")
+    assert instrument.groups()[0].reflect is None and instrument.groups()[0].figure is None
+    again = Instrument.from_dict(json.loads(json.dumps(instrument.to_dict())))
+    assert again.scales()[0].reflect == a1.reflect
+
+
+def test_the_team_instrument_draws_the_strength_sources_as_the_model():
+    team = load_file(MINI.parents[2].parent / "questionnaires" / "krachtspiegel-team-1.yaml")
+    [sources] = [group for group in team.groups() if group.figure == "strength_sources"]
+    assert sources.code == "C1" and len(sources.items) == 6
+    assert all(scale.reflect for scale in team.scales())
+
+
 def test_to_dict_is_json_and_round_trips(mini):
     stored = json.loads(json.dumps(mini.to_dict()))
     assert Instrument.from_dict(stored) == mini
@@ -566,6 +589,32 @@ BROKEN = {
         [(ROLE_OPTIONS, f"{ROLE_OPTIONS}  - code: D {HERE}\n    title: {{nl: Leeg, en: Empty}}\n")],
         "section D",
         "a section needs items: add scales, groups or items",
+    ),
+    "unknown figure": (
+        [before("        items:\n          - code: C1.1", f"        figure: radar {HERE}\n")],
+        "group C1",
+        "unknown figure 'radar' (allowed: strength_sources)",
+    ),
+    "strengths-model figure without six items": (
+        [
+            before(
+                "        items:\n          - code: C1.1",
+                f"        figure: strength_sources {HERE}\n",
+            )
+        ],
+        "group C1",
+        "figure 'strength_sources' needs 6 items, this group has 2",
+    ),
+    "figure on a scale": (
+        [
+            (
+                "        title: {nl: Focus op krachten, en: Strengths focus}\n",
+                "        title: {nl: Focus op krachten, en: Strengths focus}\n"
+                f"        figure: strength_sources {HERE}\n",
+            )
+        ],
+        "scale A1",
+        "unknown key 'figure' (allowed: code, description, items, reflect, title)",
     ),
     "group without items": (
         [
