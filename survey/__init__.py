@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from survey import assets
 from survey.config import check_settings, read_secret_key, settings_from_environment
 from survey.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -33,6 +34,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     register_blueprints(app)
     register_demo_notice(app)
     register_request_hooks(app)
+    assets.register(app)
     register_error_handlers(app)
     register_commands(app)
     return app
@@ -74,11 +76,13 @@ def register_blueprints(app: Flask) -> None:
     from survey.dashboard import bp as dashboard_bp
     from survey.main import bp as main_bp
     from survey.respond import bp as respond_bp
+    from survey.team import bp as team_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(respond_bp)
+    app.register_blueprint(team_bp)
 
 
 def register_demo_notice(app: Flask) -> None:
@@ -97,7 +101,13 @@ def register_demo_notice(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    from survey.security import add_security_headers, make_session_expire_when_idle
+    from survey.security import (
+        SessionInterface,
+        add_security_headers,
+        make_session_expire_when_idle,
+    )
+
+    app.session_interface = SessionInterface()
 
     app.before_request(make_session_expire_when_idle)
     app.after_request(add_security_headers)

@@ -137,3 +137,32 @@ def visible_comments(
     shuffled = list(comments)
     (rng or random.SystemRandom()).shuffle(shuffled)
     return shuffled
+
+
+#: A comparison figure pools at least this many groups, so that it minus the reader's own
+#: group is never exactly one other group.
+MIN_GROUPS_POOLED = 3
+
+
+@dataclass(frozen=True)
+class Pooled:
+    n: int
+    mean: float
+    groups: int
+
+
+def pooled_over_shown_groups(
+    groups: Mapping[Node, tuple[int, float]], policy: Policy
+) -> Pooled | None:
+    """A comparison figure, e.g. the organisation's mean beside a team's, or None.
+
+    ``groups`` gives each group's number of scores and their sum. Only groups that may be shown
+    on their own (n ≥ k) are pooled: a small group is left out entirely rather than hidden
+    inside the total, so the pooled figure minus any shown group is again a set of groups of at
+    least k, and nothing can be differenced out of it. At least ``MIN_GROUPS_POOLED`` groups.
+    """
+    shown = [(n, total) for n, total in groups.values() if n >= policy.min_group_size]
+    if len(shown) < MIN_GROUPS_POOLED:
+        return None
+    n = sum(count for count, _ in shown)
+    return Pooled(n=n, mean=sum(total for _, total in shown) / n, groups=len(shown))

@@ -60,6 +60,9 @@ def settings_from_environment(instance_path: Path) -> dict:
         "MIN_GROUP_SIZE": _env_int("MIN_GROUP_SIZE", 5),
         "SPREAD_THRESHOLD": _env_int("SPREAD_THRESHOLD", 7),
         "COMMENTS_ENABLED": _env_bool("COMMENTS_ENABLED", True),
+        #: Days after a wave closes during which only the team (through its results link) sees
+        #: its results, so that it discusses them before management does.
+        "TEAM_FIRST_DAYS": _env_int("TEAM_FIRST_DAYS", 0),
         #: Where staff reach the platform: printed in team links, on code slips and QR codes.
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         "BABEL_DEFAULT_LOCALE": "nl",
@@ -97,5 +100,10 @@ def check_settings(config: dict) -> None:
             f"SPREAD_THRESHOLD ({config['SPREAD_THRESHOLD']}) cannot be below MIN_GROUP_SIZE "
             f"({size}): spread and distributions need at least as many answers as means."
         )
+    if (
+        not isinstance(config.get("TEAM_FIRST_DAYS", 0), int)
+        or config.get("TEAM_FIRST_DAYS", 0) < 0
+    ):
+        raise ConfigError("TEAM_FIRST_DAYS must be a number of days, 0 or more.")
     if config.get("BABEL_DEFAULT_LOCALE") not in LANGUAGES:
         raise ConfigError(f"BABEL_DEFAULT_LOCALE must be one of {', '.join(LANGUAGES)}.")

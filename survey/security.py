@@ -1,6 +1,7 @@
 """Security headers on every response and sessions that end after inactivity."""
 
-from flask import Response, request, session
+from flask import Flask, Response, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
 #: Scripts only from the app itself, never inline. Styles allow inline attributes because
@@ -47,4 +48,19 @@ def make_session_expire_when_idle() -> None:
     language and the pointer to their unfinished answers, and ends when the browser closes, so
     a long pause in a team meeting loses nothing.
     """
+    if request.endpoint == "static":
+        # Static files are public and cached (survey/assets.py): they must never carry, or
+        # refresh, anyone's session cookie, which a shared cache could then hand to others.
+        return
     session.permanent = current_user.is_authenticated
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, except that static files never set or refresh the
+    cookie: they are public and cached (survey/assets.py), and a shared cache must not hand one
+    visitor's session cookie to the next."""
+
+    def should_set_cookie(self, app: Flask, session) -> bool:
+        if request.endpoint == "static":
+            return False
+        return super().should_set_cookie(app, session)

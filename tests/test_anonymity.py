@@ -7,7 +7,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from survey.anonymity import Policy, Reason, gate_group, gate_tree, visible_comments
+from survey.anonymity import (
+    MIN_GROUPS_POOLED,
+    Policy,
+    Reason,
+    gate_group,
+    gate_tree,
+    pooled_over_shown_groups,
+    visible_comments,
+)
 
 K5 = Policy(min_group_size=5)
 
@@ -115,3 +123,31 @@ def test_groups_of_k_or_more_are_only_hidden_against_differencing(tree):
             assert verdict.reason in (None, Reason.DIFFERENCING)
         else:
             assert not verdict.shown
+
+
+def test_a_comparison_pools_only_groups_that_may_be_shown():
+    # team sizes and score sums; "d" has 3 scores and is left out, not hidden inside the total
+    groups = {"a": (5, 20.0), "b": (6, 18.0), "c": (10, 35.0), "d": (3, 15.0)}
+    pooled = pooled_over_shown_groups(groups, K5)
+    assert (pooled.n, pooled.groups) == (21, 3)
+    assert pooled.mean == pytest.approx(73 / 21)
+    # with fewer than three groups the comparison would equal the one other group: none
+    assert pooled_over_shown_groups({"a": (5, 20.0), "b": (6, 18.0), "d": (3, 9.0)}, K5) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(st.integers(0, 20), st.integers(0, 15), max_size=12),
+    st.integers(min_value=3, max_value=7),
+)
+def test_a_comparison_minus_any_shown_groups_never_leaves_a_small_group(sizes, k):
+    policy = Policy(min_group_size=k, spread_threshold=max(7, k))
+    pooled = pooled_over_shown_groups({g: (n, float(n)) for g, n in sizes.items()}, policy)
+    if pooled is None:
+        return
+    shown_sizes = [n for n in sizes.values() if n >= k]
+    assert pooled.groups >= MIN_GROUPS_POOLED
+    for size in range(1, len(shown_sizes) + 1):
+        for subset in itertools.combinations(shown_sizes, size):
+            remainder = pooled.n - sum(subset)
+            assert remainder == 0 or remainder >= k

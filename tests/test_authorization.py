@@ -34,6 +34,10 @@ def readers(role: str, inside: bool) -> int:
     return 200
 
 
+def not_released(role: str, inside: bool) -> int:
+    return 302 if role == ANONYMOUS else 404
+
+
 #: endpoint → (HTTP method, expected status for (role, inside-scope)).
 EXPECTED = {
     "static": ("GET", public()),
@@ -57,6 +61,16 @@ EXPECTED = {
     "dashboard.unit": ("GET", readers),
     "dashboard.wave": ("GET", readers),
     "dashboard.wave_team": ("GET", readers),
+    "dashboard.meeting_guide": ("GET", readers),
+    # The matrix's waves are open: no report yet for anyone (tests/test_team_pages.py has the
+    # closed case, with the manager refused outside their scope).
+    "dashboard.team_report": ("GET", not_released),
+    "dashboard.add_action": ("POST", public(400)),
+    "dashboard.delete_action": ("POST", public(400)),
+    # The team's own results link: whoever has it, nothing without it.
+    "team.results": ("GET", public_object),
+    "team.meeting_guide": ("GET", public_object),
+    "team.report": ("GET", public(404)),
 }
 
 
@@ -68,15 +82,22 @@ def world(tree, make_unit, make_wave, make_account):
     make_account("admin@example.org", Role.ADMIN)
     make_account("quality@example.org", Role.QUALITY)
     make_account("manager@example.org", Role.MANAGER, [tree["team-a"]])
-    common = {"lang": "en", "filename": "css/app.css", "number": 1}
+    common = {"lang": "en", "filename": "css/app.css", "number": 1, "action_id": 1}
     return {
         True: {
             **common,
             "slug": "team-a",
             "wave_id": shared.id,
             "link_slug": shared.teams[0].link_slug,
+            "results_slug": shared.teams[0].results_slug,
         },
-        False: {**common, "slug": "team-c", "wave_id": other.id, "link_slug": "no-such-link"},
+        False: {
+            **common,
+            "slug": "team-c",
+            "wave_id": other.id,
+            "link_slug": "no-such-link",
+            "results_slug": "no-such-link",
+        },
     }
 
 
@@ -95,7 +116,7 @@ def test_matrix(app, client, world, role):
         method, expect = EXPECTED[rule.endpoint]
         for inside in (True, False) if rule.arguments else (True,):
             values = {name: world[inside][name] for name in rule.arguments}
-            if rule.endpoint == "dashboard.wave_team" and not inside:
+            if {"wave_id", "slug"} <= rule.arguments and not inside:
                 values["wave_id"] = world[True]["wave_id"]  # a wave they see, a team they don't
             url = rule.build(values, append_unknown=False)[1]
             with client.open(url, method=method) as response:

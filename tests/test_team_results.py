@@ -123,7 +123,8 @@ def two_waves(tree, make_wave, make_account):
 
 
 def change_cell(page: str) -> str:
-    return page[page.index("A1 Focus op krachten") :].split("</tr>")[0].split("<td>")[-1]
+    row = page.index('<th scope="row">A1 Focus op krachten')
+    return page[row:].split("</tr>")[0].split("<td>")[-1]
 
 
 def test_a_clear_rise_since_the_previous_wave(client, two_waves):

@@ -1,9 +1,11 @@
 """What a signed-in reader sees: the units and waves within their scope."""
 
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
 
 from survey.access import (
     get_unit_or_404,
@@ -15,11 +17,17 @@ from survey.access import (
     scoped_waves,
     subtree_ids,
 )
-from survey.anonymity import Policy
 from survey.dashboard import bp
+from survey.dashboard.forms import ActionForm
 from survey.extensions import db
-from survey.models import Role, Unit, Wave, WaveTeam
-from survey.services.results import results_are_released, team_results
+from survey.models import ActionKind, Role, TeamAction, Unit, Wave, WaveTeam
+from survey.services import audit
+from survey.services.team_pages import (
+    MAX_ACTIONS,
+    pdf_response,
+    results_context,
+    results_ended,
+)
 
 READERS = (Role.ADMIN, Role.QUALITY, Role.MANAGER)
 
@@ -72,13 +80,91 @@ def wave(wave_id: int) -> str:
     return render_template("dashboard/wave.html", wave=wave, teams=teams)
 
 
+def _team_first_days() -> int:
+    return current_app.config["TEAM_FIRST_DAYS"]
+
+
 @bp.get("/waves/<int:wave_id>/teams/<slug>")
 @role_required(*READERS)
 def wave_team(wave_id: int, slug: str) -> str:
     wave_team = get_wave_team_or_404(wave_id, slug)
-    results = None
-    if results_are_released(wave_team):
-        results = team_results(wave_team, Policy.from_config(current_app.config))
+    return _team_page(wave_team, ActionForm())
+
+
+def _team_page(wave_team: WaveTeam, form: ActionForm, status: int = 200) -> tuple[str, int]:
+    context = results_context(wave_team, team_first_days=_team_first_days())
+    links = {"wave_id": wave_team.wave_id, "slug": wave_team.unit.slug}
     return render_template(
-        "dashboard/wave_team.html", wave_team=wave_team, wave=wave_team.wave, results=results
+        "dashboard/wave_team.html",
+        wave_team=wave_team,
+        wave=wave_team.wave,
+        form=form,
+        max_actions=MAX_ACTIONS,
+        guide_url=url_for("dashboard.meeting_guide", **links),
+        report_url=url_for("dashboard.team_report", **links),
+        team_link=url_for("team.results", results_slug=wave_team.results_slug, _external=False),
+        **context,
+    ), status
+
+
+@bp.post("/waves/<int:wave_id>/teams/<slug>/actions")
+@role_required(*READERS)
+def add_action(wave_id: int, slug: str) -> Response | tuple[str, int]:
+    wave_team = get_wave_team_or_404(wave_id, slug)
+    if not results_ended(wave_team):
+        abort(409)
+    form = ActionForm()
+    if len(wave_team.actions) >= MAX_ACTIONS:
+        form.validate()
+        form.description.errors = [
+            *form.description.errors,
+            _("The team already has %(n)d actions for this wave: remove one first.", n=MAX_ACTIONS),
+        ]
+        return _team_page(wave_team, form, 422)
+    if not form.validate():
+        return _team_page(wave_team, form, 422)
+    action = TeamAction(
+        wave_team=wave_team,
+        kind=ActionKind(form.kind.data),
+        description=form.description.data.strip(),
+        created_by_id=current_user.id,
     )
+    db.session.add(action)
+    audit.record(current_user, "team_action.add", f"{wave_team.unit.slug}@{wave_team.wave_id}")
+    db.session.commit()
+    flash(_("The action is recorded."), "success")
+    return redirect(url_for("dashboard.wave_team", wave_id=wave_id, slug=slug) + "#actions-title")
+
+
+@bp.post("/waves/<int:wave_id>/teams/<slug>/actions/<int:action_id>/delete")
+@role_required(*READERS)
+def delete_action(wave_id: int, slug: str, action_id: int) -> Response:
+    wave_team = get_wave_team_or_404(wave_id, slug)
+    action = db.session.get(TeamAction, action_id)
+    if action is None or action.wave_team_id != wave_team.id:
+        abort(404)
+    db.session.delete(action)
+    audit.record(current_user, "team_action.delete", f"{wave_team.unit.slug}@{wave_team.wave_id}")
+    db.session.commit()
+    flash(_("The action is removed."), "success")
+    return redirect(url_for("dashboard.wave_team", wave_id=wave_id, slug=slug) + "#actions-title")
+
+
+@bp.get("/waves/<int:wave_id>/teams/<slug>/guide")
+@role_required(*READERS)
+def meeting_guide(wave_id: int, slug: str) -> str:
+    wave_team = get_wave_team_or_404(wave_id, slug)
+    context = results_context(wave_team, team_first_days=_team_first_days())
+    return render_template(
+        "results/guide.html", wave_team=wave_team, wave=wave_team.wave, **context
+    )
+
+
+@bp.get("/waves/<int:wave_id>/teams/<slug>/report.pdf")
+@role_required(*READERS)
+def team_report(wave_id: int, slug: str) -> Response:
+    wave_team = get_wave_team_or_404(wave_id, slug)
+    context = results_context(wave_team, team_first_days=_team_first_days())
+    if context["results"] is None:
+        abort(404)
+    return pdf_response(wave_team, context)

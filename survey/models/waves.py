@@ -47,6 +47,9 @@ class Wave(Base):
     status: Mapped[WaveStatus] = mapped_column(
         str_enum(WaveStatus, "status"), default=WaveStatus.DRAFT
     )
+    #: The day the wave was closed, when that was before ``closes_on``; starts the team-first
+    #: period (``TEAM_FIRST_DAYS``), which otherwise runs from ``closes_on``.
+    closed_on: Mapped[date | None]
     #: When set, the team links do not work and only single-use access codes let staff in.
     codes_only: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
@@ -69,6 +72,9 @@ class WaveTeam(Base):
     wave_id: Mapped[int] = mapped_column(sa.ForeignKey("waves.id", ondelete="CASCADE"))
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id", ondelete="RESTRICT"), index=True)
     link_slug: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_link_slug)
+    #: The team's read-only results link, separate from the answering link: it is shared only
+    #: when the wave has closed and can be shared without opening the questionnaire.
+    results_slug: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_link_slug)
     #: How many staff were invited, for the response rate; unknown when None.
     invited: Mapped[int | None]
 

@@ -1,24 +1,57 @@
-"""A team's results for one wave: its own figures, through the anonymity gate.
+"""A team's results for one wave, through the anonymity gate.
 
-Only the team's own numbers are computed here; comparisons with departments or the organisation
-need the whole unit tree through ``anonymity.gate_tree`` and are not part of this module.
+Everything a team or manager page shows comes from ``team_results``: scale scores with spread,
+agreement, answer distributions, item detail and change since the previous wave; the
+strength sources, life domains and time perspectives item by item; the deep-dive grid; the
+comments; and the organisation's average per scale as a comparison. Every number passes the gate
+(``survey.anonymity``) before it gets here; hidden places carry the verdict that says why.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 import pandas as pd
 import sqlalchemy as sa
 
-from reports.scores import respondent_scale_scores
-from reports.statistics import Change, change_between, scale_statistics
-from survey.anonymity import Policy, Verdict, gate_group
+from questionnaires import Group, Instrument, Item, Scale
+from reports.scores import MIN_SHARE_ANSWERED, respondent_scale_scores
+from reports.statistics import (
+    Change,
+    answer_counts,
+    change_between,
+    item_statistics,
+    scale_statistics,
+    tick_shares,
+)
+from survey.anonymity import (
+    Policy,
+    Pooled,
+    Verdict,
+    gate_group,
+    pooled_over_shown_groups,
+    visible_comments,
+)
 from survey.extensions import db
-from survey.models import Answer, Item, Response, Scale, Wave, WaveStatus, WaveTeam
+from survey.models import Answer, Response, Wave, WaveStatus, WaveTeam
+from survey.models import Item as ItemRow
+from survey.models import Scale as ScaleRow
+from survey.services.responding import WaveState, instrument_of, wave_state
 
 #: rwg(J) from which a team is said to agree (LeBreton & Senter, 2008: .70 is strong agreement).
 AGREEMENT_FROM = 0.70
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    item: Item
+    verdict: Verdict
+    mean: float | None = None
+    pct_favourable: float | None = None
+    pct_dont_know: float | None = None
+    #: Answers 1–5 as given; only from the spread threshold up.
+    counts: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -28,11 +61,39 @@ class ScaleResult:
     mean: float | None = None
     pct_favourable: float | None = None
     pct_dont_know: float | None = None
-    #: Only from the spread threshold up: SD and agreement describe individual differences.
+    #: Only from the spread threshold up: SD, agreement and the answers describe differences.
     sd: float | None = None
     agrees: bool | None = None
+    counts: tuple[int, ...] | None = None
     #: Since the team's previous closed wave; None when either wave may not show this scale.
     change: Change | None = None
+    #: The organisation's pooled mean (teams of the wave that meet k), when it may be shown.
+    organisation: Pooled | None = None
+    items: tuple[ItemResult, ...] = ()
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    group: Group
+    items: tuple[ItemResult, ...]
+
+
+@dataclass(frozen=True)
+class GridResult:
+    item: Item
+    #: The respondents who ticked at least one cell (the grid is optional).
+    verdict: Verdict
+    shares: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def share(self, row: str, column: str) -> float:
+        return self.shares.get((row, column), 0.0)
+
+
+@dataclass(frozen=True)
+class Comments:
+    item: Item
+    #: In random order, without dates; None when they may not be shown.
+    texts: list[str] | None
 
 
 @dataclass(frozen=True)
@@ -40,7 +101,12 @@ class TeamResults:
     responses: Verdict
     invited: int | None
     scales: list[ScaleResult]
+    instrument: Instrument | None = None
     previous_wave: Wave | None = None
+    groups: list[GroupResult] = field(default_factory=list)
+    grids: list[GridResult] = field(default_factory=list)
+    comments: list[Comments] = field(default_factory=list)
+    comments_enabled: bool = True
 
     @property
     def response_rate(self) -> float | None:
@@ -59,37 +125,82 @@ class TeamResults:
         rest = [result for result in self.shown_scales() if result.scale.code not in strengths]
         return sorted(rest, key=lambda result: result.mean)[:count]
 
+    def sections(self) -> list[tuple[str, dict, list[ScaleResult]]]:
+        """(code, title, scale results) per section of the instrument that has scales."""
+        if self.instrument is None:
+            return []
+        by_section = []
+        for section in self.instrument.sections:
+            codes = {scale.code for scale in section.scales}
+            results = [result for result in self.scales if result.scale.code in codes]
+            if results:
+                by_section.append((section.code, section.title, results))
+        return by_section
 
-def results_are_released(wave_team: WaveTeam) -> bool:
-    """Results appear only after the wave closes: watching them grow would show who answered."""
-    return wave_team.wave.status is WaveStatus.CLOSED
+    def has_comparison(self) -> bool:
+        return any(result.organisation for result in self.scales)
 
 
-def _scored_items(wave_team: WaveTeam) -> pd.DataFrame:
+def management_release_date(wave: Wave, team_first_days: int) -> date:
+    """The day from which management sees an ended wave's results (the team sees them first)."""
+    return (wave.closed_on or wave.closes_on) + timedelta(days=team_first_days)
+
+
+def results_are_released(
+    wave_team: WaveTeam, *, team_first_days: int = 0, today: date | None = None
+) -> bool:
+    """Results appear only once the wave has ended: watching them grow would show who answered.
+
+    With a team-first period, management waits ``team_first_days`` after the wave closed; the
+    team's own results link passes 0.
+    """
+    wave = wave_team.wave
+    if wave_state(wave, today) is not WaveState.CLOSED:
+        return False
+    if team_first_days <= 0:
+        return True
+    return (today or date.today()) >= management_release_date(wave, team_first_days)
+
+
+def _scored_items(instrument: Instrument) -> pd.DataFrame:
     return pd.DataFrame(
-        db.session.execute(
-            sa.select(Item.code.label("item_code"), Scale.code.label("scale_code"), Item.reverse)
-            .join(Scale, Item.scale_id == Scale.id)
-            .where(Item.version_id == wave_team.wave.questionnaire_version_id, Scale.scored)
-        ).all(),
+        [
+            (item.code, scale.code, item.reverse)
+            for scale in instrument.scales()
+            for item in scale.items
+        ],
         columns=["item_code", "scale_code", "reverse"],
     )
 
 
-def _team_answers(wave_team: WaveTeam, item_codes: list[str]) -> pd.DataFrame:
-    answers = pd.DataFrame(
-        db.session.execute(
-            sa.select(Answer.response_id, Answer.item_code, Answer.value, Answer.dont_know)
-            .join(Response, Answer.response_id == Response.id)
-            .where(
-                Response.wave_id == wave_team.wave_id,
-                Response.unit_id == wave_team.unit_id,
-                Answer.item_code.in_(item_codes),
-            )
-        ).all(),
-        columns=["response_id", "item_code", "value", "dont_know"],
+def _team_answers(wave_team: WaveTeam) -> pd.DataFrame:
+    """Every answer of the team in the wave, one row per answer (or ticked grid cell)."""
+    rows = db.session.execute(
+        sa.select(
+            Answer.response_id,
+            Answer.item_code,
+            Answer.grid_row,
+            Answer.grid_column,
+            Answer.value,
+            Answer.dont_know,
+            Answer.text,
+        )
+        .join(Response, Answer.response_id == Response.id)
+        .where(Response.wave_id == wave_team.wave_id, Response.unit_id == wave_team.unit_id)
+    ).all()
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "response_id",
+            "item_code",
+            "grid_row",
+            "grid_column",
+            "value",
+            "dont_know",
+            "text",
+        ],
     )
-    return answers.astype({"value": float, "dont_know": bool})
+    return frame.astype({"value": float, "dont_know": bool})
 
 
 def _response_count(wave_team: WaveTeam) -> int:
@@ -115,38 +226,134 @@ def previous_wave_team(wave_team: WaveTeam) -> WaveTeam | None:
     )
 
 
+def _likert(answers: pd.DataFrame) -> pd.DataFrame:
+    return answers[answers["grid_row"] == ""][["response_id", "item_code", "value", "dont_know"]]
+
+
 def _scores(wave_team: WaveTeam, policy: Policy) -> pd.DataFrame | None:
     """Respondents × scales of a wave team, or None when the team is below k."""
     if not gate_group(_response_count(wave_team), policy).shown:
         return None
-    items = _scored_items(wave_team)
-    answers = _team_answers(wave_team, items["item_code"].tolist())
+    items = _scored_items(instrument_of(wave_team.wave))
+    answers = _likert(_team_answers(wave_team))
     return respondent_scale_scores(answers[~answers["dont_know"]], items)
 
 
+def organisation_scale_totals(wave: Wave, instrument: Instrument) -> pd.DataFrame:
+    """Per team of the wave and scale: the number of scale scores and their sum.
+
+    The per-respondent part runs in SQL (one GROUP BY over the wave's answers), so only one
+    row per respondent and scale reaches Python. Columns: unit_id, scale_code, n, total.
+    """
+    items = _scored_items(instrument)
+    if items.empty:
+        return pd.DataFrame(columns=["unit_id", "scale_code", "n", "total"])
+    coded = sa.case((ItemRow.reverse, 6 - Answer.value), else_=Answer.value)
+    rows = db.session.execute(
+        sa.select(
+            Response.unit_id,
+            ScaleRow.code.label("scale_code"),
+            sa.func.count().label("answered"),
+            sa.func.sum(coded).label("coded_sum"),
+        )
+        .select_from(Answer)
+        .join(Response, Answer.response_id == Response.id)
+        .join(
+            ItemRow,
+            (ItemRow.version_id == wave.questionnaire_version_id)
+            & (ItemRow.code == Answer.item_code),
+        )
+        .join(ScaleRow, (ItemRow.scale_id == ScaleRow.id) & ScaleRow.scored)
+        .where(Response.wave_id == wave.id, Answer.value.is_not(None))
+        .group_by(Response.unit_id, Answer.response_id, ScaleRow.code)
+    ).all()
+    per_respondent = pd.DataFrame(rows, columns=["unit_id", "scale_code", "answered", "coded_sum"])
+    needed = items.groupby("scale_code")["item_code"].count()
+    per_respondent = per_respondent[
+        per_respondent["answered"]
+        >= MIN_SHARE_ANSWERED * needed.reindex(per_respondent["scale_code"]).to_numpy()
+    ]
+    score = per_respondent["coded_sum"].astype(float) / per_respondent["answered"]
+    totals = (
+        per_respondent.assign(score=score)
+        .groupby(["unit_id", "scale_code"])["score"]
+        .agg(["count", "sum"])
+        .reset_index()
+    )
+    return totals.rename(columns={"count": "n", "sum": "total"})
+
+
+def organisation_means(wave: Wave, instrument: Instrument, policy: Policy) -> dict[str, Pooled]:
+    """The organisation's mean per scale, pooled over the teams that may be shown (the gate)."""
+    totals = organisation_scale_totals(wave, instrument)
+    means = {}
+    for scale_code, rows in totals.groupby("scale_code"):
+        groups = {
+            row.unit_id: (int(row.n), float(row.total)) for row in rows.itertuples(index=False)
+        }
+        if pooled := pooled_over_shown_groups(groups, policy):
+            means[scale_code] = pooled
+    return means
+
+
 def team_results(wave_team: WaveTeam, policy: Policy) -> TeamResults:
-    version = wave_team.wave.questionnaire_version
-    scales = [scale for scale in version.scales if scale.scored]
+    instrument = instrument_of(wave_team.wave)
     team_verdict = gate_group(_response_count(wave_team), policy)
     if not team_verdict.shown:
         return TeamResults(
-            team_verdict, wave_team.invited, [ScaleResult(scale, team_verdict) for scale in scales]
+            team_verdict,
+            wave_team.invited,
+            [ScaleResult(scale, team_verdict) for scale in instrument.scales()],
+            instrument,
+            comments_enabled=policy.comments_enabled,
         )
-    items = _scored_items(wave_team)
-    answers = _team_answers(wave_team, items["item_code"].tolist())
-    statistics = scale_statistics(answers, items)
-    current = respondent_scale_scores(answers[~answers["dont_know"]], items)
+    answers = _team_answers(wave_team)
+    likert = _likert(answers)
+    items = _scored_items(instrument)
+    statistics = scale_statistics(likert[likert["item_code"].isin(items["item_code"])], items)
+    counts = answer_counts(likert, items)
+    per_item = item_statistics(likert)
+    current = respondent_scale_scores(likert[~likert["dont_know"]], items)
     previous = previous_wave_team(wave_team)
     before = _scores(previous, policy) if previous else None
+    organisation = organisation_means(wave_team.wave, instrument, policy)
+    by_scale = statistics.to_dict("index")
+    counts_by_scale = counts.to_dict("index")
+    by_item = per_item.to_dict("index")
+    scales = [
+        _scale_result(
+            scale,
+            by_scale[scale.code],
+            counts_by_scale[scale.code],
+            by_item,
+            policy,
+            _change(scale.code, current, before, policy),
+            organisation.get(scale.code),
+        )
+        for scale in instrument.scales()
+    ]
     return TeamResults(
         team_verdict,
         wave_team.invited,
-        [
-            _scale_result(scale, statistics.loc[scale.code], policy, current, before)
-            for scale in scales
-        ],
+        scales,
+        instrument,
         previous.wave if previous else None,
+        groups=[
+            GroupResult(group, tuple(_item_result(item, by_item, policy) for item in group.items))
+            for group in instrument.groups()
+            if any(item.item_type.is_likert for item in group.items)
+        ],
+        grids=[_grid_result(item, answers, policy) for item in _items_of(instrument, "grid")],
+        comments=[
+            Comments(item, _comments(item, answers, team_verdict.n, policy))
+            for item in _items_of(instrument, "text")
+        ],
+        comments_enabled=policy.comments_enabled,
     )
+
+
+def _items_of(instrument: Instrument, item_type: str) -> list[Item]:
+    return [item for item in instrument.all_items() if item.type == item_type]
 
 
 def _change(
@@ -161,24 +368,65 @@ def _change(
     return change_between(earlier, now)
 
 
+def _number(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _item_result(item: Item, by_item: dict[str, dict], policy: Policy) -> ItemResult:
+    row = by_item.get(item.code)
+    verdict = gate_group(int(row["n"]) if row else 0, policy)
+    if not verdict.shown:
+        return ItemResult(item, verdict)
+    return ItemResult(
+        item,
+        verdict,
+        mean=_number(row["mean"]),
+        pct_favourable=_number(row["pct_favourable"]),
+        pct_dont_know=_number(row["pct_dont_know"]),
+        counts=tuple(int(row[value]) for value in range(1, 6))
+        if policy.shows_spread(verdict.n)
+        else None,
+    )
+
+
 def _scale_result(
     scale: Scale,
-    row: pd.Series,
+    row: dict,
+    counts: dict,
+    by_item: dict[str, dict],
     policy: Policy,
-    current: pd.DataFrame,
-    before: pd.DataFrame | None,
+    change: Change | None,
+    organisation: Pooled | None,
 ) -> ScaleResult:
     verdict = gate_group(int(row["n"]), policy)
     if not verdict.shown:
-        return ScaleResult(scale, verdict)
+        return ScaleResult(scale, verdict, organisation=organisation)
     spread = policy.shows_spread(verdict.n)
+    rwg = row["rwg"]
     return ScaleResult(
         scale,
         verdict,
         mean=float(row["mean"]),
-        pct_favourable=float(row["pct_favourable"]),
-        pct_dont_know=float(row["pct_dont_know"]),
-        sd=float(row["sd"]) if spread else None,
-        agrees=bool(row["rwg"] >= AGREEMENT_FROM) if spread and pd.notna(row["rwg"]) else None,
-        change=_change(scale.code, current, before, policy),
+        pct_favourable=_number(row["pct_favourable"]),
+        pct_dont_know=_number(row["pct_dont_know"]),
+        sd=_number(row["sd"]) if spread else None,
+        agrees=bool(rwg >= AGREEMENT_FROM) if spread and not pd.isna(rwg) else None,
+        counts=tuple(int(counts[value]) for value in range(1, 6)) if spread else None,
+        change=change,
+        organisation=organisation,
+        items=tuple(_item_result(item, by_item, policy) for item in scale.items),
     )
+
+
+def _grid_result(item: Item, answers: pd.DataFrame, policy: Policy) -> GridResult:
+    ticks = answers[(answers["item_code"] == item.code) & (answers["grid_row"] != "")]
+    verdict = gate_group(ticks["response_id"].nunique(), policy)
+    if not verdict.shown:
+        return GridResult(item, verdict)
+    shares = tick_shares(ticks[["response_id", "grid_row", "grid_column"]], verdict.n)
+    return GridResult(item, verdict, {cell: float(share) for cell, share in shares.items()})
+
+
+def _comments(item: Item, answers: pd.DataFrame, respondents: int, policy: Policy) -> list | None:
+    texts = answers.loc[(answers["item_code"] == item.code) & answers["text"].notna(), "text"]
+    return visible_comments([text for text in texts if text.strip()], respondents, policy)

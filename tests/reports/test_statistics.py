@@ -5,7 +5,15 @@ import math
 import pandas as pd
 import pytest
 
-from reports.statistics import UNIFORM_NULL_VARIANCE, change_between, rwg_j, scale_statistics
+from reports.statistics import (
+    UNIFORM_NULL_VARIANCE,
+    answer_counts,
+    change_between,
+    item_statistics,
+    rwg_j,
+    scale_statistics,
+    tick_shares,
+)
 
 ITEMS = pd.DataFrame(
     {
@@ -106,3 +114,40 @@ def test_a_clear_change_excludes_zero():
 def test_a_change_needs_two_scores_per_wave():
     with pytest.raises(ValueError, match="at least two"):
         change_between(pd.Series([3.0]), pd.Series([4.0, 5.0]))
+
+
+def test_answer_counts_turn_reverse_coded_items_and_leave_out_dont_know():
+    data = answers({"r1": [5, 4, "dk", 1], "r2": [3, 3, 2, 5]})
+    counts = answer_counts(data, ITEMS)
+    # r1: 5, 4, (dk), 1 reversed → 5; r2: 3, 3, 2, 5 reversed → 1
+    assert counts.loc["S"].tolist() == [1, 1, 2, 1, 2]  # values 1, 2, 3, 4, 5
+
+
+def test_item_statistics_as_answered():
+    data = answers({"r1": [5, 4, "dk", 1], "r2": [3, 2, "dk", 5], "r3": [4, None, 2, 5]})
+    stats = item_statistics(data)
+    assert stats.loc["S.1", "n"] == 3 and stats.loc["S.1", "mean"] == pytest.approx(4.0)
+    assert stats.loc["S.1", "pct_favourable"] == pytest.approx(200 / 3)  # 5 and 4 of 5, 3, 4
+    assert stats.loc["S.2", "n"] == 2 and stats.loc["S.2", "mean"] == pytest.approx(3.0)
+    # S.3: two don't know and one 2 → n 1, 67% don't know
+    assert stats.loc["S.3", "n"] == 1 and stats.loc["S.3", "pct_dont_know"] == pytest.approx(
+        200 / 3
+    )
+    # S.4 is reverse-coded but reported as answered: 1, 5, 5
+    assert stats.loc["S.4", [1, 2, 3, 4, 5]].tolist() == [1, 0, 0, 0, 2]
+    assert stats.loc["S.4", "mean"] == pytest.approx(11 / 3)
+
+
+def test_tick_shares_count_each_respondent_once_per_cell():
+    ticks = pd.DataFrame(
+        {
+            "response_id": ["r1", "r1", "r2", "r2", "r2"],
+            "grid_row": ["a", "a", "a", "b", "a"],
+            "grid_column": ["x", "y", "x", "x", "x"],
+        }
+    )
+    shares = tick_shares(ticks, respondents=4)
+    assert shares[("a", "x")] == 50.0  # r1 and r2 of 4 (r2's double tick counts once)
+    assert shares[("a", "y")] == 25.0 and shares[("b", "x")] == 25.0
+    with pytest.raises(ValueError):
+        tick_shares(ticks, respondents=0)

@@ -1,0 +1,85 @@
+"""What the team's results pages need, for the manager's view and the team's own link alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app, render_template
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from survey.anonymity import Policy
+from survey.models import WaveTeam
+from survey.services.charts import page_figures
+from survey.services.responding import WaveState, wave_state
+from survey.services.results import (
+    management_release_date,
+    previous_wave_team,
+    results_are_released,
+    team_results,
+)
+
+#: A team agrees on one to three actions per wave: few enough to actually do.
+MAX_ACTIONS = 3
+PDF_STYLESHEET = Path(__file__).parents[1] / "static" / "css" / "report.css"
+
+
+def results_ended(wave_team: WaveTeam) -> bool:
+    return wave_state(wave_team.wave) is WaveState.CLOSED
+
+
+def _not_released_message(wave_team: WaveTeam, team_first_days: int) -> str:
+    wave = wave_team.wave
+    if not results_ended(wave_team):
+        return _(
+            "Results appear when the wave has closed (on %(date)s), so that nobody can watch "
+            "who answered when.",
+            date=format_date(wave.closes_on, "long"),
+        )
+    return _(
+        "The team sees its results first, to discuss them together: they appear here on %(date)s.",
+        date=format_date(management_release_date(wave, team_first_days), "long"),
+    )
+
+
+def results_context(wave_team: WaveTeam, *, team_first_days: int) -> dict:
+    """The template context of a team's results: the gated results, their figures, the
+    reflection prompts, the team's actions of the previous wave, or why nothing is shown yet.
+
+    ``team_first_days`` is the organisation's team-first period for management, 0 for the team.
+    """
+    released = results_are_released(wave_team, team_first_days=team_first_days)
+    results = team_results(wave_team, Policy.from_config(current_app.config)) if released else None
+    previous = previous_wave_team(wave_team) if released else None
+    return {
+        "results": results,
+        "not_released_message": None
+        if released
+        else _not_released_message(wave_team, team_first_days),
+        "previous_team": previous,
+        "ended": results_ended(wave_team),
+        **page_figures(results, str(get_locale())),
+    }
+
+
+def _fetch_nothing(url: str, *args: object, **kwargs: object) -> dict:
+    """The report is self-contained (inline SVG, one stylesheet): it never fetches a URL."""
+    raise ValueError(f"the PDF report does not load external resources ({url[:80]})")
+
+
+def pdf_response(wave_team: WaveTeam, context: dict) -> Response:
+    """The team's results as a PDF for the meeting, in the reader's language (WeasyPrint)."""
+    from weasyprint import CSS, HTML  # imported here: only the PDF needs it
+
+    html = render_template(
+        "results/report.html", wave_team=wave_team, wave=wave_team.wave, **context
+    )
+    document = HTML(string=html, url_fetcher=_fetch_nothing)
+    pdf = document.write_pdf(stylesheets=[CSS(filename=str(PDF_STYLESHEET))])
+    name = f"krachtspiegel-{wave_team.unit.slug}-{wave_team.wave.opens_on.isoformat()}.pdf"
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"},
+    )
