@@ -159,13 +159,13 @@ def test_a_changed_file_gets_a_new_version(tmp_path):
     assert gzip.decompress(second.gzipped) == path.read_bytes()
 
 
-def test_chart_scripts_load_the_bundle_then_the_renderer(app):
+def test_chart_scripts_load_the_renderer_which_fetches_the_bundle_when_needed(app):
     with app.test_request_context():
         html = render_template_string(
             '{% from "macros/charts.html" import chart_scripts %}{{ chart_scripts() }}'
         )
-    sources = re.findall(r'<script src="([^"]+)" defer></script>', html)
-    assert sources == [versioned(BUNDLE), versioned("js/charts.js")]
+    sources = re.findall(r'<script src="([^"]+)" data-plotly="([^"]+)" defer></script>', html)
+    assert sources == [(versioned("js/charts.js"), versioned(BUNDLE))]
 
 
 def test_the_chart_macro_keeps_hostile_text_inside_its_json_block(app):

@@ -1,32 +1,84 @@
 // Draws the charts of a page from their figure JSON (templates/macros/charts.html).
 // Loaded with defer after the plotly bundle; the figures sit in JSON data blocks, so the page
 // needs no inline script under the Content-Security-Policy.
+//
+// A chart is drawn when it comes near the screen, one chart per task: a results page holds
+// several charts, and drawing them all at load blocks a phone's main thread for seconds. The
+// plotly bundle itself (data-plotly on this script's tag, same origin) is fetched then too.
 "use strict";
 
 (() => {
+  const bundle = document.currentScript && document.currentScript.dataset.plotly;
+  let plotlyLoading = null;
+
+  function withPlotly(callback) {
+    if (typeof window.Plotly !== "undefined") {
+      callback();
+      return;
+    }
+    if (!plotlyLoading) {
+      plotlyLoading = new Promise((resolve, reject) => {
+        const script = document.createElement("script");
+        script.src = bundle;
+        script.onload = resolve;
+        script.onerror = () => reject(new Error(`could not load ${bundle}`));
+        document.head.appendChild(script);
+      });
+    }
+    plotlyLoading.then(callback, (error) => console.error(error));
+  }
+
   const CONFIG = {
     displaylogo: false,
     responsive: true,
     modeBarButtonsToRemove: ["lasso2d", "select2d"],
   };
 
-  function drawCharts() {
-    const blocks = document.querySelectorAll('script[type="application/json"][data-chart-for]');
-    if (blocks.length === 0 || typeof window.Plotly === "undefined") {
+  function draw(block) {
+    const container = document.getElementById(block.dataset.chartFor);
+    if (!container || container.dataset.drawn) {
       return;
     }
+    container.dataset.drawn = "true";
+    try {
+      const figure = JSON.parse(block.textContent);
+      window.Plotly.newPlot(container, figure.data || [], figure.layout || {}, CONFIG);
+    } catch (error) {
+      console.error(`chart ${container.id}:`, error); // the other charts still draw
+    }
+  }
+
+  function drawCharts() {
+    const blocks = document.querySelectorAll('script[type="application/json"][data-chart-for]');
+    if (blocks.length === 0 || (!bundle && typeof window.Plotly === "undefined")) {
+      return;
+    }
+    if (!("IntersectionObserver" in window)) {
+      withPlotly(() => blocks.forEach(draw));
+      return;
+    }
+    const blockFor = new Map();
+    const observer = new IntersectionObserver(
+      (entries) => {
+        entries
+          .filter((entry) => entry.isIntersecting)
+          .forEach((entry) => {
+            observer.unobserve(entry.target);
+            // Its own task, so that drawing several charts never blocks input for long.
+            withPlotly(() => window.setTimeout(() => draw(blockFor.get(entry.target)), 0));
+          });
+      },
+      { rootMargin: "300px 0px" },
+    );
     blocks.forEach((block) => {
       const container = document.getElementById(block.dataset.chartFor);
-      if (!container) {
-        return;
-      }
-      try {
-        const figure = JSON.parse(block.textContent);
-        window.Plotly.newPlot(container, figure.data || [], figure.layout || {}, CONFIG);
-      } catch (error) {
-        console.error(`chart ${container.id}:`, error); // the other charts still draw
+      if (container) {
+        blockFor.set(container, block);
+        observer.observe(container);
       }
     });
+    // Printing draws what is still waiting, so a printed page has every chart.
+    window.addEventListener("beforeprint", () => withPlotly(() => blocks.forEach(draw)));
   }
 
   if (document.readyState === "loading") {
