@@ -56,3 +56,9 @@ extract-messages: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# Benchmarks (tests/benchmarks/, never part of make test): figures on SQLite and PostgreSQL.
+# QUICK=1 times fewer requests.
+.PHONY: bench
+bench: $(VENV)/.installed-dev translations
+	$(BIN)/python -m tests.benchmarks.bench_dashboard $(if $(QUICK),--quick,)

@@ -9,6 +9,7 @@ comments; and the organisation's average per scale as a comparison. Every number
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -283,8 +284,35 @@ def organisation_scale_totals(wave: Wave, instrument: Instrument) -> pd.DataFram
     return totals.rename(columns={"count": "n", "sum": "total"})
 
 
+#: Organisation means of ended waves, whose answers no longer change: computed once per process.
+_ORGANISATION_MEANS: OrderedDict[tuple, dict[str, Pooled]] = OrderedDict()
+_CACHED_WAVES = 256
+
+
 def organisation_means(wave: Wave, instrument: Instrument, policy: Policy) -> dict[str, Pooled]:
-    """The organisation's mean per scale, pooled over the teams that may be shown (the gate)."""
+    """The organisation's mean per scale, pooled over the teams that may be shown (the gate).
+
+    Results are shown only for ended waves, which take no more answers; the cache key still
+    carries the wave's response count and smallest response id (random UUIDs), so a wave that
+    somehow changes is computed afresh.
+    """
+    count, first = db.session.execute(
+        sa.select(sa.func.count(Response.id), sa.func.min(sa.cast(Response.id, sa.String))).where(
+            Response.wave_id == wave.id
+        )
+    ).one()
+    key = (wave.id, wave.questionnaire_version_id, count, str(first), policy)
+    if key in _ORGANISATION_MEANS:
+        _ORGANISATION_MEANS.move_to_end(key)
+        return _ORGANISATION_MEANS[key]
+    means = _organisation_means(wave, instrument, policy)
+    _ORGANISATION_MEANS[key] = means
+    if len(_ORGANISATION_MEANS) > _CACHED_WAVES:
+        _ORGANISATION_MEANS.popitem(last=False)
+    return means
+
+
+def _organisation_means(wave: Wave, instrument: Instrument, policy: Policy) -> dict[str, Pooled]:
     totals = organisation_scale_totals(wave, instrument)
     means = {}
     for scale_code, rows in totals.groupby("scale_code"):
