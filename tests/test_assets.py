@@ -11,7 +11,6 @@ import pytest
 from flask import render_template_string
 
 from survey.assets import StaticFileCache
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS
 
 STATIC = Path(__file__).parent.parent / "survey" / "static"
 BUNDLE = "vendor/plotly-cartesian.min.js"
@@ -219,52 +218,3 @@ CHART_PAGE = """{% extends "base.html" %}
 {{ chart("bars", bars, "Mean score per scale") }}
 {{ chart("heat", heat, "Scores per team") }}
 {% endblock %}"""
-
-
-@pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium")
-def test_charts_draw_under_the_content_security_policy(app, live_server):
-    """A bar chart and a heatmap from the gzipped partial bundle, with no console error."""
-    from playwright.sync_api import sync_playwright
-
-    bars = {
-        "data": [{"type": "bar", "x": ["Strengths", "Hope"], "y": [3.8, 4.1]}],
-        "layout": {"yaxis": {"range": [1, 5]}},
-    }
-    heat = {
-        "data": [{"type": "heatmap", "z": [[1, 2], [3, 4]], "x": ["A", "B"], "y": ["P", "Q"]}],
-        "layout": {"height": 300},
-    }
-    figures = {"bars": bars, "heat": heat}
-    app.add_url_rule(
-        "/chart-test", "chart_test", lambda: render_template_string(CHART_PAGE, **figures)
-    )
-    errors: list[str] = []
-    encodings: dict[str, str | None] = {}
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_page()
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.on(
-                "response",
-                lambda r: encodings.update({r.url: r.headers.get("content-encoding")}),
-            )
-            page.goto(live_server + "/chart-test")
-            page.wait_for_selector("#bars .main-svg")
-            page.wait_for_selector("#heat .main-svg")
-            assert page.locator("#bars .bars .point").count() == 2
-            assert page.locator("#heat .hm image").count() == 1
-            # The space kept free before drawing is the space the chart takes (no layout shift).
-            assert page.locator("#bars").bounding_box()["height"] == 450
-            assert page.locator("#heat").bounding_box()["height"] == 300
-            assert page.locator(".modebar-btn[data-title='Lasso Select']").count() == 0
-            assert page.locator(".modebar-btn[data-title='Box Select']").count() == 0
-            assert page.locator("a.modebar-btn[href*='plotly']").count() == 0
-            page.wait_for_load_state("networkidle")
-        finally:
-            browser.close()
-    assert errors == []
-    bundle = next(url for url in encodings if BUNDLE in url)
-    assert encodings[bundle] == "gzip"
