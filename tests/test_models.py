@@ -146,3 +146,31 @@ def test_only_an_organisation_is_a_root(app):
 
 def test_ancestors_run_from_the_organisation_down(tree):
     assert [unit.slug for unit in tree["team-a"].ancestors()] == ["org", "north"]
+
+
+def count_rows(tables: tuple[str, ...]) -> dict[str, int]:
+    with db.engine.connect() as connection:
+        return {
+            t: connection.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar() for t in tables
+        }
+
+
+def test_migration_0004_keeps_every_response_both_ways(app, runner):
+    """SQLite's batch mode copies wave_teams; with foreign keys on, dropping the old table once
+    cascaded to every response, answer and action. Now the data survives down and up again."""
+    from flask_migrate import downgrade, upgrade
+
+    assert runner.invoke(args=["demo", "--seed", "3"]).exit_code == 0
+    db.session.remove()
+    tables = ("responses", "answers", "access_codes", "team_actions", "drafts", "wave_teams")
+    before = count_rows(tables)
+    assert before["responses"] > 100 and before["answers"] > 1000
+    downgrade(revision="0003")
+    assert count_rows(tables) == before
+    upgrade()
+    assert count_rows(tables) == before
+    with db.engine.connect() as connection:
+        slugs = connection.execute(sa.text("SELECT results_slug FROM wave_teams")).scalars().all()
+        if connection.dialect.name == "sqlite":
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert len(set(slugs)) == len(slugs) == before["wave_teams"] and all(slugs)

@@ -18,7 +18,17 @@ branch_labels = None
 depends_on = None
 
 
+def _foreign_keys(on):
+    """SQLite's batch mode copies and drops wave_teams: with foreign keys on, dropping it would
+    cascade to responses, answers, codes, actions and drafts. Off around the copy (the pragma
+    only works outside a transaction)."""
+    if op.get_bind().dialect.name == 'sqlite':
+        with op.get_context().autocommit_block():
+            op.execute(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
+
+
 def upgrade():
+    _foreign_keys(False)
     with op.batch_alter_table('waves', schema=None) as batch_op:
         batch_op.add_column(sa.Column('closed_on', sa.Date(), nullable=True))
 
@@ -38,12 +48,15 @@ def upgrade():
     with op.batch_alter_table('wave_teams', schema=None) as batch_op:
         batch_op.alter_column('results_slug', existing_type=sa.String(length=64), nullable=False)
         batch_op.create_unique_constraint(batch_op.f('uq_wave_teams_results_slug'), ['results_slug'])
+    _foreign_keys(True)
 
 
 def downgrade():
+    _foreign_keys(False)
     with op.batch_alter_table('wave_teams', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_wave_teams_results_slug'), type_='unique')
         batch_op.drop_column('results_slug')
 
     with op.batch_alter_table('waves', schema=None) as batch_op:
         batch_op.drop_column('closed_on')
+    _foreign_keys(True)
