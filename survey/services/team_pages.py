@@ -51,7 +51,10 @@ def results_context(wave_team: WaveTeam, *, team_first_days: int) -> dict:
     """
     released = results_are_released(wave_team, team_first_days=team_first_days)
     results = team_results(wave_team, Policy.from_config(current_app.config)) if released else None
-    previous = previous_wave_team(wave_team) if released else None
+    if results is not None and results.responses.shown:
+        previous = results.previous_team
+    else:
+        previous = previous_wave_team(wave_team) if released else None
     return {
         "results": results,
         "not_released_message": None

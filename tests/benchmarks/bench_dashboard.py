@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from survey import create_app
+from survey import create_app, settle_for_serving
 from survey.extensions import db
 from tests.benchmarks.generate import Generated, Size, StderrProgress, generate, prepare_database
 from tests.conftest import base_config, login
@@ -187,6 +187,7 @@ def measure(database: str, url: str, repetitions: Repetitions, figures: list[Fig
 def time_team_page(
     app: Flask, engine: sa.Engine, database: str, generated: Generated, repetitions: Repetitions
 ) -> Timings:
+    settle_for_serving()  # as wsgi.py does in every production worker
     client = app.test_client()
     reply = login(client, generated.manager_email, generated.manager_password)
     if reply.status_code != 302 or "/login" in reply.headers.get("Location", ""):
