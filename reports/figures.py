@@ -193,3 +193,61 @@ def share_heatmap(
             margin={"l": 10, "r": 10, "t": 120, "b": 10, "pad": 4},
         ),
     }
+
+
+#: Enough distinct, colour-blind-friendly line colours for a module's scales (Okabe–Ito + Tol).
+LINE_COLOURS = (
+    "#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#332288",
+    "#882255", "#117733", "#999933", "#44aa99", "#aa4499", "#6b6b6b",
+)  # fmt: skip
+
+
+def trend_lines(
+    waves: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None], Sequence[tuple[float, float] | None]]],
+    *,
+    decimal_comma: bool = False,
+) -> Figure:
+    """One line per scale across waves, with its 95% interval as error bars.
+
+    ``series``: (name, mean per wave or None, (low, high) per wave or None). A wave without a
+    figure leaves a gap rather than a line drawn through it.
+    """
+    data = []
+    for index, (name, means, intervals) in enumerate(series):
+        above, below = [], []
+        for mean, interval in zip(means, intervals, strict=True):
+            shown = mean is not None and interval is not None
+            above.append(interval[1] - mean if shown else None)
+            below.append(mean - interval[0] if shown else None)
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": name,
+                "x": list(waves),
+                "y": list(means),
+                "connectgaps": False,
+                "error_y": {
+                    "type": "data",
+                    "symmetric": False,
+                    "array": above,
+                    "arrayminus": below,
+                    "thickness": 1,
+                    "width": 3,
+                },
+                "line": {"color": LINE_COLOURS[index % len(LINE_COLOURS)], "width": 2},
+                "hovertemplate": f"{name}<br>%{{x}}: %{{y:.2f}}<extra></extra>",
+            }
+        )
+    return {
+        "data": data,
+        "layout": _layout(
+            9,
+            decimal_comma,
+            yaxis={"range": [1, 5], "dtick": 1, "fixedrange": True, "gridcolor": "#e6e6e6"},
+            xaxis={"type": "category", "fixedrange": True},
+            legend={"orientation": "h", "x": 0, "y": -0.15, "yanchor": "top"},
+            margin={"l": 40, "r": 10, "t": 20, "b": 40, "pad": 4},
+        ),
+    }

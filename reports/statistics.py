@@ -119,11 +119,44 @@ def change_between(before: pd.Series, after: pd.Series, confidence: float = 0.95
     """Welch's interval for the difference of two means (after − before) and Cohen's d."""
     before, after = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
     before, after = before[~np.isnan(before)], after[~np.isnan(after)]
-    n1, n2 = len(before), len(after)
+    if len(before) < 2 or len(after) < 2:
+        raise ValueError("a change needs at least two scores in each wave")
+    return change_from_summaries(
+        Summary(len(before), float(before.mean()), float(before.var(ddof=1))),
+        Summary(len(after), float(after.mean()), float(after.var(ddof=1))),
+        confidence,
+    )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A group's scores summarised: n, mean and sample variance (ddof=1)."""
+
+    n: int
+    mean: float
+    var: float
+
+    @classmethod
+    def from_sums(cls, n: int, total: float, total_of_squares: float) -> Summary:
+        """From the sums a database returns: Σx and Σx² (so the scores never leave SQL)."""
+        mean = total / n
+        var = (total_of_squares - n * mean * mean) / (n - 1) if n > 1 else math.nan
+        return cls(n, mean, max(var, 0.0) if not math.isnan(var) else var)
+
+    def interval(self, confidence: float = 0.95) -> tuple[float, float]:
+        """The t interval of the mean; (mean, mean) when it cannot be computed."""
+        if self.n < 2 or math.isnan(self.var):
+            return self.mean, self.mean
+        half = float(stats.t.ppf((1 + confidence) / 2, self.n - 1)) * math.sqrt(self.var / self.n)
+        return self.mean - half, self.mean + half
+
+
+def change_from_summaries(before: Summary, after: Summary, confidence: float = 0.95) -> Change:
+    """Welch's interval for after − before and Cohen's d (pooled SD), from two summaries."""
+    n1, n2, v1, v2 = before.n, after.n, before.var, after.var
     if n1 < 2 or n2 < 2:
         raise ValueError("a change needs at least two scores in each wave")
-    v1, v2 = before.var(ddof=1), after.var(ddof=1)
-    difference = float(after.mean() - before.mean())
+    difference = after.mean - before.mean
     standard_error = math.sqrt(v1 / n1 + v2 / n2)
     pooled_sd = math.sqrt(((n1 - 1) * v1 + (n2 - 1) * v2) / (n1 + n2 - 2))
     effect = difference / pooled_sd if pooled_sd > 0 else math.nan

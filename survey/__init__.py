@@ -89,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from survey.auth import bp as auth_bp
     from survey.dashboard import bp as dashboard_bp
     from survey.main import bp as main_bp
+    from survey.quality import bp as quality_bp
     from survey.respond import bp as respond_bp
     from survey.team import bp as team_bp
 
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(respond_bp)
     app.register_blueprint(team_bp)
+    app.register_blueprint(quality_bp)
 
 
 def register_demo_notice(app: Flask) -> None:

@@ -34,6 +34,15 @@ def readers(role: str, inside: bool) -> int:
     return 200
 
 
+def quality_only(ok: int):
+    """Admins and quality officers only: a manager gets 403 (not a 404: the page exists)."""
+
+    def expect(role: str, inside: bool) -> int:
+        return {ANONYMOUS: 302, MANAGER: 403}.get(role, ok)
+
+    return expect
+
+
 def not_released(role: str, inside: bool) -> int:
     return 302 if role == ANONYMOUS else 404
 
@@ -71,6 +80,12 @@ EXPECTED = {
     "team.results": ("GET", public_object),
     "team.meeting_guide": ("GET", public_object),
     "team.report": ("GET", public(404)),
+    # The quality officer's comparisons; the matrix's waves have not ended (404 for a wave).
+    "quality.index": ("GET", quality_only(200)),
+    "quality.wave": ("GET", quality_only(404)),
+    "quality.wave_csv": ("GET", quality_only(404)),
+    "quality.wave_xlsx": ("GET", quality_only(404)),
+    "quality.trends": ("GET", quality_only(200)),
 }
 
 

@@ -64,10 +64,10 @@ DEPARTMENTS = {
     "welzijn": "Maatschappelijk werk",
 }
 TEAMS = (
-    DemoTeam("team-kompas", "Team Kompas", "jeugdhulp", 14, -0.35, +0.22),
+    DemoTeam("team-kompas", "Team Kompas", "jeugdhulp", 14, -0.45, +0.40),
     DemoTeam("team-vlinder", "Team Vlinder", "jeugdhulp", 9, +0.15, +0.05),
     DemoTeam("team-horizon", "Team Horizon", "jeugdhulp", 18, -0.10, +0.15),
-    DemoTeam("team-anker", "Team Anker", "ggz", 12, +0.40, -0.20),
+    DemoTeam("team-anker", "Team Anker", "ggz", 12, +0.30, -0.45),
     DemoTeam("mobiel-team-noord", "Mobiel Team Noord", "ggz", 16, +0.05, +0.08),
     DemoTeam("team-de-brug", "Team De Brug", "ggz", 4, 0.00, 0.00),
     DemoTeam("team-buurtwerk", "Team Buurtwerk", "welzijn", 11, +0.20, 0.00),

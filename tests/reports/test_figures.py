@@ -43,3 +43,15 @@ def test_share_heatmap_is_a_0_to_100_heatmap():
     [trace] = figure["data"]
     assert trace["type"] == "heatmap" and trace["z"] == [[20.0, 80.0]]
     assert (trace["zmin"], trace["zmax"]) == (0, 100)
+
+
+def test_trend_lines_leave_gaps_and_carry_asymmetric_intervals():
+    from reports.figures import trend_lines
+
+    figure = trend_lines(
+        ["2025", "2026", "2027"], [("A1", [3.0, None, 3.6], [(2.5, 3.4), None, (3.1, 4.2)])]
+    )
+    [line] = figure["data"]
+    assert line["y"] == [3.0, None, 3.6] and line["connectgaps"] is False
+    assert line["error_y"]["array"] == [pytest.approx(0.4), None, pytest.approx(0.6)]
+    assert line["error_y"]["arrayminus"] == [pytest.approx(0.5), None, pytest.approx(0.5)]

@@ -151,3 +151,27 @@ def test_tick_shares_count_each_respondent_once_per_cell():
     assert shares[("a", "y")] == 25.0 and shares[("b", "x")] == 25.0
     with pytest.raises(ValueError):
         tick_shares(ticks, respondents=0)
+
+
+def test_summaries_from_database_sums_give_the_same_change_as_the_scores():
+    from reports.statistics import Summary, change_from_summaries
+
+    before, after = [2.0, 2.5, 3.0, 2.0, 3.5], [3.0, 4.0, 3.5, 4.5, 4.0, 3.0]
+    # Σx = 13, Σx² = 35.5 → mean 2.6, variance (35.5 − 5·2.6²)/4 = 0.425
+    summary = Summary.from_sums(5, 13.0, 35.5)
+    assert summary.mean == pytest.approx(2.6) and summary.var == pytest.approx(0.425)
+    low, high = summary.interval()
+    # t(0.975, 4) = 2.776; half width 2.776 · √(0.425/5) = 0.8094
+    assert (low, high) == (
+        pytest.approx(2.6 - 0.8094, abs=1e-3),
+        pytest.approx(2.6 + 0.8094, abs=1e-3),
+    )
+    squares = sum(x * x for x in after)
+    from_sums = change_from_summaries(summary, Summary.from_sums(6, sum(after), squares))
+    direct = change_between(pd.Series(before), pd.Series(after))
+    assert from_sums.difference == pytest.approx(direct.difference)
+    assert (from_sums.low, from_sums.high) == (
+        pytest.approx(direct.low),
+        pytest.approx(direct.high),
+    )
+    assert Summary.from_sums(1, 4.0, 16.0).interval() == (4.0, 4.0)

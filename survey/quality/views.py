@@ -1,0 +1,241 @@
+"""The quality officer's pages: the organisation's units × scales for a wave, change since an
+earlier wave, trends per unit, and exports. Admins and quality officers only; every figure goes
+through the gate in ``survey.services.comparisons``."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from questionnaires import Instrument
+from questionnaires.codebook import COLUMNS as CODEBOOK_COLUMNS
+from questionnaires.codebook import codebook_rows
+from reports import figures
+from reports.xlsx import workbook_bytes
+from survey.access import get_unit_or_404, get_wave_or_404, role_required
+from survey.anonymity import Policy
+from survey.extensions import db
+from survey.models import Role, Unit
+from survey.quality import bp
+from survey.services import comparisons
+from survey.services.responding import WaveState, instrument_of, wave_state
+
+QUALITY = (Role.ADMIN, Role.QUALITY)
+
+
+def _policy() -> Policy:
+    return Policy.from_config(current_app.config)
+
+
+def _lang() -> str:
+    return str(get_locale())
+
+
+def _ended_wave_or_404(wave_id: int):
+    wave = get_wave_or_404(wave_id)
+    if wave_state(wave) is not WaveState.CLOSED:
+        abort(404)
+    return wave
+
+
+@bp.get("/")
+@role_required(*QUALITY)
+def index() -> Response | str:
+    waves = comparisons.ended_waves()
+    if not waves:
+        return render_template("quality/empty.html")
+    return redirect(url_for("quality.wave", wave_id=waves[-1].id))
+
+
+def _scales(instrument: Instrument) -> list:
+    return list(instrument.scales())
+
+
+def _heatmap(wave_id: int):
+    """Everything the units × scales table of a wave needs (also for its exports)."""
+    wave = _ended_wave_or_404(wave_id)
+    waves = comparisons.ended_waves()
+    earlier = [w for w in waves if w.opens_on < wave.opens_on]
+    compare_id = request.args.get("compare", type=int)
+    compare = next((w for w in earlier if w.id == compare_id), earlier[-1] if earlier else None)
+    units = db.session.scalars(
+        db.select(Unit).where(Unit.archived_on.is_(None)).order_by(Unit.name)
+    ).all()
+    policy = _policy()
+    sums = comparisons.team_scale_sums([wave.id] + ([compare.id] if compare else []))
+    now = comparisons.gated_cells(sums, wave.id, units, policy)
+    before = comparisons.gated_cells(sums, compare.id, units, policy) if compare else {}
+    scales = _scales(instrument_of(wave))
+    under_slug = request.args.get("under")
+    rows = comparisons.unit_tree_rows(units)
+    if under_slug:
+        focus = next((unit for unit, _ in rows if unit.slug == under_slug), None)
+        if focus is None:
+            abort(404)
+        rows = [
+            (unit, depth)
+            for unit, depth in rows
+            if unit.id == focus.id or unit.parent_id == focus.id
+        ]
+    else:
+        focus = None
+        rows = [(unit, depth) for unit, depth in rows if depth <= 1]
+    table = []
+    for unit, depth in rows:
+        row = comparisons.UnitRow(unit, depth, now.get(unit.id, {}))
+        for scale in scales:
+            row.changes[scale.code] = comparisons.change(
+                before.get(unit.id, {}).get(scale.code), row.cells.get(scale.code), policy
+            )
+        table.append(row)
+    sort = request.args.get("sort", "")
+    if sort in {scale.code for scale in scales}:
+        head, rest = table[:1], table[1:]
+        rest.sort(
+            key=lambda row: (
+                row.cells.get(sort) is None or row.cells[sort].mean is None,
+                -(row.cells[sort].mean or 0) if row.cells.get(sort) else 0,
+            )
+        )
+        table = head + rest
+    return wave, compare, earlier, scales, table, focus, sort
+
+
+@bp.get("/waves/<int:wave_id>")
+@role_required(*QUALITY)
+def wave(wave_id: int) -> str:
+    wave, compare, earlier, scales, table, focus, sort = _heatmap(wave_id)
+    view = "change" if request.args.get("view") == "change" and compare else "scores"
+    return render_template(
+        "quality/wave.html",
+        wave=wave,
+        compare=compare,
+        earlier=earlier,
+        scales=scales,
+        table=table,
+        focus=focus,
+        sort=sort,
+        view=view,
+        waves=comparisons.ended_waves(),
+    )
+
+
+def _export_rows(scales, table) -> tuple[list[str], list[list[object]]]:
+    lang = _lang()
+    header = [_("Unit"), _("Level"), *[f"{s.code} {s.title.in_language(lang)}" for s in scales]]
+    header += [f"n {s.code}" for s in scales]
+    suppressed = _("not shown (fewer than %(k)d)", k=_policy().min_group_size)
+    body = []
+    for row in table:
+        means = []
+        counts = []
+        for scale in scales:
+            cell = row.cells.get(scale.code)
+            if cell and cell.summary:
+                means.append(round(cell.summary.mean, 2))
+                counts.append(cell.summary.n)
+            else:
+                means.append(suppressed if cell and cell.verdict.n else "")
+                counts.append("")
+        body.append([row.unit.name, row.depth, *means, *counts])
+    return header, body
+
+
+@bp.get("/waves/<int:wave_id>/scores.csv")
+@role_required(*QUALITY)
+def wave_csv(wave_id: int) -> Response:
+    wave, _compare, _earlier, scales, table, _focus, _sort = _heatmap(wave_id)
+    header, body = _export_rows(scales, table)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(header)
+    writer.writerows(body)
+    name = f"krachtspiegel-wave-{wave.id}-scores.csv"
+    return Response(
+        "\ufeff" + buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.get("/waves/<int:wave_id>/scores.xlsx")
+@role_required(*QUALITY)
+def wave_xlsx(wave_id: int) -> Response:
+    wave, _compare, _earlier, scales, table, _focus, _sort = _heatmap(wave_id)
+    header, body = _export_rows(scales, table)
+    codebook = [row.values() for row in codebook_rows([instrument_of(wave)])]
+    content = workbook_bytes(
+        [(_("scores"), header, body), ("codebook", CODEBOOK_COLUMNS, codebook)]
+    )
+    name = f"krachtspiegel-wave-{wave.id}-scores.xlsx"
+    return Response(
+        content,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.get("/units/<slug>")
+@role_required(*QUALITY)
+def trends(slug: str) -> str:
+    unit = get_unit_or_404(slug)
+    waves = comparisons.ended_waves()
+    units = db.session.scalars(db.select(Unit)).all()
+    policy = _policy()
+    sums = comparisons.team_scale_sums([w.id for w in waves])
+    per_wave = {
+        w.id: comparisons.gated_cells(sums, w.id, units, policy).get(unit.id, {}) for w in waves
+    }
+    waves = [w for w in waves if per_wave[w.id]]
+    if not waves:
+        return render_template("quality/trends.html", unit=unit, waves=[], scales=[], rows=[])
+    scales = _scales(instrument_of(waves[-1]))
+    first = request.args.get("from", type=int) or waves[0].id
+    last = request.args.get("to", type=int) or waves[-1].id
+    by_id = {w.id: w for w in waves}
+    if first not in by_id or last not in by_id:
+        abort(400)
+    rows = []
+    lang = _lang()
+    for scale in scales:
+        cells = [per_wave[w.id].get(scale.code) for w in waves]
+        rows.append(
+            {
+                "scale": scale,
+                "cells": cells,
+                "change": comparisons.change(
+                    per_wave[first].get(scale.code), per_wave[last].get(scale.code), policy
+                ),
+            }
+        )
+    chart = figures.trend_lines(
+        [w.name for w in waves],
+        [
+            (
+                f"{row['scale'].code} {row['scale'].title.in_language(lang)}",
+                [cell.summary.mean if cell and cell.summary else None for cell in row["cells"]],
+                [
+                    cell.summary.interval() if cell and cell.summary else None
+                    for cell in row["cells"]
+                ],
+            )
+            for row in rows
+        ],
+        decimal_comma=lang == "nl",
+    )
+    return render_template(
+        "quality/trends.html",
+        unit=unit,
+        waves=waves,
+        scales=scales,
+        rows=rows,
+        first=by_id[first],
+        last=by_id[last],
+        chart=chart,
+        figures={"trend": chart},
+    )

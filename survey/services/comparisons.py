@@ -1,0 +1,199 @@
+"""Comparing units and waves for the quality officer, aggregated in SQL, through the gate.
+
+The database does the heavy part: per respondent and scale a score (the mean of the answered
+items, when at least 75% of them are answered), then per wave, team and scale the count, sum
+and sum of squares of those scores. Only those sums reach Python: from them come means,
+intervals and changes between waves (``reports.statistics.Summary``).
+
+Departments and the organisation pool only the teams that may be shown for that scale (n ≥ k):
+a team below k is left out rather than hidden inside a total, so no total minus shown teams can
+describe fewer than k people (the rule of ``survey.anonymity.pooled_over_shown_groups``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pandas as pd
+import sqlalchemy as sa
+
+from reports.scores import MIN_SHARE_ANSWERED
+from reports.statistics import Change, Summary, change_from_summaries
+from survey.anonymity import Policy, Reason, Verdict
+from survey.extensions import db
+from survey.models import Answer, Item, Response, Scale, Unit, UnitKind, Wave
+from survey.services.responding import WaveState, wave_state
+
+SUM_COLUMNS = ["wave_id", "unit_id", "scale_code", "n", "total", "squares"]
+
+
+def team_scale_sums(wave_ids: Iterable[int]) -> pd.DataFrame:
+    """Per wave, team and scored scale: n scale scores, their sum and their sum of squares.
+
+    Scales are matched by code, so waves on different versions of a questionnaire line up.
+    """
+    wave_ids = list(wave_ids)
+    if not wave_ids:
+        return pd.DataFrame(columns=SUM_COLUMNS)
+    items_per_scale = (
+        sa.select(Scale.id.label("scale_id"), sa.func.count(Item.id).label("item_count"))
+        .join(Item, Item.scale_id == Scale.id)
+        .where(Scale.scored)
+        .group_by(Scale.id)
+        .subquery()
+    )
+    coded = sa.case((Item.reverse, 6 - Answer.value), else_=Answer.value)
+    per_respondent = (
+        sa.select(
+            Response.wave_id,
+            Response.unit_id,
+            Scale.code.label("scale_code"),
+            (sa.cast(sa.func.sum(coded), sa.Float) / sa.func.count()).label("score"),
+        )
+        .select_from(Answer)
+        .join(Response, Answer.response_id == Response.id)
+        .join(Wave, Wave.id == Response.wave_id)
+        .join(
+            Item,
+            (Item.version_id == Wave.questionnaire_version_id) & (Item.code == Answer.item_code),
+        )
+        .join(Scale, (Scale.id == Item.scale_id) & Scale.scored)
+        .join(items_per_scale, items_per_scale.c.scale_id == Scale.id)
+        .where(Response.wave_id.in_(wave_ids), Answer.value.is_not(None))
+        .group_by(
+            Response.wave_id,
+            Response.unit_id,
+            Response.id,
+            Scale.code,
+            items_per_scale.c.item_count,
+        )
+        .having(sa.func.count() >= MIN_SHARE_ANSWERED * items_per_scale.c.item_count)
+        .subquery()
+    )
+    score = per_respondent.c.score
+    rows = db.session.execute(
+        sa.select(
+            per_respondent.c.wave_id,
+            per_respondent.c.unit_id,
+            per_respondent.c.scale_code,
+            sa.func.count().label("n"),
+            sa.func.sum(score).label("total"),
+            sa.func.sum(score * score).label("squares"),
+        ).group_by(per_respondent.c.wave_id, per_respondent.c.unit_id, per_respondent.c.scale_code)
+    ).all()
+    return pd.DataFrame([tuple(row) for row in rows], columns=SUM_COLUMNS)
+
+
+def response_counts(wave_ids: Iterable[int]) -> dict[tuple[int, int], int]:
+    """(wave id, team id) → number of responses."""
+    rows = db.session.execute(
+        sa.select(Response.wave_id, Response.unit_id, sa.func.count(Response.id))
+        .where(Response.wave_id.in_(list(wave_ids)))
+        .group_by(Response.wave_id, Response.unit_id)
+    ).all()
+    return {(wave_id, unit_id): count for wave_id, unit_id, count in rows}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One unit's figure for one scale in one wave."""
+
+    verdict: Verdict
+    summary: Summary | None = None
+    #: For departments and the organisation: how many teams the figure pools.
+    teams: int = 1
+
+    @property
+    def mean(self) -> float | None:
+        return self.summary.mean if self.summary else None
+
+
+HIDDEN_EMPTY = Cell(Verdict(0, Reason.NO_ANSWERS))
+
+
+@dataclass
+class UnitRow:
+    unit: Unit
+    depth: int
+    cells: dict[str, Cell] = field(default_factory=dict)
+    #: Changes since the comparison wave, per scale, where both figures may be shown.
+    changes: dict[str, Change | None] = field(default_factory=dict)
+
+
+def _teams_below(unit: Unit, children: dict[int | None, list[Unit]]) -> list[Unit]:
+    if unit.kind is UnitKind.TEAM:
+        return [unit]
+    return [team for child in children.get(unit.id, []) for team in _teams_below(child, children)]
+
+
+def gated_cells(
+    sums: pd.DataFrame, wave_id: int, units: list[Unit], policy: Policy
+) -> dict[int, dict[str, Cell]]:
+    """unit id → scale code → Cell for one wave, teams gated and larger units pooled."""
+    k = policy.min_group_size
+    by_team: dict[int, dict[str, tuple[int, float, float]]] = {}
+    for row in sums[sums["wave_id"] == wave_id].itertuples(index=False):
+        by_team.setdefault(row.unit_id, {})[row.scale_code] = (
+            int(row.n),
+            float(row.total),
+            float(row.squares),
+        )
+    children: dict[int | None, list[Unit]] = {}
+    for unit in units:
+        children.setdefault(unit.parent_id, []).append(unit)
+    scales = sorted({code for team in by_team.values() for code in team})
+    cells: dict[int, dict[str, Cell]] = {}
+    for unit in units:
+        teams = _teams_below(unit, children)
+        cells[unit.id] = {}
+        for code in scales:
+            figures = [by_team.get(team.id, {}).get(code) for team in teams]
+            present = [figure for figure in figures if figure and figure[0] > 0]
+            shown = [figure for figure in present if figure[0] >= k]
+            if not present:
+                cells[unit.id][code] = HIDDEN_EMPTY
+                continue
+            if not shown:
+                total_n = sum(figure[0] for figure in present)
+                cells[unit.id][code] = Cell(Verdict(total_n, Reason.TOO_FEW))
+                continue
+            n = sum(figure[0] for figure in shown)
+            summary = Summary.from_sums(
+                n, sum(figure[1] for figure in shown), sum(figure[2] for figure in shown)
+            )
+            cells[unit.id][code] = Cell(Verdict(n), summary, teams=len(shown))
+    return cells
+
+
+def ended_waves() -> list[Wave]:
+    """The waves whose results may be compared: ended, oldest first."""
+    waves = db.session.scalars(sa.select(Wave).order_by(Wave.opens_on, Wave.id)).all()
+    return [wave for wave in waves if wave_state(wave) is WaveState.CLOSED]
+
+
+def unit_tree_rows(units: list[Unit]) -> list[tuple[Unit, int]]:
+    """Units in tree order (organisation, its departments, their teams) with their depth."""
+    children: dict[int | None, list[Unit]] = {}
+    for unit in units:
+        children.setdefault(unit.parent_id, []).append(unit)
+    ids = {unit.id for unit in units}
+    ordered: list[tuple[Unit, int]] = []
+
+    def walk(unit: Unit, depth: int) -> None:
+        ordered.append((unit, depth))
+        for child in sorted(children.get(unit.id, []), key=lambda u: u.name):
+            walk(child, depth + 1)
+
+    for root in sorted((u for u in units if u.parent_id not in ids), key=lambda u: u.name):
+        walk(root, 0)
+    return ordered
+
+
+def change(before: Cell | None, after: Cell | None, policy: Policy) -> Change | None:
+    """The change between two shown figures of a unit, or None."""
+    if not before or not after or not before.summary or not after.summary:
+        return None
+    if min(before.summary.n, after.summary.n) < max(policy.min_group_size, 2):
+        return None
+    return change_from_summaries(before.summary, after.summary)

@@ -1,0 +1,131 @@
+"""The quality officer's comparisons on the demo organisation: units × scales, change since an
+earlier wave, trends with intervals, exports; every cell through the anonymity gate."""
+
+import io
+import re
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from survey.extensions import db
+from survey.models import Wave, WaveStatus
+from survey.services.comparisons import ended_waves
+from tests.conftest import login, logout
+
+PASSWORD = "krachtspiegel-demo"
+QUALITY = "kwaliteit@huisvankracht.example"
+
+
+@pytest.fixture
+def demo(runner, client):
+    result = runner.invoke(args=["demo", "--seed", "11"])
+    assert result.exit_code == 0, result.output
+    login(client, QUALITY, PASSWORD)
+
+
+def latest() -> Wave:
+    return ended_waves()[-1]
+
+
+def change_column(page: str) -> dict[str, str]:
+    """Scale code → the text of the change cell of the trend table."""
+    rows = re.findall(r'<tr>\s*<th scope="row">([AB]\d)[^<]*</th>(.*?)</tr>', page, re.S)
+    return {
+        code: re.sub(r"<[^>]+>", "", re.findall(r"<td>(.*?)</td>", body, re.S)[-2])
+        for code, body in rows
+    }
+
+
+def test_growing_slipping_and_flat_teams_show_as_such(demo, client):
+    first, last = ended_waves()[0], latest()
+
+    def changes(slug):
+        reply = client.get(f"/quality/units/{slug}?from={first.id}&to={last.id}")
+        assert reply.status_code == 200
+        return list(change_column(reply.get_data(as_text=True)).values())
+
+    growing, slipping, flat = (
+        changes("team-kompas"),
+        changes("team-anker"),
+        changes("team-buurtwerk"),
+    )
+    assert len(growing) == len(slipping) == len(flat) == 13
+    # the demo made Kompas grow and Anker slip: the 95% intervals exclude zero on most scales
+    assert sum("duidelijke stijging" in cell for cell in growing) >= 10
+    assert sum("duidelijke daling" in cell for cell in slipping) >= 10
+    # and kept Buurtwerk flat: every interval includes zero
+    assert all("geen duidelijke verandering" in cell for cell in flat)
+
+
+def test_the_trend_chart_has_a_line_per_scale_with_intervals(demo, client):
+    page = client.get("/quality/units/team-kompas").get_data(as_text=True)
+    figure = re.search(r'data-chart-for="trend">(.*?)</script>', page, re.S).group(1)
+    assert figure.count('"type": "scatter"') == 13 and '"arrayminus"' in figure
+
+
+def test_the_heatmap_hides_small_teams_and_pools_only_shown_ones(demo, client):
+    wave = latest()
+    page = client.get(f"/quality/waves/{wave.id}?under=ggz").get_data(as_text=True)
+    rows = dict(
+        re.findall(
+            r'<th scope="row">\s*(?:<a[^>]*>)?([^<]+?)(?:</a>)?\s*<a class="small".*?</th>'
+            r"(.*?)</tr>",
+            page,
+            re.S,
+        )
+    )
+    brug = rows["Team De Brug"]
+    assert "suppressed-cell" in brug and not re.search(r"\d,\d", brug)
+
+    # the department's n per scale is the sum of its shown teams' n: De Brug left out
+    def n_of(row):
+        return [int(n) for n in re.findall(r'title="n (\d+)"', row)]
+
+    department = n_of(rows["Geestelijke gezondheid"])
+    teams = [n_of(rows["Team Anker"]), n_of(rows["Mobiel Team Noord"])]
+    assert department and department == [a + b for a, b in zip(*teams, strict=True)]
+
+
+def test_sorting_drill_down_and_change_view(demo, client):
+    wave = latest()
+    page = client.get(f"/quality/waves/{wave.id}").get_data(as_text=True)
+    assert "Jeugdhulp" in page and "Team Kompas" not in page  # departments first
+    drill = client.get(f"/quality/waves/{wave.id}?under=jeugdhulp&sort=B1").get_data(as_text=True)
+    names = re.findall(
+        r'<th scope="row">\s*(?:<a[^>]*>)?([^<]+?)(?:</a>)?\s*<a class="small"', drill
+    )
+    assert names[0] == "Jeugdhulp" and set(names[1:]) == {
+        "Team Kompas",
+        "Team Vlinder",
+        "Team Horizon",
+    }
+    assert 'aria-sort="descending"' in drill
+    team_rows = re.findall(r'<tr class="depth-2">(.*?)</tr>', drill, re.S)
+    b1 = [
+        float(re.findall(r"<td[^>]*>([^<]*)</td>", row)[8].replace(",", ".")) for row in team_rows
+    ]
+    assert len(b1) == 3 and b1 == sorted(b1, reverse=True)  # sorted by B1, highest first
+    change = client.get(f"/quality/waves/{wave.id}?view=change").get_data(as_text=True)
+    assert "Verandering per schaal sinds" in change
+    assert client.get(f"/quality/waves/{wave.id}?under=no-such-unit").status_code == 404
+
+
+def test_exports_mark_suppressed_cells_and_carry_the_codebook(demo, client):
+    wave = latest()
+    text = client.get(f"/quality/waves/{wave.id}/scores.csv?under=ggz").get_data(as_text=True)
+    brug = next(line for line in text.splitlines() if line.startswith("Team De Brug"))
+    assert "niet getoond (minder dan 5)" in brug and not re.search(r";\d\.\d", brug)
+    reply = client.get(f"/quality/waves/{wave.id}/scores.xlsx")
+    workbook = load_workbook(io.BytesIO(reply.data))
+    assert workbook.sheetnames == ["scores", "codebook"]
+    assert workbook["codebook"].max_row > 60
+
+
+def test_only_ended_waves_and_only_quality_roles(demo, client, make_account, tree):
+    open_wave = db.session.scalar(sa.select(Wave).where(Wave.status == WaveStatus.OPEN))
+    assert client.get(f"/quality/waves/{open_wave.id}").status_code == 404
+    logout(client)
+    login(client, "leiding.jeugdhulp@huisvankracht.example", PASSWORD)
+    assert client.get("/quality/").status_code == 403
+    assert client.get(f"/quality/waves/{latest().id}").status_code == 403
