@@ -86,6 +86,8 @@ EXPECTED = {
     "quality.wave_csv": ("GET", quality_only(404)),
     "quality.wave_xlsx": ("GET", quality_only(404)),
     "quality.trends": ("GET", quality_only(200)),
+    "quality.profile": ("GET", quality_only(404)),
+    "quality.instrument": ("GET", quality_only(404)),
 }
 
 

@@ -129,3 +129,71 @@ def test_only_ended_waves_and_only_quality_roles(demo, client, make_account, tre
     login(client, "leiding.jeugdhulp@huisvankracht.example", PASSWORD)
     assert client.get("/quality/").status_code == 403
     assert client.get(f"/quality/waves/{latest().id}").status_code == 403
+
+
+def test_the_organisation_profile_has_modules_a_b_and_c(demo, client):
+    wave = latest()
+    page = client.get(f"/quality/waves/{wave.id}/profile").get_data(as_text=True)
+    for heading in ("Krachtgerichte praktijk", "Krachtgerichte organisatie", "De zes krachtbronnen",
+                    "De levensdomeinen", "De drie tijdsperspectieven"):  # fmt: skip
+        assert heading in page, heading
+    header = re.search(r"<thead><tr>(.*?)</tr></thead>", page, re.S).group(1)
+    assert "Huis van Kracht vzw" in header and "Geestelijke gezondheid" in header
+    assert "Team Kompas" not in header  # departments, not teams
+
+
+def test_a_background_breakdown_only_where_every_group_meets_k(demo, client):
+    from survey.anonymity import Policy
+    from survey.services.comparisons import background_breakdown
+
+    wave = latest()
+    page = client.get(f"/quality/waves/{wave.id}/profile?background=BG2").get_data(as_text=True)
+    assert "Organisatiegemiddelde per antwoord op" in page and "Niet getoond voor" not in page
+    for k in (5, 9, 13):
+        breakdown = background_breakdown(
+            wave.id, "BG1", Policy(min_group_size=k, spread_threshold=k)
+        )
+        for cells in breakdown.by_scale.values():
+            assert all(summary.n >= k for summary in cells.values())
+        assert breakdown.by_scale or breakdown.hidden_scales
+    # with seed 11 some role (BG1) has fewer than 5 colleagues: no scale is broken down by role
+    roles = background_breakdown(wave.id, "BG1", Policy())
+    assert roles.by_scale == {} and len(roles.hidden_scales) == 13
+    hidden = client.get(f"/quality/waves/{wave.id}/profile?background=BG1").get_data(as_text=True)
+    assert (
+        "Niet getoond voor A1, A2" in hidden and "Organisatiegemiddelde per antwoord" not in hidden
+    )
+    assert client.get(f"/quality/waves/{wave.id}/profile?background=A1.1").status_code == 404
+
+
+def test_the_breakdown_leaves_out_teams_below_k(demo, client):
+    """Summed over its answer groups, a scale's breakdown equals the organisation's figure in
+    the heatmap, which leaves De Brug out: so no difference can single De Brug out."""
+    from survey.anonymity import Policy
+    from survey.models import Unit
+    from survey.services.comparisons import background_breakdown, gated_cells, team_scale_sums
+
+    wave, policy = latest(), Policy()
+    units = db.session.scalars(sa.select(Unit)).all()
+    organisation = next(unit for unit in units if unit.parent_id is None)
+    cells = gated_cells(team_scale_sums([wave.id]), wave.id, units, policy)[organisation.id]
+    for code, groups in background_breakdown(wave.id, "BG2", policy).by_scale.items():
+        assert sum(summary.n for summary in groups.values()) == cells[code].summary.n
+
+
+def test_instrument_quality_flags_weak_scales_and_shows_icc_from_enough_teams(demo, client):
+    from survey.anonymity import Policy
+    from survey.services.instrument_quality import instrument_quality
+
+    wave = latest()
+    page = client.get(f"/quality/waves/{wave.id}/instrument").get_data(as_text=True)
+    assert "Cronbach" in page and "ICC(1)</th>" not in page  # the demo has 8 teams, not 10
+    assert "worden getoond vanaf 10 teams" in page
+    quality = instrument_quality(wave, Policy(), icc_from=3)
+    assert len(quality.scales) == 13
+    assert all(r.flagged == (r.alpha < 0.70) for r in quality.scales)
+    assert ("onder ,70" in page) == any(r.flagged for r in quality.scales)
+    assert all(0.5 < r.alpha < 1 and r.omega >= r.alpha - 0.05 for r in quality.scales)
+    # teams differ in the demo by design: every scale has ICC(1) above zero
+    assert all(r.icc.icc1 > 0 and r.icc.groups == 7 for r in quality.scales)
+    assert quality.teams == 7  # De Brug (fewer than 5) takes no part

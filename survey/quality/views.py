@@ -239,3 +239,58 @@ def trends(slug: str) -> str:
         chart=chart,
         figures={"trend": chart},
     )
+
+
+@bp.get("/waves/<int:wave_id>/profile")
+@role_required(*QUALITY)
+def profile(wave_id: int) -> str:
+    """Modules A, B and C for the organisation and per department, and a background filter."""
+    wave = _ended_wave_or_404(wave_id)
+    instrument = instrument_of(wave)
+    policy = _policy()
+    units = db.session.scalars(db.select(Unit).where(Unit.archived_on.is_(None))).all()
+    columns = [unit for unit, depth in comparisons.unit_tree_rows(units) if depth <= 1]
+    scale_cells = comparisons.gated_cells(
+        comparisons.team_scale_sums([wave.id]), wave.id, units, policy
+    )
+    groups = [
+        group for group in instrument.groups() if any(i.item_type.is_likert for i in group.items)
+    ]
+    item_codes = [item.code for group in groups for item in group.items]
+    item_cells = comparisons.pooled_cells(
+        comparisons.team_item_sums([wave.id], item_codes), "item_code", wave.id, units, policy
+    )
+    background_items = [item for item in instrument.all_items() if item.background]
+    chosen = request.args.get("background")
+    background = next((item for item in background_items if item.code == chosen), None)
+    if chosen and background is None:
+        abort(404)
+    breakdown = (
+        comparisons.background_breakdown(wave.id, background.code, policy) if background else None
+    )
+    return render_template(
+        "quality/profile.html",
+        wave=wave,
+        instrument=instrument,
+        columns=columns,
+        scale_cells=scale_cells,
+        groups=groups,
+        item_cells=item_cells,
+        background_items=background_items,
+        background=background,
+        breakdown=breakdown,
+    )
+
+
+@bp.get("/waves/<int:wave_id>/instrument")
+@role_required(*QUALITY)
+def instrument(wave_id: int) -> str:
+    from survey.services.instrument_quality import ICC_FROM_TEAMS, instrument_quality
+
+    wave = _ended_wave_or_404(wave_id)
+    return render_template(
+        "quality/instrument.html",
+        wave=wave,
+        quality=instrument_quality(wave, _policy()),
+        icc_from=ICC_FROM_TEAMS,
+    )

@@ -28,14 +28,8 @@ from survey.services.responding import WaveState, wave_state
 SUM_COLUMNS = ["wave_id", "unit_id", "scale_code", "n", "total", "squares"]
 
 
-def team_scale_sums(wave_ids: Iterable[int]) -> pd.DataFrame:
-    """Per wave, team and scored scale: n scale scores, their sum and their sum of squares.
-
-    Scales are matched by code, so waves on different versions of a questionnaire line up.
-    """
-    wave_ids = list(wave_ids)
-    if not wave_ids:
-        return pd.DataFrame(columns=SUM_COLUMNS)
+def _respondent_scores(wave_ids: list[int]) -> sa.Subquery:
+    """Per respondent and scored scale: the scale score, where ≥ 75% of its items are answered."""
     items_per_scale = (
         sa.select(Scale.id.label("scale_id"), sa.func.count(Item.id).label("item_count"))
         .join(Item, Item.scale_id == Scale.id)
@@ -44,10 +38,11 @@ def team_scale_sums(wave_ids: Iterable[int]) -> pd.DataFrame:
         .subquery()
     )
     coded = sa.case((Item.reverse, 6 - Answer.value), else_=Answer.value)
-    per_respondent = (
+    return (
         sa.select(
             Response.wave_id,
             Response.unit_id,
+            Response.id.label("response_id"),
             Scale.code.label("scale_code"),
             (sa.cast(sa.func.sum(coded), sa.Float) / sa.func.count()).label("score"),
         )
@@ -71,18 +66,95 @@ def team_scale_sums(wave_ids: Iterable[int]) -> pd.DataFrame:
         .having(sa.func.count() >= MIN_SHARE_ANSWERED * items_per_scale.c.item_count)
         .subquery()
     )
-    score = per_respondent.c.score
+
+
+def team_scale_sums(wave_ids: Iterable[int]) -> pd.DataFrame:
+    """Per wave, team and scored scale: n scale scores, their sum and their sum of squares.
+
+    Scales are matched by code, so waves on different versions of a questionnaire line up.
+    """
+    wave_ids = list(wave_ids)
+    if not wave_ids:
+        return pd.DataFrame(columns=SUM_COLUMNS)
+    scores = _respondent_scores(wave_ids)
+    score = scores.c.score
     rows = db.session.execute(
         sa.select(
-            per_respondent.c.wave_id,
-            per_respondent.c.unit_id,
-            per_respondent.c.scale_code,
-            sa.func.count().label("n"),
-            sa.func.sum(score).label("total"),
-            sa.func.sum(score * score).label("squares"),
-        ).group_by(per_respondent.c.wave_id, per_respondent.c.unit_id, per_respondent.c.scale_code)
+            scores.c.wave_id,
+            scores.c.unit_id,
+            scores.c.scale_code,
+            sa.func.count(),
+            sa.func.sum(score),
+            sa.func.sum(score * score),
+        ).group_by(scores.c.wave_id, scores.c.unit_id, scores.c.scale_code)
     ).all()
     return pd.DataFrame([tuple(row) for row in rows], columns=SUM_COLUMNS)
+
+
+BACKGROUND_COLUMNS = ["unit_id", "scale_code", "option", "n", "total", "squares"]
+
+
+def background_scale_sums(wave_id: int, item_code: str) -> pd.DataFrame:
+    """Per team, scale and answer to a background question (None: not answered) in one wave."""
+    scores = _respondent_scores([wave_id])
+    background = (
+        sa.select(Answer.response_id, Answer.value)
+        .where(Answer.item_code == item_code, Answer.grid_row == "")
+        .subquery()
+    )
+    score = scores.c.score
+    rows = db.session.execute(
+        sa.select(
+            scores.c.unit_id,
+            scores.c.scale_code,
+            background.c.value,
+            sa.func.count(),
+            sa.func.sum(score),
+            sa.func.sum(score * score),
+        )
+        .select_from(scores)
+        .outerjoin(background, background.c.response_id == scores.c.response_id)
+        .group_by(scores.c.unit_id, scores.c.scale_code, background.c.value)
+    ).all()
+    return pd.DataFrame([tuple(row) for row in rows], columns=BACKGROUND_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """The organisation's scale means per answer to a background question, or why not."""
+
+    #: option code (None: not answered) → summary, per scale code; a scale is missing when any
+    #: of its cells has fewer than k scores.
+    by_scale: dict[str, dict[int | None, Summary]]
+    hidden_scales: list[str]
+
+
+def background_breakdown(wave_id: int, item_code: str, policy: Policy) -> Breakdown:
+    """Scale means per background answer, over the teams that may be shown for the scale, and
+    only for scales where EVERY answer group has at least k scores: otherwise the total minus
+    the other groups would describe a small group."""
+    sums = background_scale_sums(wave_id, item_code)
+    k = policy.min_group_size
+    by_scale: dict[str, dict[int | None, Summary]] = {}
+    hidden: list[str] = []
+    for scale_code, rows in sums.groupby("scale_code"):
+        team_n = rows.groupby("unit_id")["n"].sum()
+        shown_teams = set(team_n[team_n >= k].index)
+        kept = rows[rows["unit_id"].isin(shown_teams)]
+        options = kept.assign(
+            option=kept["option"].astype(object).where(kept["option"].notna(), None)
+        )
+        cells = {}
+        for option, group in options.groupby("option", dropna=False):
+            n = int(group["n"].sum())
+            cells[None if pd.isna(option) else int(option)] = Summary.from_sums(
+                n, float(group["total"].sum()), float(group["squares"].sum())
+            )
+        if cells and all(summary.n >= k for summary in cells.values()):
+            by_scale[scale_code] = cells
+        else:
+            hidden.append(scale_code)
+    return Breakdown(by_scale, hidden)
 
 
 def response_counts(wave_ids: Iterable[int]) -> dict[tuple[int, int], int]:
@@ -133,7 +205,8 @@ def gated_cells(
     """unit id → scale code → Cell for one wave, teams gated and larger units pooled."""
     k = policy.min_group_size
     by_team: dict[int, dict[str, tuple[int, float, float]]] = {}
-    for row in sums[sums["wave_id"] == wave_id].itertuples(index=False):
+    columns = ["unit_id", "scale_code", "n", "total", "squares"]
+    for row in sums.loc[sums["wave_id"] == wave_id, columns].itertuples(index=False):
         by_team.setdefault(row.unit_id, {})[row.scale_code] = (
             int(row.n),
             float(row.total),
@@ -197,3 +270,44 @@ def change(before: Cell | None, after: Cell | None, policy: Policy) -> Change | 
     if min(before.summary.n, after.summary.n) < max(policy.min_group_size, 2):
         return None
     return change_from_summaries(before.summary, after.summary)
+
+
+ITEM_SUM_COLUMNS = ["wave_id", "unit_id", "item_code", "n", "total", "squares", "dont_know"]
+
+
+def team_item_sums(wave_ids: Iterable[int], item_codes: Iterable[str]) -> pd.DataFrame:
+    """Per wave, team and item: n answers on the 1–5 scale, their sum and sum of squares, and the
+    number of "don't know" answers. Items are matched by code across questionnaire versions."""
+    wave_ids, item_codes = list(wave_ids), list(item_codes)
+    if not wave_ids or not item_codes:
+        return pd.DataFrame(columns=ITEM_SUM_COLUMNS)
+    value = sa.cast(Answer.value, sa.Float)
+    rows = db.session.execute(
+        sa.select(
+            Response.wave_id,
+            Response.unit_id,
+            Answer.item_code,
+            sa.func.count(Answer.value),
+            sa.func.sum(value),
+            sa.func.sum(value * value),
+            sa.func.sum(sa.case((Answer.dont_know, 1), else_=0)),
+        )
+        .select_from(Answer)
+        .join(Response, Answer.response_id == Response.id)
+        .where(
+            Response.wave_id.in_(wave_ids),
+            Answer.item_code.in_(item_codes),
+            Answer.grid_row == "",
+        )
+        .group_by(Response.wave_id, Response.unit_id, Answer.item_code)
+    ).all()
+    frame = pd.DataFrame([tuple(row) for row in rows], columns=ITEM_SUM_COLUMNS)
+    return frame.fillna({"total": 0.0, "squares": 0.0})
+
+
+def pooled_cells(
+    sums: pd.DataFrame, key: str, wave_id: int, units: list[Unit], policy: Policy
+) -> dict[int, dict[str, Cell]]:
+    """Like ``gated_cells`` for any per-team sums keyed by ``key`` (a scale or an item code)."""
+    renamed = sums.rename(columns={key: "scale_code"})
+    return gated_cells(renamed, wave_id, units, policy)

@@ -1,0 +1,126 @@
+"""How well the questionnaire measures in one wave: reliability per scale on the pooled
+responses, and how much of each scale lies between teams (ICC), through the gate."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+import sqlalchemy as sa
+
+from questionnaires import Scale
+from reports.reliability import (
+    ALPHA_FLAG_BELOW,
+    IccResult,
+    cronbach_alpha,
+    icc_from_groups,
+    item_rest_correlations,
+    mcdonald_omega,
+)
+from reports.statistics import Summary
+from survey.anonymity import Policy
+from survey.extensions import db
+from survey.models import Answer, Response, Wave
+from survey.services.comparisons import team_scale_sums
+from survey.services.responding import instrument_of
+
+#: ICCs compare teams: below this many teams they say little, so they are not shown.
+ICC_FROM_TEAMS = 10
+
+
+@dataclass(frozen=True)
+class ItemQuality:
+    code: str
+    item_rest: float
+    pct_dont_know: float
+
+
+@dataclass(frozen=True)
+class ScaleQuality:
+    scale: Scale
+    #: Respondents who answered every item of the scale (the base of α, ω and item–rest).
+    complete: int
+    alpha: float
+    omega: float
+    items: list[ItemQuality]
+    icc: IccResult | None
+
+    @property
+    def flagged(self) -> bool:
+        return not math.isnan(self.alpha) and self.alpha < ALPHA_FLAG_BELOW
+
+
+@dataclass(frozen=True)
+class InstrumentQuality:
+    responses: int
+    teams: int
+    scales: list[ScaleQuality]
+    shown: bool
+
+
+def _wave_answers(wave: Wave, item_codes: list[str]) -> pd.DataFrame:
+    rows = db.session.execute(
+        sa.select(Answer.response_id, Answer.item_code, Answer.value, Answer.dont_know)
+        .join(Response, Answer.response_id == Response.id)
+        .where(Response.wave_id == wave.id, Answer.item_code.in_(item_codes))
+    ).all()
+    frame = pd.DataFrame(
+        [tuple(row) for row in rows], columns=["response_id", "item_code", "value", "dont_know"]
+    )
+    return frame.astype({"value": float, "dont_know": bool})
+
+
+def instrument_quality(
+    wave: Wave, policy: Policy, icc_from: int = ICC_FROM_TEAMS
+) -> InstrumentQuality:
+    instrument = instrument_of(wave)
+    scales = list(instrument.scales())
+    codes = [item.code for scale in scales for item in scale.items]
+    answers = _wave_answers(wave, codes)
+    responses = answers["response_id"].nunique() if not answers.empty else 0
+    sums = team_scale_sums([wave.id])
+    # Only teams that may be shown take part in the ICCs, as everywhere else.
+    teams = sums[sums["n"] >= policy.min_group_size]
+    team_count = teams["unit_id"].nunique()
+    if responses < policy.spread_threshold:
+        return InstrumentQuality(responses, team_count, [], shown=False)
+    wide = answers.pivot_table(index="response_id", columns="item_code", values="value")
+    dont_know = answers.groupby("item_code")["dont_know"].mean() * 100
+    results = []
+    for scale in scales:
+        item_codes = [item.code for item in scale.items]
+        values = wide.reindex(columns=item_codes).copy()
+        for item in scale.items:
+            if item.reverse:
+                values[item.code] = 6 - values[item.code]
+        rest = item_rest_correlations(values)
+        icc = None
+        if team_count >= icc_from:
+            rows = teams[teams["scale_code"] == scale.code]
+            summaries = [Summary.from_sums(int(r.n), r.total, r.squares) for r in rows.itertuples()]
+            icc = icc_from_groups(
+                pd.DataFrame(
+                    {
+                        "n": [s.n for s in summaries],
+                        "mean": [s.mean for s in summaries],
+                        "var": [s.var for s in summaries],
+                    }
+                )
+            )
+        results.append(
+            ScaleQuality(
+                scale,
+                int(values.dropna().shape[0]),
+                cronbach_alpha(values),
+                mcdonald_omega(values),
+                [
+                    ItemQuality(
+                        code, float(rest.get(code, math.nan)), float(dont_know.get(code, 0))
+                    )
+                    for code in item_codes
+                ],
+                icc,
+            )
+        )
+    return InstrumentQuality(responses, team_count, results, shown=True)
