@@ -197,3 +197,54 @@ def test_instrument_quality_flags_weak_scales_and_shows_icc_from_enough_teams(de
     # teams differ in the demo by design: every scale has ICC(1) above zero
     assert all(r.icc.icc1 > 0 and r.icc.groups == 7 for r in quality.scales)
     assert quality.teams == 7  # De Brug (fewer than 5) takes no part
+
+
+def test_a_pulse_wave_shares_the_axis_through_its_core_questions(demo, client):
+    import uuid
+    from datetime import timedelta
+    from pathlib import Path
+
+    import questionnaires
+    from survey.models import Answer, Response, Unit, UnitKind, WaveTeam
+    from survey.services.questionnaires import store_instrument
+
+    pulse_file = Path(questionnaires.__file__).parent / "krachtspiegel-pulse-1.yaml"
+    version = store_instrument(questionnaires.load_file(pulse_file), pulse_file.name).version
+    last = latest()
+    organisation = db.session.scalar(sa.select(Unit).where(Unit.parent_id.is_(None)))
+    teams = db.session.scalars(sa.select(Unit).where(Unit.kind == UnitKind.TEAM)).all()
+    pulse = Wave(
+        questionnaire_version=version,
+        name="Puls",
+        opens_on=last.closes_on + timedelta(days=30),
+        closes_on=last.closes_on + timedelta(days=40),
+        status=WaveStatus.CLOSED,
+        units=[organisation],
+    )
+    pulse.teams = [WaveTeam(unit=team, invited=10) for team in teams]
+    db.session.add(pulse)
+    db.session.flush()
+    for team in teams:
+        for _ in range(6 if team.slug != "team-de-brug" else 2):
+            response = Response(
+                id=uuid.uuid4(), wave_id=pulse.id, unit_id=team.id,
+                submitted_on=pulse.closes_on, language="nl",
+            )  # fmt: skip
+            db.session.add(response)
+            db.session.add(Answer(response=response, item_code="A1.1", value=5))
+            db.session.add(Answer(response=response, item_code="B1.1", value=4))
+    db.session.commit()
+
+    page = client.get("/quality/units/team-kompas").get_data(as_text=True)
+    assert "Vragen die de vragenlijsten delen" in page and 'data-chart-for="core"' in page
+    core = page[page.index('id="core-caption"') :]
+    header = re.search(r"<thead>(.*?)</thead>", core, re.S).group(1)
+    assert header.count("<th") == 1 + len(ended_waves()) and "Puls" in header
+    a1 = re.search(r'<th scope="row">A1\.1 .*?</tr>', core, re.S).group(0)
+    assert a1.rstrip("</tr>").rstrip().endswith('5,0 <span class="muted">(n 6)</span></td>')
+    # the pulse asks no scales: the scale trend keeps only the full waves
+    scale_header = re.search(r'id="trend-caption".*?<thead>(.*?)</thead>', page, re.S).group(1)
+    assert "Puls" not in scale_header
+    # De Brug's two pulse answers stay hidden there too
+    brug = client.get("/quality/units/team-de-brug").get_data(as_text=True)
+    assert '5,0 <span class="muted">(n 2)' not in brug

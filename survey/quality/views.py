@@ -111,8 +111,10 @@ def _heatmap(wave_id: int):
 def wave(wave_id: int) -> str:
     wave, compare, earlier, scales, table, focus, sort = _heatmap(wave_id)
     view = "change" if request.args.get("view") == "change" and compare else "scores"
+    asked_then = {scale.code for scale in instrument_of(compare).scales()} if compare else set()
     return render_template(
         "quality/wave.html",
+        asked_then=asked_then,
         wave=wave,
         compare=compare,
         earlier=earlier,
@@ -180,36 +182,89 @@ def wave_xlsx(wave_id: int) -> Response:
     )
 
 
+def _trend_data(unit: Unit) -> dict:
+    """Everything the trend page of ``unit`` shows (also for its exports)."""
+    all_waves = comparisons.ended_waves()
+    units = db.session.scalars(db.select(Unit)).all()
+    policy = _policy()
+    lang = _lang()
+    instruments = {w.id: instrument_of(w) for w in all_waves}
+    sums = comparisons.team_scale_sums([w.id for w in all_waves])
+    per_wave = {
+        w.id: comparisons.gated_cells(sums, w.id, units, policy).get(unit.id, {}) for w in all_waves
+    }
+    waves = [w for w in all_waves if per_wave[w.id]]
+    asked = {w.id: {scale.code for scale in instruments[w.id].scales()} for w in all_waves}
+    scales = list(instruments[waves[-1].id].scales()) if waves else []
+    # Items asked in more than one version (e.g. the core items a pulse shares with the full
+    # questionnaire) put the waves of every version on one axis.
+    versions_of: dict[str, set[int]] = {}
+    for w in all_waves:
+        for item in instruments[w.id].all_items():
+            if item.item_type.is_likert:
+                versions_of.setdefault(item.code, set()).add(w.questionnaire_version_id)
+    shared = sorted(code for code, versions in versions_of.items() if len(versions) > 1)
+    core_rows, core_waves = [], []
+    if shared:
+        item_sums = comparisons.team_item_sums([w.id for w in all_waves], shared)
+        item_cells = {
+            w.id: comparisons.pooled_cells(item_sums, "item_code", w.id, units, policy).get(
+                unit.id, {}
+            )
+            for w in all_waves
+        }
+        core_waves = [w for w in all_waves if item_cells[w.id]]
+        texts = {}
+        for w in all_waves:
+            for item in instruments[w.id].all_items():
+                texts.setdefault(item.code, item.text)
+        core_rows = [
+            {
+                "code": code,
+                "text": texts[code],
+                "cells": [item_cells[w.id].get(code) for w in core_waves],
+                "asked": [
+                    code in {i.code for i in instruments[w.id].all_items()} for w in core_waves
+                ],
+            }
+            for code in shared
+        ]
+    return {
+        "waves": waves,
+        "scales": scales,
+        "per_wave": per_wave,
+        "asked": asked,
+        "core_rows": core_rows,
+        "core_waves": core_waves,
+        "policy": policy,
+        "lang": lang,
+    }
+
+
 @bp.get("/units/<slug>")
 @role_required(*QUALITY)
 def trends(slug: str) -> str:
     unit = get_unit_or_404(slug)
-    waves = comparisons.ended_waves()
-    units = db.session.scalars(db.select(Unit)).all()
-    policy = _policy()
-    sums = comparisons.team_scale_sums([w.id for w in waves])
-    per_wave = {
-        w.id: comparisons.gated_cells(sums, w.id, units, policy).get(unit.id, {}) for w in waves
-    }
-    waves = [w for w in waves if per_wave[w.id]]
+    data = _trend_data(unit)
+    waves, scales, per_wave = data["waves"], data["scales"], data["per_wave"]
     if not waves:
         return render_template("quality/trends.html", unit=unit, waves=[], scales=[], rows=[])
-    scales = _scales(instrument_of(waves[-1]))
     first = request.args.get("from", type=int) or waves[0].id
     last = request.args.get("to", type=int) or waves[-1].id
     by_id = {w.id: w for w in waves}
     if first not in by_id or last not in by_id:
         abort(400)
     rows = []
-    lang = _lang()
+    lang = data["lang"]
     for scale in scales:
         cells = [per_wave[w.id].get(scale.code) for w in waves]
         rows.append(
             {
                 "scale": scale,
                 "cells": cells,
+                "asked": [scale.code in data["asked"][w.id] for w in waves],
                 "change": comparisons.change(
-                    per_wave[first].get(scale.code), per_wave[last].get(scale.code), policy
+                    per_wave[first].get(scale.code), per_wave[last].get(scale.code), data["policy"]
                 ),
             }
         )
@@ -228,6 +283,20 @@ def trends(slug: str) -> str:
         ],
         decimal_comma=lang == "nl",
     )
+    drawn = {"trend": chart}
+    if data["core_rows"]:
+        drawn["core"] = figures.trend_lines(
+            [w.name for w in data["core_waves"]],
+            [
+                (
+                    row["code"],
+                    [c.summary.mean if c and c.summary else None for c in row["cells"]],
+                    [c.summary.interval() if c and c.summary else None for c in row["cells"]],
+                )
+                for row in data["core_rows"]
+            ],
+            decimal_comma=lang == "nl",
+        )
     return render_template(
         "quality/trends.html",
         unit=unit,
@@ -237,7 +306,9 @@ def trends(slug: str) -> str:
         first=by_id[first],
         last=by_id[last],
         chart=chart,
-        figures={"trend": chart},
+        figures=drawn,
+        core_rows=data["core_rows"],
+        core_waves=data["core_waves"],
     )
 
 
