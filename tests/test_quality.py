@@ -248,3 +248,31 @@ def test_a_pulse_wave_shares_the_axis_through_its_core_questions(demo, client):
     # De Brug's two pulse answers stay hidden there too
     brug = client.get("/quality/units/team-de-brug").get_data(as_text=True)
     assert '5,0 <span class="muted">(n 2)' not in brug
+
+
+@pytest.mark.parametrize(
+    "page",
+    ["profile", "profile?background=BG1", "instrument", "trend"],
+)
+def test_every_page_downloads_its_tables(demo, client, page):
+    wave = latest()
+    base = {
+        "profile": f"/quality/waves/{wave.id}/profile",
+        "profile?background=BG1": f"/quality/waves/{wave.id}/profile?background=BG1",
+        "instrument": f"/quality/waves/{wave.id}/instrument",
+        "trend": "/quality/units/team-de-brug",
+    }[page]
+    html = client.get(base).get_data(as_text=True)
+    links = re.findall(r'<ul class="downloads">.*?</ul>', html, re.S)
+    assert links, "no download links"
+    csv_url, xlsx_url = [u.replace("&amp;", "&") for u in re.findall(r'href="([^"]+)"', links[0])]
+    text = client.get(csv_url).get_data(as_text=True)
+    assert text.startswith("\ufeff") and ";" in text
+    workbook = load_workbook(io.BytesIO(client.get(xlsx_url).data))
+    assert workbook.sheetnames[-1] == "codebook" and len(workbook.sheetnames) >= 2
+    if page == "trend":  # De Brug is below k in every wave: marked, never a number
+        assert "niet getoond (minder dan 5)" in text
+        assert not re.search(r";\d\.\d", text.split("\n\n")[0].split("\n", 2)[2])
+    if page == "profile?background=BG1":
+        last = text.strip().split("\r\n\r\n")[-1]
+        assert "niet getoond (minder dan 5)" in last and not re.search(r";\d\.\d", last)

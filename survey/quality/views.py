@@ -22,6 +22,7 @@ from survey.anonymity import Policy
 from survey.extensions import db
 from survey.models import Role, Unit
 from survey.quality import bp
+from survey.quality.exports import FORMATS, download, mean_of, n_of
 from survey.services import comparisons
 from survey.services.responding import WaveState, instrument_of, wave_state
 
@@ -283,6 +284,59 @@ def trends(slug: str) -> str:
         ],
         decimal_comma=lang == "nl",
     )
+    if (fmt := request.args.get("format")) in FORMATS:
+        wave_header = [h for w in waves for h in (w.name, "low", "high", "n")]
+        table = [
+            [
+                f"{row['scale'].code} {row['scale'].title.in_language(lang)}",
+                *[
+                    value
+                    for cell in row["cells"]
+                    for value in (
+                        (mean_of(cell), *(round(x, 2) for x in cell.summary.interval()), n_of(cell))
+                        if cell and cell.summary
+                        else (mean_of(cell), "", "", "")
+                    )
+                ],
+                *(
+                    (
+                        round(row["change"].difference, 2),
+                        round(row["change"].low, 2),
+                        round(row["change"].high, 2),
+                        round(row["change"].effect_size, 2),
+                        _("yes") if row["change"].clear else _("no"),
+                    )
+                    if row["change"]
+                    else ("", "", "", "", "")
+                ),
+            ]
+            for row in rows
+        ]
+        change_header = [
+            _("Change %(first)s–%(last)s", first=by_id[first].name, last=by_id[last].name),
+            "low",
+            "high",
+            "d",
+            _("clear change"),
+        ]
+        tables = [(unit.name, [_("Scale"), *wave_header, *change_header], table)]
+        if data["core_rows"]:
+            tables.append(
+                (
+                    _("Questions shared by the questionnaires"),
+                    [
+                        _("Question"),
+                        *[h for w in data["core_waves"] for h in (w.name, f"n {w.name}")],
+                    ],
+                    [
+                        [row["code"], *[v for c in row["cells"] for v in (mean_of(c), n_of(c))]]
+                        for row in data["core_rows"]
+                    ],
+                )
+            )
+        return download(
+            tables, fmt, f"krachtspiegel {unit.name} {_('trend')}", instrument_of(waves[-1])
+        )
     drawn = {"trend": chart}
     if data["core_rows"]:
         drawn["core"] = figures.trend_lines(
@@ -339,6 +393,82 @@ def profile(wave_id: int) -> str:
     breakdown = (
         comparisons.background_breakdown(wave.id, background.code, policy) if background else None
     )
+    if (fmt := request.args.get("format")) in FORMATS:
+        lang = _lang()
+        unit_header = [h for unit in columns for h in (unit.name, f"n {unit.name}")]
+        tables = []
+        for section in instrument.sections:
+            if section.scales:
+                tables.append(
+                    (
+                        section.title.in_language(lang),
+                        [_("Scale"), *unit_header],
+                        [
+                            [
+                                f"{scale.code} {scale.title.in_language(lang)}",
+                                *[
+                                    value
+                                    for unit in columns
+                                    for cell in [scale_cells.get(unit.id, {}).get(scale.code)]
+                                    for value in (mean_of(cell), n_of(cell))
+                                ],
+                            ]
+                            for scale in section.scales
+                        ],
+                    )
+                )
+        for group in groups:
+            tables.append(
+                (
+                    group.title.in_language(lang),
+                    [_("Question"), *unit_header],
+                    [
+                        [
+                            f"{item.code} {item.text.in_language(lang)}",
+                            *[
+                                value
+                                for unit in columns
+                                for cell in [item_cells.get(unit.id, {}).get(item.code)]
+                                for value in (mean_of(cell), n_of(cell))
+                            ],
+                        ]
+                        for item in group.items
+                    ],
+                )
+            )
+        if breakdown is not None:
+            options = [(o.code, o.label.in_language(lang)) for o in background.options]
+            options.append((None, _("not answered")))
+            rows = [
+                [
+                    f"{scale.code} {scale.title.in_language(lang)}",
+                    *[
+                        value
+                        for code, _label in options
+                        for summary in [breakdown.by_scale.get(scale.code, {}).get(code)]
+                        for value in (
+                            (round(summary.mean, 2), summary.n)
+                            if summary
+                            else (
+                                (mean_of(comparisons.HIDDEN_TOO_FEW), "")
+                                if scale.code in breakdown.hidden_scales
+                                else ("", "")
+                            )
+                        )
+                    ],
+                ]
+                for scale in instrument.scales()
+            ]
+            tables.append(
+                (
+                    background.text.in_language(lang),
+                    [_("Scale"), *[h for _code, label in options for h in (label, f"n {label}")]],
+                    rows,
+                )
+            )
+        return download(
+            tables, fmt, f"krachtspiegel {wave.name} {_('Organisation profile')}", instrument
+        )
     return render_template(
         "quality/profile.html",
         wave=wave,
@@ -359,9 +489,41 @@ def instrument(wave_id: int) -> str:
     from survey.services.instrument_quality import ICC_FROM_TEAMS, instrument_quality
 
     wave = _ended_wave_or_404(wave_id)
+    quality = instrument_quality(wave, _policy())
+    if (fmt := request.args.get("format")) in FORMATS:
+        lang = _lang()
+
+        def rounded(value: float | None) -> object:
+            return "" if value is None or value != value else round(value, 3)
+
+        with_icc = quality.teams >= ICC_FROM_TEAMS
+        scales = [
+            [
+                f"{r.scale.code} {r.scale.title.in_language(lang)}",
+                r.complete,
+                rounded(r.alpha),
+                rounded(r.omega),
+                *([rounded(r.icc.icc1), rounded(r.icc.icc2)] if with_icc and r.icc else []),
+                _("yes") if r.flagged else "",
+            ]
+            for r in quality.scales
+        ]
+        items = [
+            [r.scale.code, item.code, rounded(item.item_rest), round(item.pct_dont_know, 1)]
+            for r in quality.scales
+            for item in r.items
+        ]
+        header = ["Scale", "n", "alpha", "omega", *(["ICC1", "ICC2"] if with_icc else [])]
+        tables = [
+            (_("Reliability per scale"), [*header, _("below .70")], scales),
+            (_("Per question"), ["scale", "item", "item_rest", "pct_dont_know"], items),
+        ]
+        title = _("instrument quality")
+        name = f"krachtspiegel {wave.name} {title}"
+        return download(tables, fmt, name, instrument_of(wave))
     return render_template(
         "quality/instrument.html",
         wave=wave,
-        quality=instrument_quality(wave, _policy()),
+        quality=quality,
         icc_from=ICC_FROM_TEAMS,
     )

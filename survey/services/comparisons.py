@@ -182,6 +182,8 @@ class Cell:
 
 
 HIDDEN_EMPTY = Cell(Verdict(0, Reason.NO_ANSWERS))
+#: A stand-in for "some answers, but fewer than k" where no count may be given.
+HIDDEN_TOO_FEW = Cell(Verdict(1, Reason.TOO_FEW))
 
 
 @dataclass
