@@ -88,6 +88,7 @@ EXPECTED = {
     "quality.trends": ("GET", quality_only(200)),
     "quality.profile": ("GET", quality_only(404)),
     "quality.instrument": ("GET", quality_only(404)),
+    "quality.report": ("GET", quality_only(404)),
 }
 
 

@@ -276,3 +276,12 @@ def test_every_page_downloads_its_tables(demo, client, page):
     if page == "profile?background=BG1":
         last = text.strip().split("\r\n\r\n")[-1]
         assert "niet getoond (minder dan 5)" in last and not re.search(r";\d\.\d", last)
+
+
+def test_the_organisation_report_is_a_pdf(demo, client):
+    wave = latest()
+    reply = client.get(f"/quality/waves/{wave.id}/report.pdf")
+    assert reply.status_code == 200 and reply.mimetype == "application/pdf"
+    assert (
+        reply.data.startswith(b"%PDF-") and len(re.findall(rb"/Type\s*/Page[^s]", reply.data)) >= 4
+    )

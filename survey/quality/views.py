@@ -366,18 +366,14 @@ def trends(slug: str) -> str:
     )
 
 
-@bp.get("/waves/<int:wave_id>/profile")
-@role_required(*QUALITY)
-def profile(wave_id: int) -> str:
-    """Modules A, B and C for the organisation and per department, and a background filter."""
-    wave = _ended_wave_or_404(wave_id)
+def _profile_data(wave, policy: Policy) -> dict:
+    """Modules A and B per scale, and module C per question, for the organisation and each
+    department (the columns), pooled over the teams that meet k."""
     instrument = instrument_of(wave)
-    policy = _policy()
     units = db.session.scalars(db.select(Unit).where(Unit.archived_on.is_(None))).all()
     columns = [unit for unit, depth in comparisons.unit_tree_rows(units) if depth <= 1]
-    scale_cells = comparisons.gated_cells(
-        comparisons.team_scale_sums([wave.id]), wave.id, units, policy
-    )
+    sums = comparisons.team_scale_sums([wave.id])
+    scale_cells = comparisons.gated_cells(sums, wave.id, units, policy)
     groups = [
         group for group in instrument.groups() if any(i.item_type.is_likert for i in group.items)
     ]
@@ -385,6 +381,54 @@ def profile(wave_id: int) -> str:
     item_cells = comparisons.pooled_cells(
         comparisons.team_item_sums([wave.id], item_codes), "item_code", wave.id, units, policy
     )
+    return {
+        "instrument": instrument,
+        "units": units,
+        "columns": columns,
+        "scale_cells": scale_cells,
+        "groups": groups,
+        "item_cells": item_cells,
+    }
+
+
+@bp.get("/waves/<int:wave_id>/report.pdf")
+@role_required(*QUALITY)
+def report(wave_id: int) -> Response:
+    """The organisation's report of a wave, for print: profile, every unit, the organisation's
+    trend and how well the questionnaire measured."""
+    from survey.services.instrument_quality import ICC_FROM_TEAMS, instrument_quality
+    from survey.services.team_pages import render_pdf
+
+    wave = _ended_wave_or_404(wave_id)
+    policy = _policy()
+    data = _profile_data(wave, policy)
+    units = data["units"]
+    tree = comparisons.unit_tree_rows(units)
+    organisation = tree[0][0]
+    trend = _trend_data(organisation)
+    html = render_template(
+        "quality/report.html",
+        wave=wave,
+        tree=tree,
+        trend=trend,
+        quality=instrument_quality(wave, policy),
+        icc_from=ICC_FROM_TEAMS,
+        organisation=organisation,
+        **data,
+    )
+    name = f"krachtspiegel-organisation-{wave.opens_on.isoformat()}.pdf"
+    return render_pdf(html, name, landscape=True)
+
+
+@bp.get("/waves/<int:wave_id>/profile")
+@role_required(*QUALITY)
+def profile(wave_id: int) -> str:
+    """Modules A, B and C for the organisation and per department, and a background filter."""
+    wave = _ended_wave_or_404(wave_id)
+    policy = _policy()
+    data = _profile_data(wave, policy)
+    instrument, columns, groups = data["instrument"], data["columns"], data["groups"]
+    scale_cells, item_cells = data["scale_cells"], data["item_cells"]
     background_items = [item for item in instrument.all_items() if item.background]
     chosen = request.args.get("background")
     background = next((item for item in background_items if item.code == chosen), None)

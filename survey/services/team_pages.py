@@ -71,18 +71,28 @@ def _fetch_nothing(url: str, *args: object, **kwargs: object) -> dict:
     raise ValueError(f"the PDF report does not load external resources ({url[:80]})")
 
 
-def pdf_response(wave_team: WaveTeam, context: dict) -> Response:
-    """The team's results as a PDF for the meeting, in the reader's language (WeasyPrint)."""
+def render_pdf(html: str, filename: str, *, landscape: bool = False) -> Response:
+    """HTML to a PDF response (WeasyPrint) with the report stylesheet; nothing is fetched."""
     from weasyprint import CSS, HTML  # imported here: only the PDF needs it
 
-    html = render_template(
-        "results/report.html", wave_team=wave_team, wave=wave_team.wave, **context
-    )
-    document = HTML(string=html, url_fetcher=_fetch_nothing)
-    pdf = document.write_pdf(stylesheets=[CSS(filename=str(PDF_STYLESHEET))])
-    name = f"krachtspiegel-{wave_team.unit.slug}-{wave_team.wave.opens_on.isoformat()}.pdf"
+    stylesheets = [CSS(filename=str(PDF_STYLESHEET))]
+    if landscape:
+        stylesheets.append(CSS(string="@page { size: A4 landscape; }"))
+    pdf = HTML(string=html, url_fetcher=_fetch_nothing).write_pdf(stylesheets=stylesheets)
     return Response(
         pdf,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"},
+        headers={
+            "Content-Disposition": f'inline; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
     )
+
+
+def pdf_response(wave_team: WaveTeam, context: dict) -> Response:
+    """The team's results as a PDF for the meeting, in the reader's language (WeasyPrint)."""
+    html = render_template(
+        "results/report.html", wave_team=wave_team, wave=wave_team.wave, **context
+    )
+    name = f"krachtspiegel-{wave_team.unit.slug}-{wave_team.wave.opens_on.isoformat()}.pdf"
+    return render_pdf(html, name)

@@ -6,9 +6,13 @@ own level, its own drift from wave to wave and its own profile over the scales, 
 differ from each other; a few answer "don't know", some tick cells of the C4 grid, some write a
 short comment, most give their background.
 
-Rows go in with SQLAlchemy Core ``insert()`` executemany in large batches, never through the web
-flow nor as one ORM object per answer. The answer rows are made by ``responding.answer_rows``,
-the function a real submission uses, so they follow the same rules (and CHECK constraints).
+Rows go in by large batches, never through the web flow nor as one ORM object per answer: with
+``COPY ... FROM STDIN`` on PostgreSQL (about twice as fast there), with SQLAlchemy Core
+``insert()`` executemany elsewhere. The answer rows are made by ``responding.answer_rows``, the
+function a real submission uses, so they follow the same rules (and CHECK constraints). On
+PostgreSQL the tables are then vacuumed and analysed, as autovacuum would soon do in production:
+otherwise the planner works without statistics and autovacuum may start in the middle of a
+measurement.
 
 On its own, against a database of your choice (it refuses one that already holds data)::
 
@@ -52,12 +56,15 @@ from survey.services.responding import answer_rows
 
 INSTRUMENT_FILE = Path(questionnaires.__file__).parent / "krachtspiegel-team-1.yaml"
 TEAMS_PER_DEPARTMENT = 10
-#: Answer rows per INSERT executemany; each batch is committed.
+#: Answer rows per INSERT executemany (or COPY); each batch is committed.
 BATCH_ROWS = 50_000
 #: Days each wave stays open.
 WAVE_DAYS = 28
 MANAGER_EMAIL = "leiding@bench.example.org"
 MANAGER_PASSWORD = "benchmark-password"
+#: A quality officer (Role.QUALITY): sees every unit; same password as the manager.
+QUALITY_EMAIL = "kwaliteit@bench.example.org"
+ORGANISATION_SLUG = "bench-org"
 
 DONT_KNOW_SHARE = 0.03
 GRID_SKIPPED_SHARE = 0.2
@@ -93,7 +100,7 @@ class Size:
 SIZES = {
     "small": Size(teams=20, waves=4, responses_per_team=12),
     "medium": Size(teams=200, waves=8, responses_per_team=15),
-    #: About 5 million answer rows.
+    #: About 6 million answer rows.
     "large": Size(teams=500, waves=10, responses_per_team=15),
 }
 
@@ -111,7 +118,12 @@ class Generated:
     manager_password: str
     responses: int
     answers: int
+    #: Filling the database, ``VACUUM ANALYZE`` included.
     seconds: float
+    #: Of which ``VACUUM ANALYZE`` (PostgreSQL only; 0 elsewhere).
+    vacuum_seconds: float = 0.0
+    quality_email: str = QUALITY_EMAIL
+    organisation_slug: str = ORGANISATION_SLUG
 
     @property
     def benchmarked_team(self) -> str:
@@ -266,6 +278,7 @@ def generate(
 
     organisation, teams = _unit_tree(size.teams)
     create_account(MANAGER_EMAIL, MANAGER_PASSWORD, Role.MANAGER, [teams[0].parent])
+    create_account(QUALITY_EMAIL, MANAGER_PASSWORD, Role.QUALITY)
     waves = _closed_waves(version, organisation, size.waves, today or date.today())
     db.session.flush()
     team_ids = [team.id for team in teams]
@@ -310,6 +323,7 @@ def generate(
         responses_done += len(responses)
         answers_done += _insert(responses, answers)
     progress(responses_done, size.responses)
+    vacuum_seconds = vacuum_analyze()
     return Generated(
         size=size,
         team_slugs=team_slugs,
@@ -319,23 +333,51 @@ def generate(
         responses=responses_done,
         answers=answers_done,
         seconds=time.perf_counter() - started,
+        vacuum_seconds=vacuum_seconds,
     )
+
+
+def vacuum_analyze() -> float:
+    """On PostgreSQL, ``VACUUM ANALYZE`` the database (statistics for the planner, visibility
+    map for index-only scans), as autovacuum would do soon after a bulk load; returns its
+    seconds. Elsewhere nothing: the app never runs SQLite's ``ANALYZE``."""
+    if db.engine.dialect.name != "postgresql":
+        return 0.0
+    print("VACUUM ANALYZE ...", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(sa.text("VACUUM ANALYZE"))
+    return time.perf_counter() - started
 
 
 def _insert(responses: list[dict[str, Any]], answers: list[dict[str, Any]]) -> int:
     """Insert and commit one batch, then empty the lists; returns the number of answer rows."""
     count = len(answers)
-    db.session.execute(sa.insert(Response.__table__), responses)
-    db.session.execute(sa.insert(Answer.__table__), answers)
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        _copy(connection, Response.__table__, responses)
+        _copy(connection, Answer.__table__, answers)
+    else:
+        db.session.execute(sa.insert(Response.__table__), responses)
+        db.session.execute(sa.insert(Answer.__table__), answers)
     db.session.commit()
     responses.clear()
     answers.clear()
     return count
 
 
+def _copy(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """``COPY table FROM STDIN`` with psycopg, in the session's transaction."""
+    columns = list(rows[0])
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[column] for column in columns])
+
+
 def _unit_tree(team_count: int) -> tuple[Unit, list[Unit]]:
     """An organisation with departments of up to ten teams; returns it and the teams."""
-    organisation = Unit(slug="bench-org", name="Benchmark vzw", kind=UnitKind.ORGANISATION)
+    organisation = Unit(slug=ORGANISATION_SLUG, name="Benchmark vzw", kind=UnitKind.ORGANISATION)
     teams = []
     for number in range(team_count):
         if number % TEAMS_PER_DEPARTMENT == 0:
@@ -409,7 +451,8 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"{generated.responses} responses, {generated.answers} answers in "
         f"{generated.seconds:.1f} s; manager {generated.manager_email} "
-        f"(password {generated.manager_password}) sees {generated.benchmarked_team}'s department."
+        f"(password {generated.manager_password}) sees {generated.benchmarked_team}'s department; "
+        f"quality officer {generated.quality_email} (same password) sees every unit."
     )
 
 
