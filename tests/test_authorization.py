@@ -89,6 +89,7 @@ EXPECTED = {
     "quality.profile": ("GET", quality_only(404)),
     "quality.instrument": ("GET", quality_only(404)),
     "quality.report": ("GET", quality_only(404)),
+    "quality.responses": ("GET", quality_only(404)),
 }
 
 
@@ -100,7 +101,7 @@ def world(tree, make_unit, make_wave, make_account):
     make_account("admin@example.org", Role.ADMIN)
     make_account("quality@example.org", Role.QUALITY)
     make_account("manager@example.org", Role.MANAGER, [tree["team-a"]])
-    common = {"lang": "en", "filename": "css/app.css", "number": 1, "action_id": 1}
+    common = {"lang": "en", "filename": "css/app.css", "number": 1, "action_id": 1, "fmt": "csv"}
     return {
         True: {
             **common,

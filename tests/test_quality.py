@@ -283,3 +283,40 @@ def test_the_organisation_report_is_a_pdf(demo, client):
     reply = client.get(f"/quality/waves/{wave.id}/report.pdf")
     assert reply.status_code == 200 and reply.mimetype == "application/pdf"
     assert reply.data.startswith(b"%PDF-") and len(reply.data) > 20_000
+
+
+def test_the_response_level_export_hides_every_row_among_k(demo, client):
+    """No exported row can be tied to a group smaller than k: every unit label and every
+    combination of label and kept background answers holds at least 5 rows."""
+    import csv as csv_module
+
+    wave = latest()
+    workbook = load_workbook(
+        io.BytesIO(client.get(f"/quality/waves/{wave.id}/responses.xlsx").data)
+    )
+    assert workbook.sheetnames == ["1 antwoorden", "2 eenheden", "3 opmerkingen", "codebook"]
+    sheet = list(workbook["1 antwoorden"].values)
+    header, rows = sheet[0], sheet[1:]
+    assert "response_id" not in header and "O1" not in header and "C4" not in header
+    total = db.session.scalar(
+        sa.text("SELECT count(*) FROM responses WHERE wave_id = :w"), {"w": wave.id}
+    )
+    notes = {row[0]: row[1] for row in list(workbook["3 opmerkingen"].values)[1:]}
+    withheld = next(
+        value for key, value in notes.items() if key.startswith("Antwoorden achtergehouden")
+    )
+    assert len(rows) + int(withheld) == total
+    unit = header.index("unit")
+    kept = [i for i, name in enumerate(header) if name in ("BG1", "BG2")]
+    groups: dict[tuple, int] = {}
+    for row in rows:
+        groups[(row[unit], *(row[i] for i in kept))] = (
+            groups.get((row[unit], *(row[i] for i in kept)), 0) + 1
+        )
+    assert min(groups.values()) >= 5
+    labels = {row[unit] for row in rows}
+    assert not any(label.endswith("Team De Brug") for label in labels)  # 4 staff: never alone
+    assert [row[0] for row in rows] == list(range(1, len(rows) + 1))  # numbered after shuffling
+    text = client.get(f"/quality/waves/{wave.id}/responses.csv").get_data(as_text=True)
+    first = next(csv_module.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    assert first == ["antwoorden"]

@@ -571,3 +571,62 @@ def instrument(wave_id: int) -> str:
         quality=quality,
         icc_from=ICC_FROM_TEAMS,
     )
+
+
+@bp.get("/waves/<int:wave_id>/responses.<any(csv, xlsx):fmt>")
+@role_required(*QUALITY)
+def responses(wave_id: int, fmt: str) -> Response:
+    """One row per response, made safe (``reports.safe_export``): team names replaced by the
+    smallest unit of at least k responses, rare background answers dropped, rows shuffled, no
+    ids, no dates, no free text."""
+    from reports.safe_export import safe_response_rows
+    from survey.services.comparisons import response_matrix
+
+    wave = _ended_wave_or_404(wave_id)
+    instrument = instrument_of(wave)
+    units = db.session.scalars(db.select(Unit)).all()
+    by_id = {unit.id: unit for unit in units}
+
+    def path(unit: Unit) -> str:
+        names = []
+        while unit is not None:
+            names.append(unit.name)
+            unit = by_id.get(unit.parent_id)
+        return " › ".join(reversed(names))
+
+    background = [item.code for item in instrument.all_items() if item.background]
+    matrix = response_matrix(wave, instrument)
+    export = safe_response_rows(
+        matrix,
+        {unit.id: unit.parent_id for unit in units},
+        {unit.id: path(unit) for unit in units},
+        _policy().min_group_size,
+        background,
+    )
+    rows = export.rows.copy()
+    rows.insert(1, "wave", wave.name)
+    header = [str(column) for column in rows.columns]
+    body = [
+        ["" if value != value else value for value in record]
+        for record in rows.itertuples(index=False, name=None)
+    ]
+    labels = [[label, "; ".join(names)] for label, names in export.labels.items()]
+    notes = [
+        [
+            _(
+                "Background questions left out (a group would be smaller than %(k)d)",
+                k=_policy().min_group_size,
+            ),
+            ", ".join(export.dropped_background) or "–",
+        ],
+        [
+            _("Responses withheld (no group of %(k)d to hide in)", k=_policy().min_group_size),
+            export.withheld,
+        ],
+    ]
+    tables = [
+        (_("responses"), header, body),
+        (_("units"), [_("Unit in the export"), _("Holds the responses of")], labels),
+        (_("notes"), ["", ""], notes),
+    ]
+    return download(tables, fmt, f"krachtspiegel {wave.name} responses", instrument)

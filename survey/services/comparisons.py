@@ -313,3 +313,29 @@ def pooled_cells(
     """Like ``gated_cells`` for any per-team sums keyed by ``key`` (a scale or an item code)."""
     renamed = sums.rename(columns={key: "scale_code"})
     return gated_cells(renamed, wave_id, units, policy)
+
+
+def response_matrix(wave: Wave, instrument) -> pd.DataFrame:
+    """One row per response of the wave: ``response_id``, ``unit_id``, then a column per 1–5
+    question (NaN for "don't know" or not answered) and per background question (the option
+    code). Free text and grid ticks are left out: they could name or single out a person."""
+    codes = [
+        item.code for item in instrument.all_items() if item.item_type.is_likert or item.background
+    ]
+    rows = db.session.execute(
+        sa.select(Response.id, Response.unit_id, Answer.item_code, Answer.value)
+        .join(Answer, Answer.response_id == Response.id)
+        .where(Response.wave_id == wave.id, Answer.item_code.in_(codes), Answer.grid_row == "")
+    ).all()
+    long = pd.DataFrame(
+        [tuple(row) for row in rows], columns=["response_id", "unit_id", "item_code", "value"]
+    )
+    if long.empty:
+        return pd.DataFrame(columns=["response_id", "unit_id", *codes])
+    wide = long.pivot_table(
+        index=["response_id", "unit_id"], columns="item_code", values="value", aggfunc="first"
+    )
+    wide = wide.reindex(columns=codes).astype(float).reset_index()
+    wide["response_id"] = wide["response_id"].astype(str)
+    wide.columns.name = None
+    return wide
