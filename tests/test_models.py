@@ -51,6 +51,7 @@ DRAFT_COLUMNS = {"id", "wave_id", "unit_id", "answers", "step", "resume_code_sha
         ("responses", RESPONSE_COLUMNS, {"wave_teams"}),
         ("answers", ANSWER_COLUMNS, {"responses"}),
         ("drafts", DRAFT_COLUMNS, {"wave_teams"}),
+        ("scale_scores", {"response_id", "scale_code", "score"}, {"responses"}),
     ],
 )
 def test_what_a_respondent_leaves_has_no_column_that_could_name_them(app, table, columns, referred):
@@ -162,13 +163,22 @@ def test_migration_0004_keeps_every_response_both_ways(app, runner):
 
     assert runner.invoke(args=["demo", "--seed", "3"]).exit_code == 0
     db.session.remove()
-    tables = ("responses", "answers", "access_codes", "team_actions", "drafts", "wave_teams")
+    tables = (
+        "responses",
+        "answers",
+        "access_codes",
+        "team_actions",
+        "drafts",
+        "wave_teams",
+    )
     before = count_rows(tables)
-    assert before["responses"] > 100 and before["answers"] > 1000
+    scores = count_rows(("scale_scores",))
+    assert before["responses"] > 100 and before["answers"] > 1000 and scores["scale_scores"] > 1000
     downgrade(revision="0003")
     assert count_rows(tables) == before
     upgrade()
     assert count_rows(tables) == before
+    assert count_rows(("scale_scores",)) == scores  # dropped on the way down, backfilled by 0005
     with db.engine.connect() as connection:
         slugs = connection.execute(sa.text("SELECT results_slug FROM wave_teams")).scalars().all()
         if connection.dialect.name == "sqlite":

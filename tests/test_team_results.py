@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from survey.extensions import db
 from survey.models import Answer, Response, Role, Wave, WaveStatus
+from survey.services.scoring import of_wave, store_scale_scores
 from tests.conftest import login
 
 A1 = ["A1.1", "A1.2", "A1.3"]  # A1.3 is reverse-coded
@@ -29,6 +30,8 @@ def add_responses(wave_team, answer_sets: list[dict[str, object]]) -> None:
                 db.session.add(Answer(response=response, item_code=code, dont_know=True))
             else:
                 db.session.add(Answer(response=response, item_code=code, value=value))
+    db.session.flush()
+    store_scale_scores(of_wave(wave_team.wave_id))  # as the submission does
     db.session.commit()
 
 

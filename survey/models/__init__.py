@@ -4,7 +4,7 @@ from survey.models.accounts import Account, Role, manager_scopes
 from survey.models.audit import AuditEvent
 from survey.models.base import Base, now_utc
 from survey.models.questionnaires import Item, Questionnaire, QuestionnaireVersion, Scale
-from survey.models.responses import Answer, Draft, Response
+from survey.models.responses import Answer, Draft, Response, ScaleScore
 from survey.models.units import Unit, UnitKind
 from survey.models.waves import (
     AccessCode,
@@ -30,6 +30,7 @@ __all__ = [
     "Response",
     "Role",
     "Scale",
+    "ScaleScore",
     "TeamAction",
     "Unit",
     "UnitKind",

@@ -102,3 +102,20 @@ class Draft(Base):
     expires_on: Mapped[date] = mapped_column(index=True)
 
     wave_team: Mapped[WaveTeam] = relationship(viewonly=True)
+
+
+class ScaleScore(Base):
+    """A response's score on a scored scale, stored when the response arrives.
+
+    The mean of the scale's answered items (reverse-coded items turned), only when at least 75%
+    of them are answered (``reports.scores``). Kept beside the answers so that comparisons over
+    many teams and waves sum stored scores in SQL instead of recomputing them from every answer.
+    """
+
+    __tablename__ = "scale_scores"
+
+    response_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True
+    )
+    scale_code: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    score: Mapped[float] = mapped_column(sa.Float)

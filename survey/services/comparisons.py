@@ -1,9 +1,9 @@
 """Comparing units and waves for the quality officer, aggregated in SQL, through the gate.
 
-The database does the heavy part: per respondent and scale a score (the mean of the answered
-items, when at least 75% of them are answered), then per wave, team and scale the count, sum
-and sum of squares of those scores. Only those sums reach Python: from them come means,
-intervals and changes between waves (``reports.statistics.Summary``).
+The database does the heavy part: from the scale scores stored as responses arrived
+(``survey.services.scoring``), per wave, team and scale the count, sum and sum of squares.
+Only those sums reach Python: from them come means, intervals and changes between waves
+(``reports.statistics.Summary``).
 
 Departments and the organisation pool only the teams that may be shown for that scale (n ≥ k):
 a team below k is left out rather than hidden inside a total, so no total minus shown teams can
@@ -18,52 +18,27 @@ from dataclasses import dataclass, field
 import pandas as pd
 import sqlalchemy as sa
 
-from reports.scores import MIN_SHARE_ANSWERED
 from reports.statistics import Change, Summary, change_from_summaries
 from survey.anonymity import Policy, Reason, Verdict
 from survey.extensions import db
-from survey.models import Answer, Item, Response, Scale, Unit, UnitKind, Wave
+from survey.models import Answer, Response, ScaleScore, Unit, UnitKind, Wave
 from survey.services.responding import WaveState, wave_state
 
 SUM_COLUMNS = ["wave_id", "unit_id", "scale_code", "n", "total", "squares"]
 
 
 def _respondent_scores(wave_ids: list[int]) -> sa.Subquery:
-    """Per respondent and scored scale: the scale score, where ≥ 75% of its items are answered."""
-    items_per_scale = (
-        sa.select(Scale.id.label("scale_id"), sa.func.count(Item.id).label("item_count"))
-        .join(Item, Item.scale_id == Scale.id)
-        .where(Scale.scored)
-        .group_by(Scale.id)
-        .subquery()
-    )
-    coded = sa.case((Item.reverse, 6 - Answer.value), else_=Answer.value)
+    """Per response and scored scale of the waves: the stored scale score (``ScaleScore``)."""
     return (
         sa.select(
             Response.wave_id,
             Response.unit_id,
-            Response.id.label("response_id"),
-            Scale.code.label("scale_code"),
-            (sa.cast(sa.func.sum(coded), sa.Float) / sa.func.count()).label("score"),
+            ScaleScore.response_id,
+            ScaleScore.scale_code,
+            ScaleScore.score,
         )
-        .select_from(Answer)
-        .join(Response, Answer.response_id == Response.id)
-        .join(Wave, Wave.id == Response.wave_id)
-        .join(
-            Item,
-            (Item.version_id == Wave.questionnaire_version_id) & (Item.code == Answer.item_code),
-        )
-        .join(Scale, (Scale.id == Item.scale_id) & Scale.scored)
-        .join(items_per_scale, items_per_scale.c.scale_id == Scale.id)
-        .where(Response.wave_id.in_(wave_ids), Answer.value.is_not(None))
-        .group_by(
-            Response.wave_id,
-            Response.unit_id,
-            Response.id,
-            Scale.code,
-            items_per_scale.c.item_count,
-        )
-        .having(sa.func.count() >= MIN_SHARE_ANSWERED * items_per_scale.c.item_count)
+        .join(Response, ScaleScore.response_id == Response.id)
+        .where(Response.wave_id.in_(wave_ids))
         .subquery()
     )
 

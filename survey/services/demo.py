@@ -37,7 +37,7 @@ from survey.models import (
     WaveTeam,
 )
 from survey.passwords import hash_password
-from survey.services import audit
+from survey.services import audit, scoring
 from survey.services.questionnaires import store_instrument
 from survey.services.responding import answer_rows
 
@@ -272,6 +272,8 @@ def build_demo(
             for kind, description in ACTIONS.get(team.slug, []):
                 wave_team.actions.append(TeamAction(kind=kind, description=description))
     db.session.flush()
+    for wave in waves:
+        scoring.store_scale_scores(scoring.of_wave(wave.id))
     audit.record(None, "demo.build", organisation.slug, seed=seed, responses=responses)
     return DemoSummary(
         len(TEAMS), len(waves), responses, answers, [(email, role) for email, role, _ in ACCOUNTS]

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from questionnaires import Instrument, Item
 from survey.extensions import db
 from survey.models import Answer, Draft, Response, Wave, WaveStatus, WaveTeam
+from survey.services import scoring
 
 RESUME_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 RESUME_LENGTH = 12
@@ -135,6 +136,7 @@ def submit_draft(draft_id: uuid.UUID, language: str, today: date | None = None) 
     rows = answer_rows(response.id, answers)
     if rows:
         db.session.execute(sa.insert(Answer), rows)
+        scoring.store_scale_scores(scoring.of_response(response.id))
     return response
 
 

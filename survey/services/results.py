@@ -17,7 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from questionnaires import Group, Instrument, Item, Scale
-from reports.scores import MIN_SHARE_ANSWERED, respondent_scale_scores
+from reports.scores import respondent_scale_scores
 from reports.statistics import (
     Change,
     answer_counts,
@@ -36,8 +36,6 @@ from survey.anonymity import (
 )
 from survey.extensions import db
 from survey.models import Answer, Response, Wave, WaveStatus, WaveTeam
-from survey.models import Item as ItemRow
-from survey.models import Scale as ScaleRow
 from survey.services.responding import WaveState, instrument_of, wave_state
 
 #: rwg(J) from which a team is said to agree (LeBreton & Senter, 2008: .70 is strong agreement).
@@ -247,50 +245,12 @@ def _scores(wave_team: WaveTeam, policy: Policy) -> pd.DataFrame | None:
     return respondent_scale_scores(answers[~answers["dont_know"]], items)
 
 
-def organisation_scale_totals(wave: Wave, instrument: Instrument) -> pd.DataFrame:
-    """Per team of the wave and scale: the number of scale scores and their sum.
+def organisation_scale_totals(wave: Wave) -> pd.DataFrame:
+    """Per team of the wave and scale: the number of scale scores and their sum (stored scores,
+    summed in SQL). Columns: unit_id, scale_code, n, total."""
+    from survey.services.comparisons import team_scale_sums
 
-    The per-respondent part runs in SQL (one GROUP BY over the wave's answers), so only one
-    row per respondent and scale reaches Python. Columns: unit_id, scale_code, n, total.
-    """
-    items = _scored_items(instrument)
-    if items.empty:
-        return pd.DataFrame(columns=["unit_id", "scale_code", "n", "total"])
-    coded = sa.case((ItemRow.reverse, 6 - Answer.value), else_=Answer.value)
-    rows = db.session.execute(
-        sa.select(
-            Response.unit_id,
-            ScaleRow.code.label("scale_code"),
-            sa.func.count().label("answered"),
-            sa.func.sum(coded).label("coded_sum"),
-        )
-        .select_from(Answer)
-        .join(Response, Answer.response_id == Response.id)
-        .join(
-            ItemRow,
-            (ItemRow.version_id == wave.questionnaire_version_id)
-            & (ItemRow.code == Answer.item_code),
-        )
-        .join(ScaleRow, (ItemRow.scale_id == ScaleRow.id) & ScaleRow.scored)
-        .where(Response.wave_id == wave.id, Answer.value.is_not(None))
-        .group_by(Response.unit_id, Answer.response_id, ScaleRow.code)
-    ).all()
-    per_respondent = pd.DataFrame(
-        _plain(rows), columns=["unit_id", "scale_code", "answered", "coded_sum"]
-    )
-    needed = items.groupby("scale_code")["item_code"].count()
-    per_respondent = per_respondent[
-        per_respondent["answered"]
-        >= MIN_SHARE_ANSWERED * needed.reindex(per_respondent["scale_code"]).to_numpy()
-    ]
-    score = per_respondent["coded_sum"].astype(float) / per_respondent["answered"]
-    totals = (
-        per_respondent.assign(score=score)
-        .groupby(["unit_id", "scale_code"])["score"]
-        .agg(["count", "sum"])
-        .reset_index()
-    )
-    return totals.rename(columns={"count": "n", "sum": "total"})
+    return team_scale_sums([wave.id])[["unit_id", "scale_code", "n", "total"]]
 
 
 #: Organisation means of ended waves, whose answers no longer change: computed once per process.
@@ -322,7 +282,7 @@ def organisation_means(wave: Wave, instrument: Instrument, policy: Policy) -> di
 
 
 def _organisation_means(wave: Wave, instrument: Instrument, policy: Policy) -> dict[str, Pooled]:
-    totals = organisation_scale_totals(wave, instrument)
+    totals = organisation_scale_totals(wave)
     means = {}
     for scale_code, rows in totals.groupby("scale_code"):
         groups = {

@@ -1,0 +1,66 @@
+"""Scale scores, computed in SQL and stored as responses arrive (``ScaleScore``).
+
+One INSERT … SELECT does it for any set of responses: the mean of each scored scale's answered
+items, reverse-coded items as 6 − value, where at least 75% of the scale's items are answered
+(the rule of ``reports.scores``, which a test checks this against). Every path that stores
+responses calls ``store_scale_scores``: the questionnaire's submission, the demo, the benchmark
+generator; migration 0005 did it once for the responses that were already there.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from reports.scores import MIN_SHARE_ANSWERED
+from survey.extensions import db
+from survey.models import Answer, Item, Response, Scale, ScaleScore, Wave
+
+
+def scores_select(responses: sa.Select) -> sa.Select:
+    """SELECT response_id, scale_code, score for the responses whose ids ``responses`` gives."""
+    items_per_scale = (
+        sa.select(Scale.id.label("scale_id"), sa.func.count(Item.id).label("item_count"))
+        .join(Item, Item.scale_id == Scale.id)
+        .where(Scale.scored)
+        .group_by(Scale.id)
+        .subquery()
+    )
+    coded = sa.case((Item.reverse, 6 - Answer.value), else_=Answer.value)
+    return (
+        sa.select(
+            Answer.response_id,
+            Scale.code,
+            (sa.cast(sa.func.sum(coded), sa.Float) / sa.func.count()).label("score"),
+        )
+        .join(Response, Answer.response_id == Response.id)
+        .join(Wave, Wave.id == Response.wave_id)
+        .join(
+            Item,
+            (Item.version_id == Wave.questionnaire_version_id) & (Item.code == Answer.item_code),
+        )
+        .join(Scale, (Scale.id == Item.scale_id) & Scale.scored)
+        .join(items_per_scale, items_per_scale.c.scale_id == Scale.id)
+        .where(Answer.response_id.in_(responses), Answer.value.is_not(None))
+        .group_by(Answer.response_id, Scale.code, items_per_scale.c.item_count)
+        .having(sa.func.count() >= MIN_SHARE_ANSWERED * items_per_scale.c.item_count)
+    )
+
+
+def store_scale_scores(responses: sa.Select) -> int:
+    """Compute and store the scale scores of the responses whose ids ``responses`` selects
+    (replacing any stored before); returns how many scores were stored."""
+    db.session.execute(sa.delete(ScaleScore).where(ScaleScore.response_id.in_(responses)))
+    result = db.session.execute(
+        sa.insert(ScaleScore).from_select(
+            ["response_id", "scale_code", "score"], scores_select(responses)
+        )
+    )
+    return result.rowcount
+
+
+def of_response(response_id) -> sa.Select:
+    return sa.select(Response.id).where(Response.id == response_id)
+
+
+def of_wave(wave_id: int) -> sa.Select:
+    return sa.select(Response.id).where(Response.wave_id == wave_id)

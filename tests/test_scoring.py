@@ -1,0 +1,53 @@
+"""Scale scores stored in SQL as responses arrive agree with reports.scores' rule."""
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from reports.scores import respondent_scale_scores
+from survey.extensions import db
+from survey.models import Answer, Item, Response, Scale, ScaleScore
+from survey.services.scoring import of_wave, store_scale_scores
+
+
+def test_stored_scores_equal_the_pandas_rule_on_the_demo(runner, app):
+    assert runner.invoke(args=["demo", "--seed", "5"]).exit_code == 0
+    stored = pd.DataFrame(
+        db.session.execute(
+            sa.select(ScaleScore.response_id, ScaleScore.scale_code, ScaleScore.score)
+        ).all(),
+        columns=["response_id", "scale_code", "score"],
+    )
+    assert len(stored) > 1000
+    answers = pd.DataFrame(
+        db.session.execute(sa.select(Answer.response_id, Answer.item_code, Answer.value)).all(),
+        columns=["response_id", "item_code", "value"],
+    ).astype({"value": float})
+    items = pd.DataFrame(
+        db.session.execute(
+            sa.select(Item.code, Scale.code, Item.reverse).join(Scale, Item.scale_id == Scale.id)
+            .where(Scale.scored).distinct()
+        ).all(),
+        columns=["item_code", "scale_code", "reverse"],
+    )  # fmt: skip
+    scores = respondent_scale_scores(answers, items).stack().rename("expected")
+    expected = scores.dropna().reset_index()  # below 75% answered: no score, in both
+    merged = stored.merge(expected, on=["response_id", "scale_code"], how="outer")
+    assert merged["score"].notna().all() and merged["expected"].notna().all()  # the same pairs
+    assert merged["score"].to_numpy() == pytest.approx(merged["expected"].to_numpy())
+
+
+def test_storing_again_replaces_and_a_too_short_scale_gets_no_score(tree, make_wave):
+    wave = make_wave([tree["team-a"]])
+    response = Response(
+        wave_id=wave.id, unit_id=tree["team-a"].id, submitted_on=wave.opens_on, language="nl"
+    )
+    db.session.add(response)
+    # mini.yaml's A1 has 3 items (A1.3 reversed); B1 has 4: one answer is < 75%
+    for code, value in {"A1.1": 4, "A1.2": 2, "A1.3": 1, "B1.1": 5}.items():
+        db.session.add(Answer(response=response, item_code=code, value=value))
+    db.session.flush()
+    assert store_scale_scores(of_wave(wave.id)) == 1
+    assert store_scale_scores(of_wave(wave.id)) == 1  # no duplicates
+    [score] = db.session.scalars(sa.select(ScaleScore)).all()
+    assert (score.scale_code, score.score) == ("A1", pytest.approx((4 + 2 + 5) / 3))
