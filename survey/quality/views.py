@@ -69,8 +69,6 @@ def _heatmap(wave_id: int):
     ).all()
     policy = _policy()
     sums = comparisons.team_scale_sums([wave.id] + ([compare.id] if compare else []))
-    now = comparisons.gated_cells(sums, wave.id, units, policy)
-    before = comparisons.gated_cells(sums, compare.id, units, policy) if compare else {}
     scales = _scales(instrument_of(wave))
     under_slug = request.args.get("under")
     rows = comparisons.unit_tree_rows(units)
@@ -86,6 +84,9 @@ def _heatmap(wave_id: int):
     else:
         focus = None
         rows = [(unit, depth) for unit, depth in rows if depth <= 1]
+    shown = [unit for unit, _depth in rows]
+    now = comparisons.gated_cells(sums, wave.id, units, policy, only=shown)
+    before = comparisons.gated_cells(sums, compare.id, units, policy, only=shown) if compare else {}
     table = []
     for unit, depth in rows:
         row = comparisons.UnitRow(unit, depth, now.get(unit.id, {}))
@@ -209,9 +210,9 @@ def _trend_data(unit: Unit) -> dict:
     if shared:
         item_sums = comparisons.team_item_sums([w.id for w in all_waves], shared)
         item_cells = {
-            w.id: comparisons.pooled_cells(item_sums, "item_code", w.id, units, policy).get(
-                unit.id, {}
-            )
+            w.id: comparisons.pooled_cells(
+                item_sums, "item_code", w.id, units, policy, only=[unit]
+            ).get(unit.id, {})
             for w in all_waves
         }
         core_waves = [w for w in all_waves if item_cells[w.id]]

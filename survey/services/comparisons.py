@@ -177,9 +177,17 @@ def _teams_below(unit: Unit, children: dict[int | None, list[Unit]]) -> list[Uni
 
 
 def gated_cells(
-    sums: pd.DataFrame, wave_id: int, units: list[Unit], policy: Policy
+    sums: pd.DataFrame,
+    wave_id: int,
+    units: list[Unit],
+    policy: Policy,
+    only: Iterable[Unit] | None = None,
 ) -> dict[int, dict[str, Cell]]:
-    """unit id → scale code → Cell for one wave, teams gated and larger units pooled."""
+    """unit id → scale code → Cell for one wave, teams gated and larger units pooled.
+
+    ``units`` is the whole tree (to find the teams below a unit); ``only`` limits the result to
+    some of them (a trend needs one unit, not the whole organisation).
+    """
     k = policy.min_group_size
     by_team: dict[int, dict[str, tuple[int, float, float]]] = {}
     columns = ["unit_id", "scale_code", "n", "total", "squares"]
@@ -194,7 +202,7 @@ def gated_cells(
         children.setdefault(unit.parent_id, []).append(unit)
     scales = sorted({code for team in by_team.values() for code in team})
     cells: dict[int, dict[str, Cell]] = {}
-    for unit in units:
+    for unit in units if only is None else list(only):
         teams = _teams_below(unit, children)
         cells[unit.id] = {}
         for code in scales:
@@ -283,11 +291,16 @@ def team_item_sums(wave_ids: Iterable[int], item_codes: Iterable[str]) -> pd.Dat
 
 
 def pooled_cells(
-    sums: pd.DataFrame, key: str, wave_id: int, units: list[Unit], policy: Policy
+    sums: pd.DataFrame,
+    key: str,
+    wave_id: int,
+    units: list[Unit],
+    policy: Policy,
+    only: Iterable[Unit] | None = None,
 ) -> dict[int, dict[str, Cell]]:
     """Like ``gated_cells`` for any per-team sums keyed by ``key`` (a scale or an item code)."""
     renamed = sums.rename(columns={key: "scale_code"})
-    return gated_cells(renamed, wave_id, units, policy)
+    return gated_cells(renamed, wave_id, units, policy, only)
 
 
 def response_matrix(wave: Wave, instrument) -> pd.DataFrame:
