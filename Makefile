@@ -58,7 +58,9 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
 # Benchmarks (tests/benchmarks/, never part of make test): figures on SQLite and PostgreSQL.
-# QUICK=1 times fewer requests.
+# The manager's team page, then the quality officer's pages at the large size (about 6 minutes
+# in all). QUICK=1 times fewer requests, and the quality pages at the medium size.
 .PHONY: bench
 bench: $(VENV)/.installed-dev translations
 	$(BIN)/python -m tests.benchmarks.bench_dashboard $(if $(QUICK),--quick,)
+	$(BIN)/python -m tests.benchmarks.bench_quality $(if $(QUICK),--quick,)

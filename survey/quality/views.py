@@ -64,11 +64,13 @@ def _heatmap(wave_id: int):
     earlier = [w for w in waves if w.opens_on < wave.opens_on]
     compare_id = request.args.get("compare", type=int)
     compare = next((w for w in earlier if w.id == compare_id), earlier[-1] if earlier else None)
+    # The earlier wave is aggregated only for the change view.
+    changing = request.args.get("view") == "change" and compare is not None
     units = db.session.scalars(
         db.select(Unit).where(Unit.archived_on.is_(None)).order_by(Unit.name)
     ).all()
     policy = _policy()
-    sums = comparisons.team_scale_sums([wave.id] + ([compare.id] if compare else []))
+    sums = comparisons.team_scale_sums([wave.id] + ([compare.id] if changing else []))
     scales = _scales(instrument_of(wave))
     under_slug = request.args.get("under")
     rows = comparisons.unit_tree_rows(units)
@@ -86,11 +88,13 @@ def _heatmap(wave_id: int):
         rows = [(unit, depth) for unit, depth in rows if depth <= 1]
     shown = [unit for unit, _depth in rows]
     now = comparisons.gated_cells(sums, wave.id, units, policy, only=shown)
-    before = comparisons.gated_cells(sums, compare.id, units, policy, only=shown) if compare else {}
+    before = (
+        comparisons.gated_cells(sums, compare.id, units, policy, only=shown) if changing else {}
+    )
     table = []
     for unit, depth in rows:
         row = comparisons.UnitRow(unit, depth, now.get(unit.id, {}))
-        for scale in scales:
+        for scale in scales if changing else ():
             row.changes[scale.code] = comparisons.change(
                 before.get(unit.id, {}).get(scale.code), row.cells.get(scale.code), policy
             )
@@ -193,7 +197,8 @@ def _trend_data(unit: Unit) -> dict:
     instruments = {w.id: instrument_of(w) for w in all_waves}
     sums = comparisons.team_scale_sums([w.id for w in all_waves])
     per_wave = {
-        w.id: comparisons.gated_cells(sums, w.id, units, policy).get(unit.id, {}) for w in all_waves
+        w.id: comparisons.gated_cells(sums, w.id, units, policy, only=[unit]).get(unit.id, {})
+        for w in all_waves
     }
     waves = [w for w in all_waves if per_wave[w.id]]
     asked = {w.id: {scale.code for scale in instruments[w.id].scales()} for w in all_waves}

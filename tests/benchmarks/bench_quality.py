@@ -14,9 +14,8 @@ time spent in ``comparisons.team_scale_sums`` (the aggregation in SQL) and
     python -m tests.benchmarks.bench_quality [--quick] [--database sqlite|postgresql|both]
                                              [--size small|medium|large]
 
-Without ``--size``: large on PostgreSQL, medium on SQLite (large takes too long to generate
-there for ``make bench``); ``--quick``: medium everywhere, fewer repetitions. Figures are
-printed as a table and merged into ``tests/benchmarks/results/latest.json``.
+Without ``--size``: large (``--quick``: medium, and fewer repetitions). Figures are printed as
+a table and merged into ``tests/benchmarks/results/latest.json``.
 """
 
 from __future__ import annotations
@@ -65,8 +64,8 @@ from tests.conftest import login
 
 BENCHMARK = "quality"
 POSTGRES_DATABASE = "krachtspiegel_bench_quality"
-#: Size per database without --size; --quick uses QUICK_SIZE everywhere.
-DEFAULT_SIZES = {"postgresql": "large", "sqlite": "medium"}
+#: The size without --size; with --quick, QUICK_SIZE.
+DEFAULT_SIZE = "large"
 QUICK_SIZE = "medium"
 #: The functions whose time is reported per request, by the name of their figure.
 PHASES = {"aggregation (SQL)": "team_scale_sums", "gating (Python)": "gated_cells"}
@@ -167,6 +166,7 @@ def measure(
             engine = db.engine
         figure("generate", "s", generated.seconds)
         figure("generate CPU", "s", generate_cpu)
+        figure("of which scale scores", "s", generated.scoring_seconds)
         if database == "postgresql":
             figure("of which VACUUM ANALYZE", "s", generated.vacuum_seconds)
         figure("generated answers", "rows", generated.answers)
@@ -231,19 +231,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--size",
         choices=sorted(SIZES),
-        help="default: large on PostgreSQL, medium on SQLite; --quick: medium",
+        help=f"default: {DEFAULT_SIZE}; with --quick: {QUICK_SIZE}",
     )
     args = parser.parse_args(argv)
     repetitions = QUICK if args.quick else FULL
     databases = list(DATABASES) if args.database == "both" else [args.database]
     figures: list[Figure] = []
     failed = False
+    size_name = args.size or (QUICK_SIZE if args.quick else DEFAULT_SIZE)
     for database in databases:
-        size_name = args.size or (QUICK_SIZE if args.quick else DEFAULT_SIZES[database])
         print(
             f"Benchmark {BENCHMARK} on {database}: {size_name} ({SIZES[size_name]}); "
             f"per page 1 first request, {repetitions.warm_up} warm-up, "
-            f"{repetitions.timed} timed."
+            f"{repetitions.timed} timed.",
+            flush=True,
         )
         opener = (
             sqlite_database() if database == "sqlite" else postgresql_database(POSTGRES_DATABASE)
