@@ -46,16 +46,15 @@ def scores_select(responses: sa.Select) -> sa.Select:
     )
 
 
-def store_scale_scores(responses: sa.Select) -> int:
-    """Compute and store the scale scores of the responses whose ids ``responses`` selects
-    (replacing any stored before); returns how many scores were stored."""
+def store_scale_scores(responses: sa.Select) -> None:
+    """Compute and store the scale scores of the responses whose ids ``responses`` selects,
+    replacing any stored before."""
     db.session.execute(sa.delete(ScaleScore).where(ScaleScore.response_id.in_(responses)))
-    result = db.session.execute(
+    db.session.execute(
         sa.insert(ScaleScore).from_select(
             ["response_id", "scale_code", "score"], scores_select(responses)
         )
     )
-    return result.rowcount
 
 
 def of_response(response_id) -> sa.Select:
