@@ -118,7 +118,7 @@ def test_exports_mark_suppressed_cells_and_carry_the_codebook(demo, client):
     assert "niet getoond (minder dan 5)" in brug and not re.search(r";\d\.\d", brug)
     reply = client.get(f"/quality/waves/{wave.id}/scores.xlsx")
     workbook = load_workbook(io.BytesIO(reply.data))
-    assert workbook.sheetnames == ["scores", "codebook"]
+    assert workbook.sheetnames == ["1 scores", "codebook"]
     assert workbook["codebook"].max_row > 60
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -19,7 +19,8 @@ from questionnaires import Instrument
 from questionnaires.codebook import COLUMNS as CODEBOOK_COLUMNS
 from questionnaires.codebook import codebook_rows
 from reports.xlsx import workbook_bytes
-from survey.services.comparisons import Cell
+from survey.anonymity import Verdict
+from survey.services.comparisons import HIDDEN_TOO_FEW, Breakdown, Cell
 
 Table = tuple[str, Sequence[str], list[list[object]]]
 FORMATS = ("csv", "xlsx")
@@ -74,3 +75,117 @@ def _sheet_title(title: str, index: int) -> str:
     """Excel sheet names: at most 31 characters, none of []:*?/\\, and unique."""
     clean = re.sub(r"[\[\]:*?/\\]", " ", title).strip()
     return f"{index + 1} {clean}"[:31]
+
+
+Column = tuple[object, str]  # (key in a row's cells, header)
+
+
+def cells_table(
+    title: str,
+    corner: Sequence[str],
+    rows: Sequence[tuple[Sequence[object], Mapping[object, Cell | None]]],
+    columns: Sequence[Column],
+) -> Table:
+    """A table of gated cells: per row its leading values, then mean and n per column."""
+    header = [*corner, *[h for _key, name in columns for h in (name, f"n {name}")]]
+    body = [
+        [
+            *leading,
+            *[v for key, _name in columns for v in (mean_of(cells.get(key)), n_of(cells.get(key)))],
+        ]
+        for leading, cells in rows
+    ]
+    return title, header, body
+
+
+def _rounded(value: float | None, digits: int = 2) -> object:
+    return "" if value is None or value != value else round(value, digits)
+
+
+def breakdown_cells(
+    breakdown: Breakdown, scale_code: str, options: Sequence[object]
+) -> dict[object, Cell]:
+    """A background breakdown's figures of one scale as cells, all hidden when any is small."""
+    if scale_code in breakdown.hidden_scales:
+        return dict.fromkeys(options, HIDDEN_TOO_FEW)
+    return {
+        option: Cell(Verdict(summary.n), summary)
+        for option, summary in breakdown.by_scale.get(scale_code, {}).items()
+    }
+
+
+def trend_tables(unit_name: str, waves, rows, first, last, core_waves, core_rows) -> list[Table]:
+    """The trend page's tables: per scale mean, interval and n per wave and the chosen change;
+    the questions shared by questionnaire versions, if any."""
+    low, high = _("low"), _("high")
+    header = [_("Scale"), *[h for w in waves for h in (w.name, low, high, "n")]]
+    header += [
+        _("Change %(first)s–%(last)s", first=first.name, last=last.name),
+        low,
+        high,
+        "d",
+        _("clear change"),
+    ]
+    body = []
+    for row in rows:
+        values = [row["label"]]
+        for cell in row["cells"]:
+            interval = cell.summary.interval() if cell and cell.summary else (None, None)
+            values += [mean_of(cell), _rounded(interval[0]), _rounded(interval[1]), n_of(cell)]
+        change = row["change"]
+        if change is None:
+            values += ["", "", "", "", ""]
+        else:
+            values += [
+                _rounded(change.difference),
+                _rounded(change.low),
+                _rounded(change.high),
+                _rounded(change.effect_size),
+                _("yes") if change.clear else _("no"),
+            ]
+        body.append(values)
+    tables = [(unit_name, header, body)]
+    if core_rows:
+        columns = [(index, w.name) for index, w in enumerate(core_waves)]
+        tables.append(
+            cells_table(
+                _("Questions shared by the questionnaires"),
+                [_("Question")],
+                [([row["code"]], dict(enumerate(row["cells"]))) for row in core_rows],
+                columns,
+            )
+        )
+    return tables
+
+
+def instrument_tables(quality, with_icc: bool, lang: str) -> list[Table]:
+    """The instrument-quality page's tables: per scale, and per question."""
+    icc_header = ["ICC(1)", "ICC(2)"] if with_icc else []
+    scales = [
+        [
+            f"{r.scale.code} {r.scale.title.in_language(lang)}",
+            r.complete,
+            _rounded(r.alpha, 3),
+            _rounded(r.omega, 3),
+            *([_rounded(r.icc.icc1, 3), _rounded(r.icc.icc2, 3)] if with_icc and r.icc else []),
+            _("yes") if r.flagged else "",
+        ]
+        for r in quality.scales
+    ]
+    items = [
+        [r.scale.code, item.code, _rounded(item.item_rest, 3), round(item.pct_dont_know, 1)]
+        for r in quality.scales
+        for item in r.items
+    ]
+    return [
+        (
+            _("Reliability per scale"),
+            [_("Scale"), "n", "α", "ω", *icc_header, _("below .70")],
+            scales,
+        ),
+        (
+            _("Per question"),
+            [_("Scale"), _("Question"), _("Item–rest correlation"), _("Don't know") + " (%)"],
+            items,
+        ),
+    ]

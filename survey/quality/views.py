@@ -4,25 +4,26 @@ through the gate in ``survey.services.comparisons``."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from questionnaires import Instrument
-from questionnaires.codebook import COLUMNS as CODEBOOK_COLUMNS
-from questionnaires.codebook import codebook_rows
 from reports import figures
-from reports.xlsx import workbook_bytes
 from survey.access import get_unit_or_404, get_wave_or_404, role_required
 from survey.anonymity import Policy
 from survey.extensions import db
 from survey.models import Role, Unit
 from survey.quality import bp
-from survey.quality.exports import FORMATS, download, mean_of, n_of
+from survey.quality.exports import (
+    FORMATS,
+    breakdown_cells,
+    cells_table,
+    download,
+    instrument_tables,
+    trend_tables,
+)
 from survey.services import comparisons
 from survey.services.responding import WaveState, instrument_of, wave_state
 
@@ -133,59 +134,30 @@ def wave(wave_id: int) -> str:
     )
 
 
-def _export_rows(scales, table) -> tuple[list[str], list[list[object]]]:
+def _heatmap_download(wave_id: int, fmt: str) -> Response:
+    wave, _compare, _earlier, scales, table, _focus, _sort = _heatmap(wave_id)
     lang = _lang()
-    header = [_("Unit"), _("Level"), *[f"{s.code} {s.title.in_language(lang)}" for s in scales]]
-    header += [f"n {s.code}" for s in scales]
-    suppressed = _("not shown (fewer than %(k)d)", k=_policy().min_group_size)
-    body = []
-    for row in table:
-        means = []
-        counts = []
-        for scale in scales:
-            cell = row.cells.get(scale.code)
-            if cell and cell.summary:
-                means.append(round(cell.summary.mean, 2))
-                counts.append(cell.summary.n)
-            else:
-                means.append(suppressed if cell and cell.verdict.n else "")
-                counts.append("")
-        body.append([row.unit.name, row.depth, *means, *counts])
-    return header, body
+    tables = [
+        cells_table(
+            _("scores"),
+            [_("Unit"), _("Level")],
+            [([row.unit.name, row.depth], row.cells) for row in table],
+            [(s.code, f"{s.code} {s.title.in_language(lang)}") for s in scales],
+        )
+    ]
+    return download(tables, fmt, f"krachtspiegel-wave-{wave.id}-scores", instrument_of(wave))
 
 
 @bp.get("/waves/<int:wave_id>/scores.csv")
 @role_required(*QUALITY)
 def wave_csv(wave_id: int) -> Response:
-    wave, _compare, _earlier, scales, table, _focus, _sort = _heatmap(wave_id)
-    header, body = _export_rows(scales, table)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(header)
-    writer.writerows(body)
-    name = f"krachtspiegel-wave-{wave.id}-scores.csv"
-    return Response(
-        "\ufeff" + buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return _heatmap_download(wave_id, "csv")
 
 
 @bp.get("/waves/<int:wave_id>/scores.xlsx")
 @role_required(*QUALITY)
 def wave_xlsx(wave_id: int) -> Response:
-    wave, _compare, _earlier, scales, table, _focus, _sort = _heatmap(wave_id)
-    header, body = _export_rows(scales, table)
-    codebook = [row.values() for row in codebook_rows([instrument_of(wave)])]
-    content = workbook_bytes(
-        [(_("scores"), header, body), ("codebook", CODEBOOK_COLUMNS, codebook)]
-    )
-    name = f"krachtspiegel-wave-{wave.id}-scores.xlsx"
-    return Response(
-        content,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return _heatmap_download(wave_id, "xlsx")
 
 
 def _trend_data(unit: Unit) -> dict:
@@ -268,6 +240,7 @@ def trends(slug: str) -> str:
         rows.append(
             {
                 "scale": scale,
+                "label": f"{scale.code} {scale.title.in_language(lang)}",
                 "cells": cells,
                 "asked": [scale.code in data["asked"][w.id] for w in waves],
                 "change": comparisons.change(
@@ -291,58 +264,11 @@ def trends(slug: str) -> str:
         decimal_comma=lang == "nl",
     )
     if (fmt := request.args.get("format")) in FORMATS:
-        wave_header = [h for w in waves for h in (w.name, "low", "high", "n")]
-        table = [
-            [
-                f"{row['scale'].code} {row['scale'].title.in_language(lang)}",
-                *[
-                    value
-                    for cell in row["cells"]
-                    for value in (
-                        (mean_of(cell), *(round(x, 2) for x in cell.summary.interval()), n_of(cell))
-                        if cell and cell.summary
-                        else (mean_of(cell), "", "", "")
-                    )
-                ],
-                *(
-                    (
-                        round(row["change"].difference, 2),
-                        round(row["change"].low, 2),
-                        round(row["change"].high, 2),
-                        round(row["change"].effect_size, 2),
-                        _("yes") if row["change"].clear else _("no"),
-                    )
-                    if row["change"]
-                    else ("", "", "", "", "")
-                ),
-            ]
-            for row in rows
-        ]
-        change_header = [
-            _("Change %(first)s–%(last)s", first=by_id[first].name, last=by_id[last].name),
-            "low",
-            "high",
-            "d",
-            _("clear change"),
-        ]
-        tables = [(unit.name, [_("Scale"), *wave_header, *change_header], table)]
-        if data["core_rows"]:
-            tables.append(
-                (
-                    _("Questions shared by the questionnaires"),
-                    [
-                        _("Question"),
-                        *[h for w in data["core_waves"] for h in (w.name, f"n {w.name}")],
-                    ],
-                    [
-                        [row["code"], *[v for c in row["cells"] for v in (mean_of(c), n_of(c))]]
-                        for row in data["core_rows"]
-                    ],
-                )
-            )
-        return download(
-            tables, fmt, f"krachtspiegel {unit.name} {_('trend')}", instrument_of(waves[-1])
+        tables = trend_tables(
+            unit.name, waves, rows, by_id[first], by_id[last], data["core_waves"], data["core_rows"]
         )
+        title = _("trend")
+        return download(tables, fmt, f"krachtspiegel {unit.name} {title}", instrument_of(waves[-1]))
     drawn = {"trend": chart}
     if data["core_rows"]:
         drawn["core"] = figures.trend_lines(
@@ -426,6 +352,11 @@ def report(wave_id: int) -> Response:
     return render_pdf(html, name, landscape=True)
 
 
+def _cells_of(cells_by_unit: dict[int, dict[str, comparisons.Cell]], key: str) -> dict:
+    """unit id → the cell of ``key`` (a scale or a question) for that unit."""
+    return {unit_id: cells.get(key) for unit_id, cells in cells_by_unit.items()}
+
+
 @bp.get("/waves/<int:wave_id>/profile")
 @role_required(*QUALITY)
 def profile(wave_id: int) -> str:
@@ -445,80 +376,51 @@ def profile(wave_id: int) -> str:
     )
     if (fmt := request.args.get("format")) in FORMATS:
         lang = _lang()
-        unit_header = [h for unit in columns for h in (unit.name, f"n {unit.name}")]
-        tables = []
-        for section in instrument.sections:
-            if section.scales:
-                tables.append(
-                    (
-                        section.title.in_language(lang),
-                        [_("Scale"), *unit_header],
-                        [
-                            [
-                                f"{scale.code} {scale.title.in_language(lang)}",
-                                *[
-                                    value
-                                    for unit in columns
-                                    for cell in [scale_cells.get(unit.id, {}).get(scale.code)]
-                                    for value in (mean_of(cell), n_of(cell))
-                                ],
-                            ]
-                            for scale in section.scales
-                        ],
-                    )
-                )
-        for group in groups:
-            tables.append(
-                (
-                    group.title.in_language(lang),
-                    [_("Question"), *unit_header],
-                    [
-                        [
-                            f"{item.code} {item.text.in_language(lang)}",
-                            *[
-                                value
-                                for unit in columns
-                                for cell in [item_cells.get(unit.id, {}).get(item.code)]
-                                for value in (mean_of(cell), n_of(cell))
-                            ],
-                        ]
-                        for item in group.items
-                    ],
-                )
+        units = [(unit.id, unit.name) for unit in columns]
+        tables = [
+            cells_table(
+                section.title.in_language(lang),
+                [_("Scale")],
+                [
+                    ([f"{s.code} {s.title.in_language(lang)}"], _cells_of(scale_cells, s.code))
+                    for s in section.scales
+                ],
+                units,
             )
+            for section in instrument.sections
+            if section.scales
+        ]
+        tables += [
+            cells_table(
+                group.title.in_language(lang),
+                [_("Question")],
+                [
+                    ([f"{i.code} {i.text.in_language(lang)}"], _cells_of(item_cells, i.code))
+                    for i in group.items
+                ],
+                units,
+            )
+            for group in groups
+        ]
         if breakdown is not None:
             options = [(o.code, o.label.in_language(lang)) for o in background.options]
             options.append((None, _("not answered")))
-            rows = [
-                [
-                    f"{scale.code} {scale.title.in_language(lang)}",
-                    *[
-                        value
-                        for code, _label in options
-                        for summary in [breakdown.by_scale.get(scale.code, {}).get(code)]
-                        for value in (
-                            (round(summary.mean, 2), summary.n)
-                            if summary
-                            else (
-                                (mean_of(comparisons.HIDDEN_TOO_FEW), "")
-                                if scale.code in breakdown.hidden_scales
-                                else ("", "")
-                            )
-                        )
-                    ],
-                ]
-                for scale in instrument.scales()
-            ]
             tables.append(
-                (
+                cells_table(
                     background.text.in_language(lang),
-                    [_("Scale"), *[h for _code, label in options for h in (label, f"n {label}")]],
-                    rows,
+                    [_("Scale")],
+                    [
+                        (
+                            [f"{s.code} {s.title.in_language(lang)}"],
+                            breakdown_cells(breakdown, s.code, [code for code, _label in options]),
+                        )
+                        for s in instrument.scales()
+                    ],
+                    options,
                 )
             )
-        return download(
-            tables, fmt, f"krachtspiegel {wave.name} {_('Organisation profile')}", instrument
-        )
+        title = _("Organisation profile")
+        return download(tables, fmt, f"krachtspiegel {wave.name} {title}", instrument)
     return render_template(
         "quality/profile.html",
         wave=wave,
@@ -541,36 +443,9 @@ def instrument(wave_id: int) -> str:
     wave = _ended_wave_or_404(wave_id)
     quality = instrument_quality(wave, _policy())
     if (fmt := request.args.get("format")) in FORMATS:
-        lang = _lang()
-
-        def rounded(value: float | None) -> object:
-            return "" if value is None or value != value else round(value, 3)
-
-        with_icc = quality.teams >= ICC_FROM_TEAMS
-        scales = [
-            [
-                f"{r.scale.code} {r.scale.title.in_language(lang)}",
-                r.complete,
-                rounded(r.alpha),
-                rounded(r.omega),
-                *([rounded(r.icc.icc1), rounded(r.icc.icc2)] if with_icc and r.icc else []),
-                _("yes") if r.flagged else "",
-            ]
-            for r in quality.scales
-        ]
-        items = [
-            [r.scale.code, item.code, rounded(item.item_rest), round(item.pct_dont_know, 1)]
-            for r in quality.scales
-            for item in r.items
-        ]
-        header = ["Scale", "n", "alpha", "omega", *(["ICC1", "ICC2"] if with_icc else [])]
-        tables = [
-            (_("Reliability per scale"), [*header, _("below .70")], scales),
-            (_("Per question"), ["scale", "item", "item_rest", "pct_dont_know"], items),
-        ]
+        tables = instrument_tables(quality, quality.teams >= ICC_FROM_TEAMS, _lang())
         title = _("instrument quality")
-        name = f"krachtspiegel {wave.name} {title}"
-        return download(tables, fmt, name, instrument_of(wave))
+        return download(tables, fmt, f"krachtspiegel {wave.name} {title}", instrument_of(wave))
     return render_template(
         "quality/instrument.html",
         wave=wave,
