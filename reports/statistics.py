@@ -43,10 +43,14 @@ def rwg_j(item_values: pd.DataFrame) -> float:
     variances = item_values.var(ddof=1).dropna()
     if variances.empty:
         return math.nan
-    ratio = float(variances.mean()) / UNIFORM_NULL_VARIANCE
+    return _rwg(float(variances.mean()), len(variances))
+
+
+def _rwg(mean_variance: float, items: int) -> float:
+    """rwg(J) from the mean of the items' variances and the number of items."""
+    ratio = mean_variance / UNIFORM_NULL_VARIANCE
     if ratio >= 1:
         return 0.0
-    items = len(variances)
     return items * (1 - ratio) / (items * (1 - ratio) + ratio)
 
 
@@ -90,11 +94,11 @@ def _rwg_per_scale(given: pd.DataFrame, scores: pd.DataFrame) -> pd.Series:
     keys = pd.MultiIndex.from_arrays([given["response_id"], given["scale_code"]])
     scored = given[keys.isin(scored_pairs)]
     variances = scored.groupby(["scale_code", "item_code"])["value"].var(ddof=1).dropna()
-    by_scale = variances.groupby(level="scale_code")
-    ratio = by_scale.mean() / UNIFORM_NULL_VARIANCE
-    items = by_scale.count()
-    rwg = items * (1 - ratio) / (items * (1 - ratio) + ratio)
-    rwg = rwg.where(ratio < 1, 0.0)
+    by_scale = variances.groupby(level="scale_code").agg(["mean", "count"])
+    rwg = pd.Series(
+        {scale: _rwg(row["mean"], int(row["count"])) for scale, row in by_scale.iterrows()},
+        dtype=float,
+    )
     respondents = scored.groupby("scale_code")["response_id"].nunique()
     return rwg.where(respondents.reindex(rwg.index) > 1)
 

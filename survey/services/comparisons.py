@@ -43,6 +43,11 @@ def _respondent_scores(wave_ids: list[int]) -> sa.Subquery:
     )
 
 
+def _sums(score: sa.ColumnElement) -> tuple[sa.ColumnElement, ...]:
+    """n, Σ and Σ² of a score: enough for means, variances and intervals (``Summary``)."""
+    return sa.func.count(), sa.func.sum(score), sa.func.sum(score * score)
+
+
 def team_scale_sums(wave_ids: Iterable[int]) -> pd.DataFrame:
     """Per wave, team and scored scale: n scale scores, their sum and their sum of squares.
 
@@ -52,17 +57,8 @@ def team_scale_sums(wave_ids: Iterable[int]) -> pd.DataFrame:
     if not wave_ids:
         return pd.DataFrame(columns=SUM_COLUMNS)
     scores = _respondent_scores(wave_ids)
-    score = scores.c.score
-    rows = db.session.execute(
-        sa.select(
-            scores.c.wave_id,
-            scores.c.unit_id,
-            scores.c.scale_code,
-            sa.func.count(),
-            sa.func.sum(score),
-            sa.func.sum(score * score),
-        ).group_by(scores.c.wave_id, scores.c.unit_id, scores.c.scale_code)
-    ).all()
+    keys = (scores.c.wave_id, scores.c.unit_id, scores.c.scale_code)
+    rows = db.session.execute(sa.select(*keys, *_sums(scores.c.score)).group_by(*keys)).all()
     return pd.DataFrame([tuple(row) for row in rows], columns=SUM_COLUMNS)
 
 
@@ -77,19 +73,12 @@ def background_scale_sums(wave_id: int, item_code: str) -> pd.DataFrame:
         .where(Answer.item_code == item_code, Answer.grid_row == "")
         .subquery()
     )
-    score = scores.c.score
+    keys = (scores.c.unit_id, scores.c.scale_code, background.c.value)
     rows = db.session.execute(
-        sa.select(
-            scores.c.unit_id,
-            scores.c.scale_code,
-            background.c.value,
-            sa.func.count(),
-            sa.func.sum(score),
-            sa.func.sum(score * score),
-        )
+        sa.select(*keys, *_sums(scores.c.score))
         .select_from(scores)
         .outerjoin(background, background.c.response_id == scores.c.response_id)
-        .group_by(scores.c.unit_id, scores.c.scale_code, background.c.value)
+        .group_by(*keys)
     ).all()
     return pd.DataFrame([tuple(row) for row in rows], columns=BACKGROUND_COLUMNS)
 

@@ -36,6 +36,7 @@ from survey.anonymity import (
 )
 from survey.extensions import db
 from survey.models import Answer, Response, Wave, WaveStatus, WaveTeam
+from survey.services.comparisons import team_scale_sums
 from survey.services.responding import WaveState, instrument_of, wave_state
 
 #: rwg(J) from which a team is said to agree (LeBreton & Senter, 2008: .70 is strong agreement).
@@ -245,14 +246,6 @@ def _scores(wave_team: WaveTeam, policy: Policy) -> pd.DataFrame | None:
     return respondent_scale_scores(answers[~answers["dont_know"]], items)
 
 
-def organisation_scale_totals(wave: Wave) -> pd.DataFrame:
-    """Per team of the wave and scale: the number of scale scores and their sum (stored scores,
-    summed in SQL). Columns: unit_id, scale_code, n, total."""
-    from survey.services.comparisons import team_scale_sums
-
-    return team_scale_sums([wave.id])[["unit_id", "scale_code", "n", "total"]]
-
-
 #: Organisation means of ended waves, whose answers no longer change: computed once per process.
 _ORGANISATION_MEANS: OrderedDict[tuple, dict[str, Pooled]] = OrderedDict()
 _CACHED_WAVES = 256
@@ -282,7 +275,7 @@ def organisation_means(wave: Wave, instrument: Instrument, policy: Policy) -> di
 
 
 def _organisation_means(wave: Wave, instrument: Instrument, policy: Policy) -> dict[str, Pooled]:
-    totals = organisation_scale_totals(wave)
+    totals = team_scale_sums([wave.id])
     means = {}
     for scale_code, rows in totals.groupby("scale_code"):
         groups = {
