@@ -58,8 +58,8 @@ def _scales(instrument: Instrument) -> list:
     return list(instrument.scales())
 
 
-def _heatmap(wave_id: int):
-    """Everything the units × scales table of a wave needs (also for its exports)."""
+def _heatmap(wave_id: int) -> dict:
+    """The template context of a wave's units × scales table (also used by its exports)."""
     wave = _ended_wave_or_404(wave_id)
     waves = comparisons.ended_waves()
     earlier = [w for w in waves if w.opens_on < wave.opens_on]
@@ -102,40 +102,38 @@ def _heatmap(wave_id: int):
         table.append(row)
     sort = request.args.get("sort", "")
     if sort in {scale.code for scale in scales}:
-        head, rest = table[:1], table[1:]
-        rest.sort(
-            key=lambda row: (
-                row.cells.get(sort) is None or row.cells[sort].mean is None,
-                -(row.cells[sort].mean or 0) if row.cells.get(sort) else 0,
-            )
+        # The first row (the organisation or the unit drilled into) stays on top; the rest go
+        # from the highest mean down, hidden and empty cells last.
+        means = [row.cells[sort].mean if sort in row.cells else None for row in table[1:]]
+        ranked = sorted(
+            zip(means, table[1:], strict=True), key=lambda p: (p[0] is None, -(p[0] or 0))
         )
-        table = head + rest
-    return wave, compare, earlier, scales, table, focus, sort
+        table = table[:1] + [row for _mean, row in ranked]
+    view = "change" if changing else "scores"
+    return {
+        "wave": wave,
+        "compare": compare,
+        "earlier": earlier,
+        "scales": scales,
+        "table": table,
+        "focus": focus,
+        "sort": sort,
+        "view": view,
+        "asked_then": {s.code for s in instrument_of(compare).scales()} if changing else set(),
+    }
 
 
 @bp.get("/waves/<int:wave_id>")
 @role_required(*QUALITY)
 def wave(wave_id: int) -> str:
-    wave, compare, earlier, scales, table, focus, sort = _heatmap(wave_id)
-    view = "change" if request.args.get("view") == "change" and compare else "scores"
-    asked_then = {scale.code for scale in instrument_of(compare).scales()} if compare else set()
     return render_template(
-        "quality/wave.html",
-        asked_then=asked_then,
-        wave=wave,
-        compare=compare,
-        earlier=earlier,
-        scales=scales,
-        table=table,
-        focus=focus,
-        sort=sort,
-        view=view,
-        waves=comparisons.ended_waves(),
+        "quality/wave.html", waves=comparisons.ended_waves(), **_heatmap(wave_id)
     )
 
 
 def _heatmap_download(wave_id: int, fmt: str) -> Response:
-    wave, _compare, _earlier, scales, table, _focus, _sort = _heatmap(wave_id)
+    heatmap = _heatmap(wave_id)
+    wave, scales, table = heatmap["wave"], heatmap["scales"], heatmap["table"]
     lang = _lang()
     tables = [
         cells_table(
