@@ -86,6 +86,7 @@ def register_login(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from survey.admin import bp as admin_bp
     from survey.auth import bp as auth_bp
     from survey.dashboard import bp as dashboard_bp
     from survey.main import bp as main_bp
@@ -99,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(respond_bp)
     app.register_blueprint(team_bp)
     app.register_blueprint(quality_bp)
+    app.register_blueprint(admin_bp)
 
 
 def register_demo_notice(app: Flask) -> None:

@@ -5,8 +5,10 @@ matrix grows with the application.
 """
 
 import pytest
+import sqlalchemy as sa
 
-from survey.models import Role, UnitKind
+from survey.extensions import db
+from survey.models import Account, Role, UnitKind
 from tests.conftest import login
 
 ANONYMOUS, ADMIN, QUALITY, MANAGER = "anonymous", "admin", "quality", "manager"
@@ -39,6 +41,18 @@ def quality_only(ok: int):
 
     def expect(role: str, inside: bool) -> int:
         return {ANONYMOUS: 302, MANAGER: 403}.get(role, ok)
+
+    return expect
+
+
+def admin_only(ok: int = 200, outside: int | None = None):
+    """Administrators only: a quality officer or manager gets 403. ``outside`` is what an
+    administrator gets for the world's other object (e.g. 404 for an id that does not exist)."""
+
+    def expect(role: str, inside: bool) -> int:
+        if role == ADMIN:
+            return ok if inside or outside is None else outside
+        return {ANONYMOUS: 302}.get(role, 403)
 
     return expect
 
@@ -90,6 +104,9 @@ EXPECTED = {
     "quality.instrument": ("GET", quality_only(404)),
     "quality.report": ("GET", quality_only(404)),
     "quality.responses": ("GET", quality_only(404)),
+    # Administration (survey/admin/): every route for administrators only. A POST without a
+    # CSRF token is refused (400) before anything else, for everyone.
+    "admin.index": ("GET", admin_only()),
 }
 
 
@@ -102,6 +119,7 @@ def world(tree, make_unit, make_wave, make_account):
     make_account("quality@example.org", Role.QUALITY)
     make_account("manager@example.org", Role.MANAGER, [tree["team-a"]])
     common = {"lang": "en", "filename": "css/app.css", "number": 1, "action_id": 1, "fmt": "csv"}
+    manager = db.session.scalar(sa.select(Account).where(Account.role == Role.MANAGER))
     return {
         True: {
             **common,
@@ -109,6 +127,10 @@ def world(tree, make_unit, make_wave, make_account):
             "wave_id": shared.id,
             "link_slug": shared.teams[0].link_slug,
             "results_slug": shared.teams[0].results_slug,
+            "account_id": manager.id,
+            "version_id": shared.questionnaire_version_id,
+            "unit_slug": "north",
+            "event_id": 1,
         },
         False: {
             **common,
@@ -116,6 +138,10 @@ def world(tree, make_unit, make_wave, make_account):
             "wave_id": other.id,
             "link_slug": "no-such-link",
             "results_slug": "no-such-link",
+            "account_id": 999_999,
+            "version_id": 999_999,
+            "unit_slug": "no-such-unit",
+            "event_id": 999_999,
         },
     }
 

@@ -1,7 +1,7 @@
 """What a signed-in reader sees: the units and waves within their scope."""
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -22,6 +22,7 @@ from survey.dashboard.forms import ActionForm
 from survey.extensions import db
 from survey.models import ActionKind, Role, TeamAction, Unit, Wave, WaveTeam
 from survey.services import audit
+from survey.services.settings import current_settings
 from survey.services.team_pages import (
     MAX_ACTIONS,
     pdf_response,
@@ -81,7 +82,7 @@ def wave(wave_id: int) -> str:
 
 
 def _team_first_days() -> int:
-    return current_app.config["TEAM_FIRST_DAYS"]
+    return current_settings().team_first_days
 
 
 @bp.get("/waves/<int:wave_id>/teams/<slug>")

@@ -1,12 +1,13 @@
 """The front page, the language switch and a health check for load balancers."""
 
 import sqlalchemy as sa
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import abort, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from survey.auth.views import safe_next_url
 from survey.extensions import db
+from survey.i18n import offered_languages
 from survey.main import bp
 
 
@@ -25,7 +26,7 @@ def privacy() -> str:
 @bp.get("/language/<lang>")
 def set_language(lang: str) -> Response:
     """Switch language and go back where the visitor was; a plain link, so no JavaScript."""
-    if lang not in current_app.config["LANGUAGES"]:
+    if lang not in offered_languages():
         abort(404)
     session["lang"] = lang
     return redirect(safe_next_url(request.args.get("next")) or url_for("main.index"))

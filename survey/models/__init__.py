@@ -5,6 +5,8 @@ from survey.models.audit import AuditEvent
 from survey.models.base import Base, now_utc
 from survey.models.questionnaires import Item, Questionnaire, QuestionnaireVersion, Scale
 from survey.models.responses import Answer, Draft, Response, ScaleScore
+from survey.models.retention import RetainedScaleResult
+from survey.models.settings import OrganisationSettings
 from survey.models.units import Unit, UnitKind
 from survey.models.waves import (
     AccessCode,
@@ -25,9 +27,11 @@ __all__ = [
     "Draft",
     "Base",
     "Item",
+    "OrganisationSettings",
     "Questionnaire",
     "QuestionnaireVersion",
     "Response",
+    "RetainedScaleResult",
     "Role",
     "Scale",
     "ScaleScore",

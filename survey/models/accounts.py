@@ -48,6 +48,12 @@ class Account(UserMixin, Base):
     )
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    #: SHA-256 of a one-time set-password link (an invitation or a reset); the link itself is
+    #: shown once to the administrator who made it and never stored.
+    password_token_sha256: Mapped[str | None] = mapped_column(
+        sa.String(64), unique=True, index=True
+    )
+    password_token_expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     #: For a manager: the units (with everything below them) they may see.
     scope: Mapped[list[Unit]] = relationship(secondary=manager_scopes, order_by=Unit.name)

@@ -52,6 +52,9 @@ class Wave(Base):
     closed_on: Mapped[date | None]
     #: When set, the team links do not work and only single-use access codes let staff in.
     codes_only: Mapped[bool] = mapped_column(default=False)
+    #: The day its responses were deleted under the retention setting; only the aggregates in
+    #: ``retained_scale_results`` remain.
+    purged_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
 
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship()

@@ -11,7 +11,6 @@ import io
 import re
 from collections.abc import Mapping, Sequence
 
-from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -21,13 +20,14 @@ from questionnaires.codebook import codebook_rows
 from reports.xlsx import workbook_bytes
 from survey.anonymity import Verdict
 from survey.services.comparisons import HIDDEN_TOO_FEW, Breakdown, Cell
+from survey.services.settings import current_settings
 
 Table = tuple[str, Sequence[str], list[list[object]]]
 FORMATS = ("csv", "xlsx")
 
 
 def hidden_marker() -> str:
-    return _("not shown (fewer than %(k)d)", k=current_app.config["MIN_GROUP_SIZE"])
+    return _("not shown (fewer than %(k)d)", k=current_settings().min_group_size)
 
 
 def mean_of(cell: Cell | None) -> object:

@@ -4,7 +4,7 @@ through the gate in ``survey.services.comparisons``."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
@@ -26,12 +26,13 @@ from survey.quality.exports import (
 )
 from survey.services import comparisons
 from survey.services.responding import WaveState, instrument_of, wave_state
+from survey.services.settings import current_policy
 
 QUALITY = (Role.ADMIN, Role.QUALITY)
 
 
 def _policy() -> Policy:
-    return Policy.from_config(current_app.config)
+    return current_policy()
 
 
 def _lang() -> str:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from survey.anonymity import Policy
 from survey.models import WaveTeam
 from survey.services.charts import page_figures
 from survey.services.responding import WaveState, wave_state
@@ -19,6 +18,7 @@ from survey.services.results import (
     results_are_released,
     team_results,
 )
+from survey.services.settings import current_policy
 
 #: A team agrees on one to three actions per wave: few enough to actually do.
 MAX_ACTIONS = 3
@@ -50,7 +50,7 @@ def results_context(wave_team: WaveTeam, *, team_first_days: int) -> dict:
     ``team_first_days`` is the organisation's team-first period for management, 0 for the team.
     """
     released = results_are_released(wave_team, team_first_days=team_first_days)
-    results = team_results(wave_team, Policy.from_config(current_app.config)) if released else None
+    results = team_results(wave_team, current_policy()) if released else None
     if results is not None and results.responses.shown:
         previous = results.previous_team
     else:

@@ -1,0 +1,117 @@
+"""The organisation's settings as the rest of the application reads them.
+
+``current_settings()`` is what every page, the anonymity gate and the respondent's form use:
+the row an administrator saved on the settings page, else the environment's defaults. It is
+read once per request (kept on ``g``), so a change made in one worker holds in every other
+worker from its next request on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from flask import current_app, g, has_app_context
+from werkzeug.local import LocalProxy
+
+from survey.anonymity import Policy
+from survey.extensions import db
+from survey.models import Account, OrganisationSettings
+from survey.services import audit
+
+
+@dataclass(frozen=True)
+class Settings:
+    min_group_size: int
+    spread_threshold: int
+    comments_enabled: bool
+    team_first_days: int
+    languages: tuple[str, ...]
+    #: Item codes of the life domains asked about; None: every domain of the questionnaire.
+    life_domains: tuple[str, ...] | None
+    retention_years: int | None
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> Settings:
+        k = config["MIN_GROUP_SIZE"]
+        return cls(
+            min_group_size=k,
+            spread_threshold=max(config.get("SPREAD_THRESHOLD", 7), k),
+            comments_enabled=config.get("COMMENTS_ENABLED", True),
+            team_first_days=config.get("TEAM_FIRST_DAYS", 0),
+            languages=tuple(config["LANGUAGES"]),
+            life_domains=None,
+            retention_years=config.get("RETENTION_YEARS"),
+        )
+
+    @classmethod
+    def from_row(cls, row: OrganisationSettings) -> Settings:
+        return cls(
+            min_group_size=row.min_group_size,
+            spread_threshold=row.spread_threshold,
+            comments_enabled=row.comments_enabled,
+            team_first_days=row.team_first_days,
+            languages=tuple(row.languages),
+            life_domains=tuple(row.life_domains) if row.life_domains is not None else None,
+            retention_years=row.retention_years,
+        )
+
+    @property
+    def policy(self) -> Policy:
+        """The anonymity gate's rules."""
+        return Policy(
+            min_group_size=self.min_group_size,
+            spread_threshold=self.spread_threshold,
+            comments_enabled=self.comments_enabled,
+        )
+
+    def asks_domain(self, item_code: str) -> bool:
+        return self.life_domains is None or item_code in self.life_domains
+
+
+def current_settings() -> Settings:
+    """The settings in force for this request (or command)."""
+    if has_app_context() and "krachtspiegel_settings" in g:
+        return g.krachtspiegel_settings
+    row = db.session.get(OrganisationSettings, 1)
+    settings = Settings.from_row(row) if row else Settings.from_config(current_app.config)
+    if has_app_context():
+        g.krachtspiegel_settings = settings
+    return settings
+
+
+def current_policy() -> Policy:
+    return current_settings().policy
+
+
+#: For templates: ``settings.min_group_size`` reads the database only when a page uses it.
+settings_proxy: Settings = LocalProxy(current_settings)  # type: ignore[assignment]
+
+
+def save_settings(values: Mapping[str, Any], actor: Account | None) -> Settings:
+    """Store new settings (all fields of ``Settings``), audit what changed, and return them.
+
+    The database refuses a minimum group size below 3 or a spread threshold below it as well
+    (check constraints), whatever a caller passes.
+    """
+    before = current_settings()
+    row = db.session.get(OrganisationSettings, 1) or OrganisationSettings(id=1)
+    new = Settings(**{**asdict(before), **values})
+    for name, value in asdict(new).items():
+        setattr(row, name, list(value) if isinstance(value, tuple) else value)
+    db.session.add(row)
+    db.session.flush()
+    changes = {
+        name: [_plain(getattr(before, name)), _plain(getattr(new, name))]
+        for name in asdict(new)
+        if getattr(before, name) != getattr(new, name)
+    }
+    if changes:
+        audit.record(actor, "settings.change", "organisation", changes=changes)
+    g.pop("krachtspiegel_settings", None)
+    return new
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
