@@ -23,4 +23,13 @@ def administrators_only():
 
 
 # Routes register on bp, one module per part of the administration.
-from survey.admin import views  # noqa: E402,F401
+from survey.admin import (  # noqa: E402,F401
+    accounts,
+    audit,
+    questionnaires,
+    retention,
+    settings,
+    units,
+    views,
+    waves,
+)

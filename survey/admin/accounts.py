@@ -1,0 +1,1 @@
+"""Administration: accounts (see survey/admin/__init__.py)."""

@@ -1,0 +1,1 @@
+"""Administration: audit (see survey/admin/__init__.py)."""

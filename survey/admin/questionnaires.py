@@ -1,0 +1,1 @@
+"""Administration: questionnaires (see survey/admin/__init__.py)."""

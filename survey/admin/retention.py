@@ -1,0 +1,1 @@
+"""Administration: retention (see survey/admin/__init__.py)."""

@@ -1,0 +1,1 @@
+"""Administration: settings (see survey/admin/__init__.py)."""

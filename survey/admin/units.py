@@ -1,0 +1,1 @@
+"""Administration: units (see survey/admin/__init__.py)."""

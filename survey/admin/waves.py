@@ -1,0 +1,1 @@
+"""Administration: waves (see survey/admin/__init__.py)."""
