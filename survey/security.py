@@ -1,6 +1,6 @@
 """Security headers on every response and sessions that end after inactivity."""
 
-from flask import Flask, Response, request, session
+from flask import Flask, Response, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
@@ -59,6 +59,11 @@ class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, except that static files never set or refresh the
     cookie: they are public and cached (survey/assets.py), and a shared cache must not hand one
     visitor's session cookie to the next."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure when configured, and always for a request that came in over HTTPS (behind
+        a proxy: with TRUSTED_PROXIES set, X-Forwarded-Proto tells)."""
+        return super().get_cookie_secure(app) or (has_request_context() and request.is_secure)
 
     def should_set_cookie(self, app: Flask, session) -> bool:
         if request.endpoint == "static":

@@ -59,6 +59,16 @@ def test_cookies_are_secure_when_configured(database_url):
         assert client.get_cookie("session").secure
 
 
+def test_cookies_are_secure_when_served_over_https(client, make_account):
+    from survey.models import Role
+
+    make_account("q@example.org", Role.QUALITY)
+    client.get("/login", base_url="http://localhost")
+    assert not client.get_cookie("session").secure
+    client.get("/login", base_url="https://localhost")
+    assert client.get_cookie("session", domain="localhost").secure
+
+
 @pytest.mark.parametrize(
     "lang, title, text",
     [

@@ -42,7 +42,8 @@ from survey.services.questionnaires import store_instrument
 from survey.services.responding import answer_rows
 
 INSTRUMENT_FILE = Path(questionnaires.__file__).parent / "krachtspiegel-team-1.yaml"
-DEMO_PASSWORD = "krachtspiegel-demo"
+#: Printed by `make run`; only ever set on the made-up demo accounts.
+DEMO_PASSWORD = "krachtspiegel-demo"  # noqa: S105
 DEMO_DOMAIN = "huisvankracht.example"
 
 
@@ -171,7 +172,8 @@ def delete_everything() -> None:
         if table == "units":
             _delete_units_leaves_first()
         else:
-            db.session.execute(sa.text(f"DELETE FROM {table}"))
+            # Table names from our own metadata, never from input.
+            db.session.execute(sa.text(f"DELETE FROM {table}"))  # noqa: S608
 
 
 def _delete_units_leaves_first() -> None:
@@ -286,7 +288,8 @@ class ResponseGenerator:
     def __init__(self, instrument: Instrument, seed: int):
         self.instrument = instrument
         self.rng = np.random.default_rng(seed)
-        self.ids = random.Random(seed)
+        # Reproducible made-up data, not secrets: a seeded generator on purpose.
+        self.ids = random.Random(seed)  # noqa: S311
         # A fixed per-team, per-scale deviation, so teams differ in shape, not only in level.
         self.team_scale_effect: dict[tuple[str, str], float] = {}
 
