@@ -166,9 +166,32 @@ def test_matrix(app, client, world, role):
             url = rule.build(values, append_unknown=False)[1]
             with client.open(url, method=method) as response:
                 status = response.status_code
+                missing = missing_security_headers(response)
             if status != expect(role, inside):
                 failures.append(f"{method} {url}: {status}, expected {expect(role, inside)}")
+            if missing:
+                failures.append(f"{method} {url} ({status}): no or wrong {', '.join(missing)}")
     assert failures == []
+
+
+def missing_security_headers(response) -> list[str]:
+    """The headers every response must carry, whatever its status (the matrix sees 200, 302,
+    400, 403 and 404 on every route)."""
+    headers = response.headers
+    csp = headers.get("Content-Security-Policy", "")
+    directives = {part.split(" ", 1)[0]: part for part in csp.split("; ")}
+    expected = {
+        "Content-Security-Policy script-src": directives.get("script-src") == "script-src 'self'",
+        "Content-Security-Policy frame-ancestors": directives.get("frame-ancestors")
+        == "frame-ancestors 'none'",
+        "Content-Security-Policy object-src": directives.get("object-src") == "object-src 'none'",
+        "X-Content-Type-Options": headers.get("X-Content-Type-Options") == "nosniff",
+        "X-Frame-Options": headers.get("X-Frame-Options") == "DENY",
+        "Referrer-Policy": headers.get("Referrer-Policy") == "same-origin",
+    }
+    if response.mimetype == "text/html":
+        expected["Cache-Control"] = headers.get("Cache-Control") == "no-store"
+    return [name for name, present in expected.items() if not present]
 
 
 def test_a_manager_sees_only_their_teams_in_a_shared_wave(client, world):
