@@ -129,6 +129,16 @@ def test_malformed_values_are_refused_but_nothing_is_lost(client, link):
     assert draft.answers["A1.2"] == {"value": 5}
 
 
+def test_a_blank_answer_to_an_optional_question_means_no_answer(client, link):
+    """Found by tests/test_fuzz_forms.py: a space for an optional item answered 500."""
+    start(client, link)
+    reply = post_step(client, 1, {**STEP_1, "item-C1-2": " "})
+    assert reply.status_code == 302 and reply.headers["Location"] == "/respond/2"
+    post_step(client, 2, STEP_2)
+    client.post("/respond/submit", data={"csrf_token": csrf_token(client, "/respond/review")})
+    assert "C1.2" not in stored_answers() and stored_answers()["C1.1"] == 3
+
+
 def test_previous_and_the_language_switch_keep_the_answers(client, link):
     start(client, link)
     post_step(client, 1, STEP_1)

@@ -62,6 +62,9 @@ def _choice_field(item: Item, lang: str) -> Field:
 
 
 def _choice_answer(item: Item, data: Any) -> dict[str, Any] | None:
+    # An optional item lets blank input through validation (wtforms' Optional stops the chain
+    # before the choice check), so whitespace arrives here: it means no answer.
+    data = data.strip() if isinstance(data, str) else data
     if data in (None, ""):
         return None
     if data == DONT_KNOW:
