@@ -19,6 +19,7 @@ from questionnaires import QuestionnaireError
 from questionnaires.codebook import COLUMNS, codebook_rows, render_markdown
 from reports.xlsx import workbook_bytes
 from survey.commands.waves import codes_cli, wave_cli
+from survey.commands.retention import retention_cli
 from survey.extensions import db
 from survey.models import Account, Role, Unit
 from survey.services.accounts import AccountError, create_account
@@ -51,6 +52,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(wave_cli)
     app.cli.add_command(codes_cli)
 
+    app.cli.add_command(retention_cli)
 
 def _instrument_files(paths: tuple[Path, ...]) -> list[Path]:
     if not paths:

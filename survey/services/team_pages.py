@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from flask import render_template
@@ -9,15 +11,17 @@ from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from questionnaires import Text
 from survey.models import WaveTeam
 from survey.services.charts import page_figures
-from survey.services.responding import WaveState, wave_state
+from survey.services.responding import WaveState, instrument_of, wave_state
 from survey.services.results import (
     management_release_date,
     previous_wave_team,
     results_are_released,
     team_results,
 )
+from survey.services.retention import retained_results
 from survey.services.settings import current_policy
 
 #: A team agrees on one to three actions per wave: few enough to actually do.
@@ -43,12 +47,58 @@ def _not_released_message(wave_team: WaveTeam, team_first_days: int) -> str:
     )
 
 
+@dataclass(frozen=True)
+class KeptFigure:
+    scale_code: str
+    title: Text | None
+    n: int
+    mean: float
+    sd: float | None
+
+
+@dataclass(frozen=True)
+class Purged:
+    """What a team's page shows of a wave whose answers were deleted under retention."""
+
+    on: date
+    kept: list[KeptFigure]
+
+
+def _purged(wave_team: WaveTeam) -> Purged:
+    """The team's kept scale means, in the questionnaire's order, through the gate again (k may
+    have been raised since they were kept)."""
+    wave = wave_team.wave
+    k = current_policy().min_group_size
+    rows = {row.scale_code: row for row in retained_results(wave.id, wave_team.unit_id)}
+    titles = {scale.code: scale.title for scale in instrument_of(wave).scales()}
+    order = list(titles) + sorted(set(rows) - set(titles))
+    return Purged(
+        on=wave.purged_on,
+        kept=[
+            KeptFigure(code, titles.get(code), rows[code].n, rows[code].mean, rows[code].sd)
+            for code in order
+            if code in rows and rows[code].n >= k
+        ],
+    )
+
+
 def results_context(wave_team: WaveTeam, *, team_first_days: int) -> dict:
     """The template context of a team's results: the gated results, their figures, the
     reflection prompts, the team's actions of the previous wave, or why nothing is shown yet.
+    For a wave whose answers were deleted under retention: only the kept scale means
+    (``purged``).
 
     ``team_first_days`` is the organisation's team-first period for management, 0 for the team.
     """
+    if wave_team.wave.purged_on is not None:
+        return {
+            "results": None,
+            "not_released_message": None,
+            "purged": _purged(wave_team),
+            "previous_team": previous_wave_team(wave_team),
+            "ended": True,
+            **page_figures(None, str(get_locale())),
+        }
     released = results_are_released(wave_team, team_first_days=team_first_days)
     results = team_results(wave_team, current_policy()) if released else None
     if results is not None and results.responses.shown:
@@ -62,6 +112,7 @@ def results_context(wave_team: WaveTeam, *, team_first_days: int) -> dict:
         else _not_released_message(wave_team, team_first_days),
         "previous_team": previous,
         "ended": results_ended(wave_team),
+        "purged": None,
         **page_figures(results, str(get_locale())),
     }
 
