@@ -13,13 +13,14 @@ import click
 import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
 import questionnaires
 from questionnaires import QuestionnaireError
 from questionnaires.codebook import COLUMNS, codebook_rows, render_markdown
 from reports.xlsx import workbook_bytes
-from survey.commands.waves import codes_cli, wave_cli
 from survey.commands.retention import retention_cli
+from survey.commands.waves import codes_cli, wave_cli
 from survey.extensions import db
 from survey.models import Account, Role, Unit
 from survey.services.accounts import AccountError, create_account
@@ -51,8 +52,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(drafts_cli)
     app.cli.add_command(wave_cli)
     app.cli.add_command(codes_cli)
-
     app.cli.add_command(retention_cli)
+
 
 def _instrument_files(paths: tuple[Path, ...]) -> list[Path]:
     if not paths:
@@ -174,14 +175,20 @@ def _read_password() -> str:
     help="For a manager: a unit they may see, with everything below it (repeatable).",
 )
 def create_user_command(email: str, role: str, unit_slugs: tuple[str, ...]) -> None:
-    """Create an account. The password is asked for, or read from standard input."""
+    """Create an account. The password is asked for, or read from standard input.
+
+    It needs at least 12 characters, may not be one of the 20,000 most common passwords and may
+    not contain the e-mail address's name (survey/passwords.py). To let someone choose their
+    own password instead, invite them under Administration → Accounts.
+    """
     units = db.session.scalars(sa.select(Unit).where(Unit.slug.in_(unit_slugs))).all()
     missing = sorted(set(unit_slugs) - {unit.slug for unit in units})
     if missing:
         raise click.UsageError(f"Unknown unit(s): {', '.join(missing)}.")
     password = _read_password()
     try:
-        account = create_account(email, password, Role(role), units)
+        with force_locale("en"):  # the command line speaks English
+            account = create_account(email, password, Role(role), units)
     except AccountError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None

@@ -83,6 +83,14 @@ def settings_from_environment(instance_path: Path) -> dict:
         "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes"),
         "WTF_CSRF_TIME_LIMIT": None,
+        #: Optional: with SMTP_HOST set, invitations and password resets are also e-mailed
+        #: (port 465: TLS from the start; otherwise STARTTLS unless SMTP_STARTTLS is false).
+        "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
+        "SMTP_PORT": _env_int("SMTP_PORT", 587),
+        "SMTP_USER": os.environ.get("SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        "SMTP_FROM": os.environ.get("SMTP_FROM", ""),
+        "SMTP_STARTTLS": _env_bool("SMTP_STARTTLS", True),
     }
 
 
