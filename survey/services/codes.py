@@ -8,7 +8,9 @@ person) that opened it.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import re
 import secrets
 from collections.abc import Callable, Iterable
@@ -168,6 +170,15 @@ def slips_pdf(
         for page in progress(pages)
     ]
     return documents[0].copy([page for doc in documents for page in doc.pages]).write_pdf()
+
+
+def codes_csv(codes: list[str]) -> bytes:
+    """The codes as CSV, one column ``code`` (the format ``codes issue --format csv`` writes)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["code"])
+    writer.writerows([code] for code in codes)
+    return buffer.getvalue().encode()
 
 
 def _render_slips(**context) -> str:
