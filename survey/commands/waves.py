@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -22,6 +20,7 @@ from survey.services.codes import (
     MAX_CODES_PER_BATCH,
     SLIPS_PER_PAGE,
     CodeError,
+    codes_csv,
     issue_codes,
     slips_pdf,
 )
@@ -151,7 +150,7 @@ def issue_command(
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     if output_format == "csv":
-        content = _codes_csv(codes)
+        content = codes_csv(codes)
     else:
         pages = -(-count // SLIPS_PER_PAGE)
         with _progress(with_bar, pages, "Laying out the slips") as progress:
@@ -213,11 +212,3 @@ def _write_for_owner_only(path: Path, content: bytes) -> None:
     """Unused codes let anyone answer: a new file is readable by its owner only."""
     with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as file:
         file.write(content)
-
-
-def _codes_csv(codes: list[str]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["code"])
-    writer.writerows([code] for code in codes)
-    return buffer.getvalue().encode()
