@@ -1,1 +1,169 @@
-"""Administration: audit (see survey/admin/__init__.py)."""
+"""Administration: audit (see survey/admin/__init__.py).
+
+The audit log, newest first, 50 events a page, filtered by actor, action and date range (a GET
+form, so a filtered view can be bookmarked); the same filtered events as CSV or Excel. An export
+is itself recorded in the log.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date
+
+from flask import abort, render_template, request
+from flask_babel import get_timezone
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import DateField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional, Regexp, StopValidation, ValidationError
+
+from reports.xlsx import workbook_bytes
+from survey.admin import bp
+from survey.extensions import db
+from survey.services import audit as audit_service
+from survey.services.audit import AuditFilter
+
+PER_PAGE = 50
+EXPORT_FORMATS = ("csv", "xlsx")
+FILTERS = ("actor", "action", "since", "until")
+EARLIEST, LATEST = date(2000, 1, 1), date(2199, 12, 31)
+
+
+class DayField(DateField):
+    """A date (YYYY-MM-DD, as a date input sends it) with our own message."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_l("Fill in a date as year-month-day, e.g. 2026-03-31.")) from None
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        if self.data and not EARLIEST <= self.data <= LATEST:
+            raise StopValidation(
+                _l(
+                    "Fill in a date from %(first)d to %(last)d.",
+                    first=EARLIEST.year,
+                    last=LATEST.year,
+                )
+            )
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that changes nothing
+
+    actor = SelectField(_l("Who"), choices=[], validate_choice=False)
+    action = StringField(
+        _l("Action starts with"),
+        validators=[
+            Optional(),
+            Length(max=64, message=_l("Use at most %(max)d characters.")),
+            Regexp(
+                r"^[a-z0-9_.]+$",
+                message=_l("Use lower-case letters, digits, dots and underscores, e.g. unit."),
+            ),
+        ],
+        render_kw={"spellcheck": "false", "autocomplete": "off"},
+    )
+    since = DayField(_l("From"), validators=[Optional()])
+    until = DayField(_l("Until"), validators=[Optional()])
+
+    def validate_actor(self, field: SelectField) -> None:
+        if field.data and field.data not in {choice.value for choice in field.choices}:
+            raise ValidationError(_l("Choose someone from the list."))
+
+    def validate_until(self, field: DayField) -> None:
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError(_l("The end date is before the start date."))
+
+    def audit_filter(self) -> AuditFilter:
+        return AuditFilter(
+            actor=self.actor.data or None,
+            action=self.action.data or None,
+            since=self.since.data,
+            until=self.until.data,
+        )
+
+
+def _filter_form() -> AuditFilterForm:
+    form = AuditFilterForm(formdata=request.args)
+    form.actor.choices = [SelectChoice("", _l("Everyone"))] + [
+        SelectChoice(actor) for actor in audit_service.actors()
+    ]
+    return form
+
+
+@bp.get("/audit")
+def audit() -> tuple[str, int]:
+    form = _filter_form()
+    if not form.validate():
+        return render_template("admin/audit/index.html", form=form, page=None), 422
+    page_text = request.args.get("page", "1")
+    if not re.fullmatch(r"[1-9][0-9]{0,5}", page_text):  # no page 0, -1, "x" or 10**20
+        abort(404)
+    page = db.paginate(
+        form.audit_filter().select(),
+        page=int(page_text),
+        per_page=PER_PAGE,
+        max_per_page=PER_PAGE,
+    )
+    query = {key: request.args[key] for key in FILTERS if request.args.get(key)}
+    return render_template(
+        "admin/audit/index.html",
+        form=form,
+        page=page,
+        query=query,
+        filtered=bool(form.audit_filter().as_details()),
+        label=audit_service.action_label,
+        details=audit_service.detail_pairs,
+        local_time=audit_service.local_time,
+        time_zone=str(get_timezone()),
+    ), 200
+
+
+@bp.get("/audit.<fmt>")
+def audit_export(fmt: str) -> Response | tuple[str, int]:
+    if fmt not in EXPORT_FORMATS:
+        abort(404)
+    form = _filter_form()
+    if not form.validate():
+        return render_template("admin/audit/index.html", form=form, page=None), 422
+    chosen = form.audit_filter()
+    events = list(db.session.scalars(chosen.select()))
+    header, rows = audit_service.export_table(events)
+    audit_service.record(
+        current_user, "audit.export", fmt, rows=len(events), filters=chosen.as_details()
+    )
+    db.session.commit()
+    return _download(header, rows, fmt, _file_name(chosen))
+
+
+def _file_name(chosen: AuditFilter) -> str:
+    parts = ["audit-log", date.today().isoformat()]
+    if chosen.action:
+        parts.append(chosen.action)
+    return re.sub(r"[^a-z0-9]+", "-", "-".join(parts).lower()).strip("-")
+
+
+def _download(header: list[str], rows: list[list[str]], fmt: str, name: str) -> Response:
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";")
+        writer.writerow(header)
+        writer.writerows(rows)
+        return Response(
+            "\ufeff" + buffer.getvalue(),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    return Response(
+        workbook_bytes([(str(_l("Audit log")), header, rows)]),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    )

@@ -1,6 +1,15 @@
-"""Recording administrative acts in the audit log."""
+"""Recording administrative acts in the audit log, and reading it back (filtered, as a table)."""
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from flask_babel import to_user_timezone, to_utc
 
 from survey.extensions import db
 from survey.models import Account, AuditEvent
@@ -18,3 +27,155 @@ def record(actor: Account | None, action: str, target: str = "", **details: Any)
     db.session.add(event)
     db.session.flush()
     return event
+
+
+#: A readable label per action; an action not listed here is shown as its dotted verb.
+ACTION_LABELS = {
+    "unit.create": _l("Unit created"),
+    "unit.rename": _l("Unit renamed"),
+    "unit.move": _l("Unit moved"),
+    "unit.archive": _l("Unit archived"),
+    "unit.restore": _l("Unit restored"),
+    "units.import": _l("Units imported from a file"),
+    "settings.change": _l("Settings changed"),
+    "audit.export": _l("Audit log exported"),
+    "account.create": _l("Account created"),
+    "account.invite": _l("Account invited"),
+    "account.password_set": _l("Password set"),
+    "account.reset": _l("Password reset link made"),
+    "account.role": _l("Role changed"),
+    "account.scope": _l("Units seen changed"),
+    "account.deactivate": _l("Account deactivated"),
+    "account.reactivate": _l("Account reactivated"),
+    "wave.create": _l("Wave created"),
+    "wave.edit": _l("Wave changed"),
+    "wave.open": _l("Wave opened"),
+    "wave.extend": _l("Wave extended"),
+    "wave.close": _l("Wave closed"),
+    "retention.apply": _l("Answers deleted under the retention setting"),
+    "questionnaire.load": _l("Questionnaire loaded"),
+    "codes.issue": _l("Access codes issued"),
+    "demo.build": _l("Demo organisation built"),
+    "team_action.add": _l("Team action recorded"),
+    "team_action.delete": _l("Team action removed"),
+}
+
+
+def action_label(action: str) -> str:
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action
+
+
+def detail_pairs(details: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """An event's details as (key, text), lists joined. A nested mapping (``settings.change``
+    stores ``changes={name: [before, after]}``) gives a pair per entry, a change as a → b."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in (details or {}).items():
+        if isinstance(value, Mapping):
+            pairs.extend((str(name), _change_text(item)) for name, item in value.items())
+        else:
+            pairs.append((key, _detail_text(value)))
+    return pairs
+
+
+def _change_text(value: Any) -> str:
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return f"{_detail_text(value[0])} → {_detail_text(value[1])}"
+    return _detail_text(value)
+
+
+def _detail_text(value: Any) -> str:
+    if value is None or value == [] or value == {}:
+        return "–"
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, Mapping):
+        return "; ".join(f"{key}: {_detail_text(item)}" for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(_detail_text(item) for item in value)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which events to show: all of one actor, actions starting with a prefix, a date range
+    (days in the reader's time zone, both ends included)."""
+
+    actor: str | None = None
+    action: str | None = None
+    since: date | None = None
+    until: date | None = None
+
+    def as_details(self) -> dict[str, str]:
+        return {
+            name: str(value)
+            for name, value in (
+                ("actor", self.actor),
+                ("action", self.action),
+                ("since", self.since),
+                ("until", self.until),
+            )
+            if value
+        }
+
+    def select(self) -> sa.Select:
+        """The events, newest first."""
+        query = sa.select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        if self.actor:
+            query = query.where(AuditEvent.actor == self.actor)
+        if self.action:
+            query = query.where(AuditEvent.action.startswith(self.action, autoescape=True))
+        if self.since:
+            query = query.where(AuditEvent.at >= _start_of_local_day(self.since))
+        if self.until:
+            query = query.where(AuditEvent.at < _start_of_local_day(self.until + timedelta(1)))
+        return query
+
+
+def _start_of_local_day(day: date) -> datetime:
+    """Midnight of ``day`` in the reader's time zone, in UTC."""
+    return to_utc(datetime.combine(day, time.min)).replace(tzinfo=UTC)
+
+
+def actors() -> list[str]:
+    """Everyone who appears in the log, for the filter."""
+    return list(
+        db.session.scalars(sa.select(AuditEvent.actor).distinct().order_by(AuditEvent.actor))
+    )
+
+
+def local_time(moment: datetime) -> datetime:
+    """``moment`` in the reader's time zone (SQLite hands back UTC without a zone)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return to_user_timezone(moment)
+
+
+def export_table(events: list[AuditEvent]) -> tuple[list[str], list[list[str]]]:
+    """The header and rows of an export: when (reader's time zone), who, what, target, details.
+
+    Every cell is text, and text that a spreadsheet would run as a formula is quoted."""
+    header = [
+        str(_l("When")),
+        str(_l("Who")),
+        str(_l("Action")),
+        str(_l("What")),
+        str(_l("Target")),
+        str(_l("Details")),
+    ]
+    rows = [
+        [
+            local_time(event.at).strftime("%Y-%m-%d %H:%M:%S"),
+            event.actor,
+            event.action,
+            action_label(event.action),
+            event.target,
+            "; ".join(f"{key}: {text}" for key, text in detail_pairs(event.details)),
+        ]
+        for event in events
+    ]
+    return header, [[_no_formula(cell) for cell in row] for row in rows]
+
+
+def _no_formula(text: str) -> str:
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
