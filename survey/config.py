@@ -66,6 +66,8 @@ def settings_from_environment(instance_path: Path) -> dict:
         #: Where staff reach the platform: printed in team links, on code slips and QR codes.
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         "BABEL_DEFAULT_LOCALE": "nl",
+        #: Times (the audit log) are shown in this zone; stored times are UTC.
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("TIMEZONE", "Europe/Brussels"),
         "LANGUAGES": LANGUAGES,
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
         "SESSION_COOKIE_HTTPONLY": True,

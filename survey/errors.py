@@ -13,9 +13,17 @@ MESSAGES = {
     403: (_l("No access"), _l("Your account does not give access to this page.")),
     404: (_l("Page not found"), _l("This page does not exist, or you do not have access to it.")),
     405: (_l("Not allowed"), _l("This page cannot be used in this way.")),
+    409: (
+        _l("Not possible right now"),
+        _l("This cannot be done in the current state. Reload the page to see the latest state."),
+    ),
     413: (
         _l("Too much data"),
         _l("What you sent is larger than Krachtspiegel accepts. Nothing was saved."),
+    ),
+    422: (
+        _l("Could not be processed"),
+        _l("What you sent could not be processed. Please go back, check it and try again."),
     ),
     429: (
         _l("Too many attempts"),
