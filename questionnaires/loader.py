@@ -2,7 +2,13 @@
 
 The file is composed into YAML nodes (safe loading, no anchors or aliases) and read node by node,
 so that every problem carries the line it comes from. All problems of a file are collected; a
-node whose shape is wrong (e.g. a list where a mapping belongs) is not read any further.
+node whose shape is wrong (e.g. a list where a mapping belongs) is not read any further. A TOML
+file (name ending in .toml) is parsed by `tomllib` and turned into the same nodes
+(`questionnaires.toml_nodes`).
+
+Files may come from an administrator's upload form, so reading is bounded: at most 1 MB, at
+most `MAX_NODES` values nested at most `MAX_DEPTH` deep, numbers of at most `MAX_NUMBER_LENGTH`
+characters. Beyond that the file is refused with a problem, not read on.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import difflib
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import yaml
@@ -30,6 +36,10 @@ from questionnaires.model import (
 )
 
 MAX_FILE_BYTES = 1024 * 1024
+#: The full team instrument has about 1,600 values, nested 9 deep.
+MAX_NODES = 20_000
+MAX_DEPTH = 32
+MAX_NUMBER_LENGTH = 20
 KNOWN_LANGUAGES = ("nl", "en")
 CODE_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,31}")
 INSTRUMENT_ID_PATTERN = re.compile(r"[a-z0-9-]{2,64}")
@@ -39,16 +49,22 @@ SCALE_SIZE = range(3, 6)
 #: The figures a group can ask for, with the number of items each needs.
 FIGURE_SIZES = {"strength_sources": 6}
 COMMON_ITEM_KEYS = frozenset({"code", "type", "text", "hint", "required", "optional"})
+DOMAINS_ON_A_SCALE = (
+    "'domains' is only allowed on a group: the items of a scale are scored together, "
+    "so none of them can be left out"
+)
 
 _TAG = "tag:yaml.org,2002:"
 _STR, _INT, _FLOAT, _BOOL, _NULL = (_TAG + name for name in ("str", "int", "float", "bool", "null"))
 _MAP, _SEQ = _TAG + "map", _TAG + "seq"
+_TIMESTAMP = _TAG + "timestamp"
 _SCALAR_DESCRIPTIONS = {
     _STR: "a string",
     _INT: "a whole number",
     _FLOAT: "a number",
     _BOOL: "a yes/no value",
     _NULL: "nothing",
+    _TIMESTAMP: "a date",
 }
 
 
@@ -89,6 +105,20 @@ def load_file(path: str | os.PathLike[str]) -> Instrument:
         raise QuestionnaireError(
             [Problem(filename, None, "", f"cannot read the file: {error.strerror}")]
         ) from error
+    return load_bytes(raw, filename)
+
+
+def load_bytes(raw: bytes, filename: str) -> Instrument:
+    """Load and validate an instrument from the bytes of its file (e.g. an upload).
+
+    The name decides the format: TOML when it ends in .toml, else YAML.
+    """
+    if len(raw) > MAX_FILE_BYTES:
+        raise QuestionnaireError([_too_large(filename, len(raw))])
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise QuestionnaireError(
+            [Problem(filename, None, "", "the file is UTF-16 text: save it as UTF-8")]
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -96,21 +126,40 @@ def load_file(path: str | os.PathLike[str]) -> Instrument:
         raise QuestionnaireError(
             [Problem(filename, line, "", "the file is not UTF-8 text")]
         ) from error
+    if "\0" in text:
+        line = text[: text.index("\0")].count("\n") + 1
+        raise QuestionnaireError(
+            [Problem(filename, line, "", "the file holds binary data, not UTF-8 text")]
+        )
     return load_text(text, filename)
 
 
 def load_text(text: str, filename: str) -> Instrument:
-    """Load and validate an instrument from its YAML text; `filename` is used in problems."""
-    size = len(text.encode("utf-8"))
+    """Load and validate an instrument from its text; `filename` is used in problems and
+    decides the format (TOML when it ends in .toml, else YAML)."""
+    size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_FILE_BYTES:
         raise QuestionnaireError([_too_large(filename, size)])
-    root = _compose(text, filename)
+    if is_toml(filename):
+        from questionnaires.toml_nodes import compose_toml
+
+        root = compose_toml(text, filename)
+    else:
+        root = _compose(text, filename)
+    _refuse_surrogates(root, filename)
     reader = NodeReader(filename)
-    instrument = reader.read_instrument(root, text)
+    try:
+        instrument = reader.read_instrument(root, text)
+    except RecursionError:  # not expected within MAX_DEPTH; a refusal all the same
+        raise QuestionnaireError([too_deep(filename, None)]) from None
     if reader.problems:
         raise QuestionnaireError(sorted(reader.problems, key=lambda p: p.line or 0))
     assert instrument is not None  # noqa: S101  (type narrowing: no problems means a result)
     return instrument
+
+
+def is_toml(filename: str) -> bool:
+    return filename.lower().endswith(".toml")
 
 
 def validate_file(path: str | os.PathLike[str]) -> list[Problem]:
@@ -128,18 +177,56 @@ def _too_large(filename: str, size: int) -> Problem:
     )
 
 
+def too_deep(filename: str, line: int | None) -> Problem:
+    return Problem(
+        filename, line, "", f"values are nested more than {MAX_DEPTH} levels deep: not read on"
+    )
+
+
+def too_many(filename: str, line: int | None) -> Problem:
+    return Problem(
+        filename,
+        line,
+        "",
+        f"the file holds more than {MAX_NODES} values (keys, texts, numbers, lists): not read on",
+    )
+
+
 class _AnchorRefused(yaml.MarkedYAMLError):
     pass
 
 
+class _TooDeep(yaml.MarkedYAMLError):
+    pass
+
+
+class _TooMany(yaml.MarkedYAMLError):
+    pass
+
+
 class _Composer(yaml.SafeLoader):
-    """A safe loader that refuses anchors and aliases, which could blow up on reading."""
+    """A safe loader that refuses anchors and aliases, which could blow up on reading, and
+    stops at `MAX_DEPTH` levels of nesting or `MAX_NODES` values."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._depth = 0
+        self._nodes = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
             raise _AnchorRefused(problem_mark=event.start_mark)
-        return super().compose_node(parent, index)
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _TooMany(problem_mark=event.start_mark)
+        if self._depth >= MAX_DEPTH:
+            raise _TooDeep(problem_mark=event.start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _compose(text: str, filename: str) -> MappingNode:
@@ -161,6 +248,12 @@ def _compose(text: str, filename: str) -> MappingNode:
                 )
             ]
         ) from error
+    except _TooDeep as error:
+        raise QuestionnaireError([too_deep(filename, _mark_line(error.problem_mark))]) from None
+    except _TooMany as error:
+        raise QuestionnaireError([too_many(filename, _mark_line(error.problem_mark))]) from None
+    except RecursionError:
+        raise QuestionnaireError([too_deep(filename, None)]) from None
     except yaml.MarkedYAMLError as error:
         context = ""
         if error.context:
@@ -190,6 +283,35 @@ def _compose(text: str, filename: str) -> MappingNode:
             ]
         )
     return root
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_surrogates(root: Node, filename: str) -> None:
+    """A YAML escape such as "\\ud800" gives half a character, which no page or database can
+    store: refuse every value that holds one."""
+    problems = []
+    stack: list[Node] = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ScalarNode):
+            if _SURROGATE.search(node.value):
+                problems.append(
+                    Problem(
+                        filename,
+                        _line(node),
+                        "",
+                        "a \\u escape here stands for half a character (a lone surrogate): "
+                        "write the character itself",
+                    )
+                )
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, MappingNode):
+            stack.extend(child for pair in node.value for child in pair)
+    if problems:
+        raise QuestionnaireError(sorted(problems, key=lambda p: p.line or 0))
 
 
 def _mark_line(mark: yaml.Mark | None) -> int | None:
@@ -319,16 +441,26 @@ class NodeReader:
         return None
 
     def integer(self, node: Node, where: str) -> int | None:
-        if isinstance(node, ScalarNode) and node.tag == _INT:
+        if not (isinstance(node, ScalarNode) and node.tag == _INT):
+            self.report(node, where, f"expected a whole number, got {_describe(node)}")
+            return None
+        if len(node.value) > MAX_NUMBER_LENGTH:
+            self.report(node, where, "this number is too large")
+            return None
+        try:
             return self._constructor.construct_yaml_int(node)
-        self.report(node, where, f"expected a whole number, got {_describe(node)}")
-        return None
+        except (ValueError, IndexError):  # an explicit !!int tag on something else
+            self.report(node, where, "expected a whole number")
+            return None
 
     def boolean(self, node: Node, where: str) -> bool | None:
-        if isinstance(node, ScalarNode) and node.tag == _BOOL:
-            return self._constructor.construct_yaml_bool(node)
-        self.report(node, where, f"expected true or false, got {_describe(node)}")
-        return None
+        if not (isinstance(node, ScalarNode) and node.tag == _BOOL):
+            self.report(node, where, f"expected true or false, got {_describe(node)}")
+            return None
+        value = self._constructor.bool_values.get(node.value.lower())
+        if value is None:  # an explicit !!bool tag on something else
+            self.report(node, where, "expected true or false")
+        return value
 
     def flag(self, fields: Mapping[str, Node], key: str, where: str, default: bool) -> bool:
         if key not in fields:
@@ -570,15 +702,32 @@ class NodeReader:
         """A scale (scored, 3–5 Likert items of one type) or a group (unscored, ≥ 1 item)."""
         name = kind.membership
         where = self.name_of(node, path, name)
-        optional = {"description", "reflect"} | ({"figure"} if kind is Group else set())
-        fields = self.fields(node, where, required={"code", "title", "items"}, optional=optional)
-        if fields is None:
+        entries = self.entries(node, where)
+        if entries is None:
             return None
+        group_keys = {"figure", "domains"}
+        fields = self.check_keys(
+            node,
+            entries,
+            where,
+            required={"code", "title", "items"},
+            allowed={"code", "title", "items", "description", "reflect"}
+            | (group_keys if kind is Group else set()),
+            misplaced={} if kind is Group else {"domains": DOMAINS_ON_A_SCALE},
+        )
         code = self.own_code(fields, name, where)
         title = self.optional_text(fields, "title", where)
         description = self.optional_text(fields, "description", where)
         reflect = self.optional_text(fields, "reflect", where)
         figure = self._figure(fields, where)
+        domains = self.flag(fields, "domains", where, default=False)
+        if domains and figure:
+            self.report(
+                fields["domains"],
+                where,
+                f"a group drawn as figure '{figure}' cannot hold life domains (domains: true): "
+                "leaving a domain out would break the figure",
+            )
         item_nodes = self._sequence_at(fields, "items", where)
         if item_nodes is None:
             return None
@@ -599,7 +748,7 @@ class NodeReader:
             self.report(fields["figure"], where, message)
         if code is None or title is None:
             return None
-        return kind(
+        item_set = kind(
             code=code,
             title=title,
             description=description,
@@ -607,6 +756,7 @@ class NodeReader:
             figure=figure,
             items=tuple(r.item for r in items),
         )
+        return replace(item_set, domains=True) if domains else item_set
 
     def _figure(self, fields: Mapping[str, Node], where: str) -> str | None:
         if "figure" not in fields:

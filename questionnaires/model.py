@@ -7,8 +7,8 @@ back into the same objects without re-validating the YAML.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 if TYPE_CHECKING:
@@ -241,7 +241,19 @@ class Scale(_ItemSet):
 class Group(_ItemSet):
     """An unscored set of items, reported item by item (e.g. the six strength sources)."""
 
+    #: The items are life domains: an organisation may leave some of them out.
+    domains: bool = False
+
     membership: ClassVar[str] = "group"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "domains": self.domains}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, section: str) -> Self:
+        group = super().from_dict(data, section=section)
+        # Definitions stored before the key existed have no life domains.
+        return replace(group, domains=data.get("domains", False))
 
 
 @dataclass(frozen=True)
@@ -319,6 +331,33 @@ class Instrument:
 
     def scales(self) -> tuple[Scale, ...]:
         return tuple(scale for section in self.sections for scale in section.scales)
+
+    def without(self, codes: Collection[str]) -> Instrument:
+        """The instrument as asked when the items with these codes are left out.
+
+        Sets and sections left without items are left out too. The content and its sha256 stay
+        those of the file: this is a view of the same version, not a new one.
+        """
+        if not codes:
+            return self
+        codes = frozenset(codes)
+
+        def kept(items: tuple[Item, ...]) -> tuple[Item, ...]:
+            return tuple(item for item in items if item.code not in codes)
+
+        sections = []
+        for section in self.sections:
+            scales = tuple(replace(s, items=kept(s.items)) for s in section.scales)
+            groups = tuple(replace(g, items=kept(g.items)) for g in section.groups)
+            section = replace(
+                section,
+                scales=tuple(scale for scale in scales if scale.items),
+                groups=tuple(group for group in groups if group.items),
+                items=kept(section.items),
+            )
+            if section.all_items():
+                sections.append(section)
+        return replace(self, sections=tuple(sections))
 
     def groups(self) -> tuple[Group, ...]:
         return tuple(group for section in self.sections for group in section.groups)

@@ -22,7 +22,7 @@ from survey.respond.forms import (
 )
 from survey.services import responding
 from survey.services.codes import claim_code
-from survey.services.responding import WaveState, instrument_of, wave_state
+from survey.services.responding import WaveState, asked_instrument, instrument_of, wave_state
 
 DRAFT = "draft"
 THANKS = "thanks_wave"
@@ -131,7 +131,7 @@ def step(number: int) -> Response | tuple[str, int] | str:
     draft, other_page = _draft_in_open_wave()
     if draft is None:
         return other_page
-    instrument = instrument_of(draft.wave_team.wave)
+    instrument = asked_instrument(draft.wave_team.wave)
     sections = instrument.sections
     if not 1 <= number <= len(sections):
         abort(404)
@@ -185,7 +185,7 @@ def review() -> tuple[str, int] | str:
         return other_page
     return render_template(
         "respond/review.html",
-        instrument=instrument_of(draft.wave_team.wave),
+        instrument=asked_instrument(draft.wave_team.wave),
         answers=draft.answers,
         dont_know_label=DONT_KNOW_LABEL,
         form=PlainForm(),

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+from werkzeug.utils import secure_filename
 
-from questionnaires import Instrument
+from questionnaires import Group, Instrument
+from questionnaires.loader import load_bytes
 from survey.extensions import db
 from survey.models import (
     Account,
@@ -19,6 +23,7 @@ from survey.models import (
     Wave,
 )
 from survey.services import audit
+from survey.services.settings import Settings, save_settings
 
 
 class LoadStatus(StrEnum):
@@ -29,6 +34,11 @@ class LoadStatus(StrEnum):
 
 class VersionInUse(ValueError):
     """The file would change a questionnaire version that already has responses."""
+
+    def __init__(self, message: str, instrument_id: str = "", version: str = ""):
+        super().__init__(message)
+        self.instrument_id = instrument_id
+        self.version = version
 
 
 @dataclass(frozen=True)
@@ -85,7 +95,9 @@ def store_instrument(
             raise VersionInUse(
                 f"{filename}: version {instrument.version} of {instrument.id} already has "
                 "responses, so its content can no longer change. Give the changed file a new "
-                "version number."
+                "version number.",
+                instrument.id,
+                instrument.version,
             )
         questionnaire.title = dict(instrument.title)
 
@@ -135,3 +147,150 @@ def _add_scales_and_items(version: QuestionnaireVersion, instrument: Instrument)
                 position=position,
             )
         )
+
+
+# The administration's questionnaire pages
+
+#: An upload's name must end in one of these; the suffix decides the format.
+UPLOAD_SUFFIXES = (".yaml", ".yml", ".toml")
+MAX_FILENAME_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """One stored version as the questionnaires page lists it."""
+
+    version: QuestionnaireVersion
+    #: how many waves (of any status) use it
+    waves: int
+    #: whether any of those waves has a response
+    answered: bool
+
+
+def questionnaire_overview() -> list[tuple[Questionnaire, list[VersionRow]]]:
+    """Every questionnaire with its versions, newest first, in three queries."""
+    questionnaires = db.session.scalars(
+        sa.select(Questionnaire)
+        .order_by(Questionnaire.key)
+        .options(
+            selectinload(Questionnaire.versions).load_only(
+                QuestionnaireVersion.version,
+                QuestionnaireVersion.revision,
+                QuestionnaireVersion.filename,
+                QuestionnaireVersion.content_sha256,
+                QuestionnaireVersion.loaded_at,
+            )
+        )
+    ).all()
+    waves = dict(
+        db.session.execute(
+            sa.select(Wave.questionnaire_version_id, sa.func.count()).group_by(
+                Wave.questionnaire_version_id
+            )
+        ).all()
+    )
+    answered = set(
+        db.session.scalars(
+            sa.select(Wave.questionnaire_version_id)
+            .where(sa.exists().where(Response.wave_id == Wave.id))
+            .distinct()
+        )
+    )
+    return [
+        (
+            questionnaire,
+            [
+                VersionRow(version, waves.get(version.id, 0), version.id in answered)
+                for version in sorted(
+                    questionnaire.versions, key=lambda v: (v.loaded_at, v.id), reverse=True
+                )
+            ],
+        )
+        for questionnaire in questionnaires
+    ]
+
+
+def upload_filename(name: str) -> str | None:
+    """The name an uploaded file is stored and shown under: the secure form of its base name,
+    at most 100 characters; None when it does not end in .yaml, .yml or .toml."""
+    base = secure_filename(name.replace("\\", "/").rsplit("/", 1)[-1])
+    stem, dot, suffix = base.rpartition(".")
+    if not stem or f"{dot}{suffix}".lower() not in UPLOAD_SUFFIXES:
+        return None
+    suffix = f".{suffix.lower()}"
+    return stem[: MAX_FILENAME_LENGTH - len(suffix)] + suffix
+
+
+def load_upload(raw: bytes, filename: str, actor: Account) -> LoadOutcome:
+    """Validate an uploaded instrument file and store it as the command line does.
+
+    QuestionnaireError lists the file's problems; VersionInUse refuses a changed file that
+    keeps an answered version. ``filename`` comes from :func:`upload_filename`.
+    """
+    return store_instrument(load_bytes(raw, filename), filename, actor)
+
+
+def instrument_of_version(version: QuestionnaireVersion) -> Instrument:
+    return Instrument.from_dict(version.definition)
+
+
+# Life domains: which items of the domain groups (``domains: true``) the organisation asks
+
+
+@dataclass(frozen=True)
+class DomainGroup:
+    """A group of life domains in the newest version of a questionnaire."""
+
+    questionnaire: Questionnaire
+    version: QuestionnaireVersion
+    group: Group
+
+
+def life_domain_groups() -> list[DomainGroup]:
+    """The domain groups of the most recently loaded version of each questionnaire."""
+    newest = (
+        sa.select(sa.func.max(QuestionnaireVersion.id))
+        .group_by(QuestionnaireVersion.questionnaire_id)
+        .scalar_subquery()
+    )
+    versions = db.session.scalars(
+        sa.select(QuestionnaireVersion)
+        .join(QuestionnaireVersion.questionnaire)
+        .where(QuestionnaireVersion.id.in_(newest))
+        .order_by(Questionnaire.key)
+    )
+    return [
+        DomainGroup(version.questionnaire, version, group)
+        for version in versions
+        for group in instrument_of_version(version).groups()
+        if group.domains
+    ]
+
+
+def domain_codes(groups: list[DomainGroup]) -> list[str]:
+    """Every domain item code of ``groups``, once each, in questionnaire order."""
+    return list(dict.fromkeys(item.code for each in groups for item in each.group.items))
+
+
+class NoDomainLeft(ValueError):
+    """A choice would leave a group of life domains without any domain."""
+
+    def __init__(self, groups: list[DomainGroup]):
+        super().__init__(", ".join(each.group.code for each in groups))
+        self.groups = groups
+
+
+def save_life_domains(chosen: Iterable[str], actor: Account) -> Settings:
+    """Store which life domains are asked: None when every domain is (the default).
+
+    Codes that are not domain items are ignored. Each domain group must keep at least one
+    domain, else :class:`NoDomainLeft`. Audited by ``save_settings``.
+    """
+    groups = life_domain_groups()
+    codes = domain_codes(groups)
+    wanted = set(chosen) & set(codes)
+    empty = [each for each in groups if not any(i.code in wanted for i in each.group.items)]
+    if empty:
+        raise NoDomainLeft(empty)
+    value = None if wanted == set(codes) else [code for code in codes if code in wanted]
+    return save_settings({"life_domains": value}, actor)

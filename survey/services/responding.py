@@ -15,6 +15,7 @@ from questionnaires import Instrument, Item
 from survey.extensions import db
 from survey.models import Answer, Draft, Response, Wave, WaveStatus, WaveTeam
 from survey.services import scoring
+from survey.services.settings import current_settings
 
 RESUME_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 RESUME_LENGTH = 12
@@ -38,6 +39,36 @@ def wave_state(wave: Wave, today: date | None = None) -> WaveState:
 
 def instrument_of(wave: Wave) -> Instrument:
     return Instrument.from_dict(wave.questionnaire_version.definition)
+
+
+def left_out_domains(instrument: Instrument) -> frozenset[str]:
+    """The codes of the life domain items the organisation does not ask about (settings)."""
+    settings = current_settings()
+    if settings.life_domains is None:
+        return frozenset()
+    return frozenset(
+        item.code
+        for group in instrument.groups()
+        if group.domains
+        for item in group.items
+        if not settings.asks_domain(item.code)
+    )
+
+
+def asked_instrument(wave: Wave) -> Instrument:
+    """The wave's instrument as its respondents are asked it: without the life domains the
+    organisation leaves out."""
+    instrument = instrument_of(wave)
+    return instrument.without(left_out_domains(instrument))
+
+
+def _only_asked(wave_id: int, answers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``answers`` without those to life domains that are not asked (the choice may have
+    changed while the draft was open)."""
+    if current_settings().life_domains is None:
+        return answers
+    left_out = left_out_domains(instrument_of(db.session.get_one(Wave, wave_id)))
+    return {code: answer for code, answer in answers.items() if code not in left_out}
 
 
 def wave_team_by_link(link_slug: str) -> WaveTeam | None:
@@ -133,7 +164,7 @@ def submit_draft(draft_id: uuid.UUID, language: str, today: date | None = None) 
     )
     db.session.add(response)
     db.session.flush()
-    rows = answer_rows(response.id, answers)
+    rows = answer_rows(response.id, _only_asked(wave_id, answers))
     if rows:
         db.session.execute(sa.insert(Answer), rows)
         scoring.store_scale_scores(scoring.of_response(response.id))
