@@ -107,6 +107,45 @@ EXPECTED = {
     # Administration (survey/admin/): every route for administrators only. A POST without a
     # CSRF token is refused (400) before anything else, for everyone.
     "admin.index": ("GET", admin_only()),
+    "admin.units": ("GET", admin_only()),
+    "admin.unit_new": ("GET", admin_only()),
+    "admin.unit_edit": ("GET", admin_only(200, 404)),
+    "admin.unit_rename": ("POST", public(400)),
+    "admin.unit_move": ("POST", public(400)),
+    "admin.unit_archive": ("POST", public(400)),
+    "admin.unit_restore": ("POST", public(400)),
+    "admin.units_import": ("GET", admin_only()),
+    "admin.units_import_confirm": ("POST", public(400)),
+    "admin.settings": ("GET", admin_only()),
+    "admin.audit": ("GET", admin_only()),
+    "admin.audit_export": ("GET", admin_only()),
+    "admin.questionnaires": ("GET", admin_only()),
+    "admin.questionnaire_upload": ("GET", admin_only()),
+    "admin.questionnaire_source": ("GET", admin_only(200, 404)),
+    "admin.questionnaire_codebook": ("GET", admin_only(200, 404)),
+    "admin.questionnaire_preview": ("GET", admin_only(200, 404)),
+    "admin.life_domains": ("GET", admin_only()),
+    "admin.accounts": ("GET", admin_only()),
+    "admin.invite_account": ("GET", admin_only()),
+    "admin.account": ("GET", admin_only(200, 404)),
+    "admin.change_account_access": ("POST", public(400)),
+    "admin.deactivate_account": ("POST", public(400)),
+    "admin.reactivate_account": ("POST", public(400)),
+    "admin.reset_account_password": ("POST", public(400)),
+    # A set-password link that does not exist (tests/test_admin_accounts.py has real ones).
+    "auth.set_password": ("GET", public(404)),
+    "auth.confirm_password": ("GET", readers),
+    "admin.waves": ("GET", admin_only()),
+    "admin.new_wave": ("GET", admin_only()),
+    "admin.wave": ("GET", admin_only()),
+    "admin.wave_links": ("GET", admin_only()),
+    "admin.wave_codes": ("GET", admin_only()),
+    "admin.open_wave": ("POST", public(400)),
+    "admin.extend_wave": ("POST", public(400)),
+    "admin.close_wave": ("POST", public(400)),
+    "admin.edit_wave": ("POST", public(400)),
+    "admin.retention": ("GET", admin_only()),
+    "admin.apply_retention": ("POST", public(400)),
 }
 
 
@@ -131,6 +170,7 @@ def world(tree, make_unit, make_wave, make_account):
             "version_id": shared.questionnaire_version_id,
             "unit_slug": "north",
             "event_id": 1,
+            "token": "no-such-token",
         },
         False: {
             **common,
@@ -142,6 +182,7 @@ def world(tree, make_unit, make_wave, make_account):
             "version_id": 999_999,
             "unit_slug": "no-such-unit",
             "event_id": 999_999,
+            "token": "no-such-token",
         },
     }
 
