@@ -52,6 +52,8 @@ def base_config(database_url: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Times in tests read as stored (tests/test_admin_audit.py sets a zone where it matters).
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
     }
 
 

@@ -6,6 +6,8 @@ import reads a CSV file, shows what it would change, and applies it after confir
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -24,7 +26,7 @@ from survey.admin.forms_units import (
     UnitCreateForm,
 )
 from survey.extensions import db
-from survey.models import Unit, UnitKind
+from survey.models import Account, Unit, UnitKind
 from survey.services import units as unit_service
 from survey.services.units import MAX_ROWS, MAX_UPLOAD_BYTES, SLUG, UnitError, UploadError
 
@@ -136,49 +138,49 @@ def unit_move(unit_slug: str) -> Response | Page:
 
 @bp.post("/units/<unit_slug>/archive")
 def unit_archive(unit_slug: str) -> Response | Page:
-    unit = _unit_or_404(unit_slug)
-    try:
-        archived = unit_service.archive_unit(unit, current_user)
-    except UnitError as error:
-        db.session.rollback()
-        return _unit_page(unit, 409, (error.translated(),))
-    db.session.commit()
-    below = len(archived) - 1
-    if below:
-        flash(
-            ngettext(
+    def done(name: str, below: int) -> str:
+        if below:
+            return ngettext(
                 "%(name)s is archived, with %(num)d unit below it.",
                 "%(name)s is archived, with %(num)d units below it.",
                 below,
-                name=unit.name,
+                name=name,
             )
-        )
-    else:
-        flash(_("%(name)s is archived.", name=unit.name))
-    return redirect(url_for("admin.unit_edit", unit_slug=unit.slug))
+        return _("%(name)s is archived.", name=name)
+
+    return _archive_or_restore(unit_slug, unit_service.archive_unit, done)
 
 
 @bp.post("/units/<unit_slug>/restore")
 def unit_restore(unit_slug: str) -> Response | Page:
+    def done(name: str, below: int) -> str:
+        if below:
+            return ngettext(
+                "%(name)s is restored, with %(num)d unit below it.",
+                "%(name)s is restored, with %(num)d units below it.",
+                below,
+                name=name,
+            )
+        return _("%(name)s is restored.", name=name)
+
+    return _archive_or_restore(unit_slug, unit_service.restore_unit, done)
+
+
+def _archive_or_restore(
+    unit_slug: str,
+    change: Callable[[Unit, Account], list[Unit]],
+    done: Callable[[str, int], str],
+) -> Response | Page:
+    """Archive or restore a unit with the units that go with it; ``done(name, number below)``
+    says what happened."""
     unit = _unit_or_404(unit_slug)
     try:
-        restored = unit_service.restore_unit(unit, current_user)
+        changed = change(unit, current_user)
     except UnitError as error:
         db.session.rollback()
         return _unit_page(unit, 409, (error.translated(),))
     db.session.commit()
-    below = len(restored) - 1
-    if below:
-        flash(
-            ngettext(
-                "%(name)s is restored, with %(num)d unit below it.",
-                "%(name)s is restored, with %(num)d units below it.",
-                below,
-                name=unit.name,
-            )
-        )
-    else:
-        flash(_("%(name)s is restored.", name=unit.name))
+    flash(done(unit.name, len(changed) - 1))
     return redirect(url_for("admin.unit_edit", unit_slug=unit.slug))
 
 

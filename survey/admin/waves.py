@@ -86,32 +86,6 @@ _name_validators = [
 ]
 
 
-class WaveForm(FlaskForm):
-    """A new wave; ``version`` and ``units`` get their choices from the database."""
-
-    name = StringField(
-        _l("Name"), validators=_name_validators, render_kw={"maxlength": NAME_LENGTH}
-    )
-    version = SelectField(
-        _l("Questionnaire version"),
-        coerce=int,
-        validators=[InputRequired(_l("Choose a questionnaire version."))],
-    )
-    units = SelectMultipleField(
-        _l("Units that take part"),
-        coerce=int,
-        validators=[DataRequired(_l("Choose at least one unit."))],
-    )
-    opens_on = DayField(
-        _l("Opens on"), validators=[InputRequired(_l("Enter the day the wave opens."))]
-    )
-    closes_on = DayField(
-        _l("Closes on"),
-        validators=[InputRequired(_l("Enter the day the wave closes.")), _closes_after_opening],
-    )
-    codes_only = BooleanField(_l("Access codes only: the team links do not let anyone in"))
-
-
 class WaveEditForm(FlaskForm):
     """What may change in a wave; fields its status does not allow are removed (``_edit_form``),
     and a field ``invited_<wave team id>`` is added per team."""
@@ -127,6 +101,22 @@ class WaveEditForm(FlaskForm):
         validators=[InputRequired(_l("Enter the day the wave closes.")), _closes_after_opening],
     )
     codes_only = BooleanField(_l("Access codes only: the team links do not let anyone in"))
+
+
+class WaveForm(WaveEditForm):
+    """A new wave: what an edit may change, plus the questionnaire version and the units
+    (their choices come from the database)."""
+
+    version = SelectField(
+        _l("Questionnaire version"),
+        coerce=int,
+        validators=[InputRequired(_l("Choose a questionnaire version."))],
+    )
+    units = SelectMultipleField(
+        _l("Units that take part"),
+        coerce=int,
+        validators=[DataRequired(_l("Choose at least one unit."))],
+    )
 
 
 class ExtendForm(FlaskForm):
