@@ -45,15 +45,6 @@ class Policy:
         if self.spread_threshold < self.min_group_size:
             raise ValueError("the spread threshold cannot be below the minimum group size")
 
-    @classmethod
-    def from_config(cls, config: Mapping) -> Policy:
-        k = config["MIN_GROUP_SIZE"]
-        return cls(
-            min_group_size=k,
-            spread_threshold=max(config.get("SPREAD_THRESHOLD", 7), k),
-            comments_enabled=config.get("COMMENTS_ENABLED", True),
-        )
-
     def shows_spread(self, n: int) -> bool:
         return n >= self.spread_threshold
 

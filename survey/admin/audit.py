@@ -7,8 +7,6 @@ is itself recorded in the log.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date
 
@@ -22,9 +20,9 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, Regexp, StopValidation, ValidationError
 
-from reports.xlsx import workbook_bytes
 from survey.admin import bp
 from survey.extensions import db
+from survey.quality.exports import download
 from survey.services import audit as audit_service
 from survey.services.audit import AuditFilter
 
@@ -141,7 +139,7 @@ def audit_export(fmt: str) -> Response | tuple[str, int]:
         current_user, "audit.export", fmt, rows=len(events), filters=chosen.as_details()
     )
     db.session.commit()
-    return _download(header, rows, fmt, _file_name(chosen))
+    return download([(str(_l("Audit log")), header, rows)], fmt, _file_name(chosen))
 
 
 def _file_name(chosen: AuditFilter) -> str:
@@ -149,21 +147,3 @@ def _file_name(chosen: AuditFilter) -> str:
     if chosen.action:
         parts.append(chosen.action)
     return re.sub(r"[^a-z0-9]+", "-", "-".join(parts).lower()).strip("-")
-
-
-def _download(header: list[str], rows: list[list[str]], fmt: str, name: str) -> Response:
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";")
-        writer.writerow(header)
-        writer.writerows(rows)
-        return Response(
-            "\ufeff" + buffer.getvalue(),
-            mimetype="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-        )
-    return Response(
-        workbook_bytes([(str(_l("Audit log")), header, rows)]),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
-    )

@@ -43,7 +43,11 @@ def n_of(cell: Cell | None) -> object:
     return cell.summary.n if cell is not None and cell.summary is not None else ""
 
 
-def download(tables: list[Table], fmt: str, name: str, instrument: Instrument) -> Response:
+def download(
+    tables: list[Table], fmt: str, name: str, instrument: Instrument | None = None
+) -> Response:
+    """The tables as one CSV (a title row before each) or one workbook (a sheet each, plus the
+    instrument's codebook when the tables describe answers to it)."""
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     if fmt == "csv":
         buffer = io.StringIO()
@@ -63,7 +67,9 @@ def download(tables: list[Table], fmt: str, name: str, instrument: Instrument) -
         (_sheet_title(title, index), header, rows)
         for index, (title, header, rows) in enumerate(tables)
     ]
-    sheets.append(("codebook", CODEBOOK_COLUMNS, [r.values() for r in codebook_rows([instrument])]))
+    if instrument is not None:
+        codebook = [row.values() for row in codebook_rows([instrument])]
+        sheets.append(("codebook", CODEBOOK_COLUMNS, codebook))
     return Response(
         workbook_bytes(sheets),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
