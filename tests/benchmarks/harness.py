@@ -47,6 +47,8 @@ class Figure:
     size: str
     database: str
     value: float
+    #: Submission runs: the app's rate as a share of the floor's in the same run.
+    ratio_to_floor: float | None = None
 
 
 class PageFailed(RuntimeError):
