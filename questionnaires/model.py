@@ -36,6 +36,11 @@ class Text(Mapping[str, str]):
     def __getitem__(self, language: str) -> str:
         return self._translations[language]
 
+    def get(self, language: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        """As ``Mapping.get``, without its raise-and-catch for a missing language (every label
+        of every respondent's page is looked up this way)."""
+        return self._translations.get(language, default)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._translations)
 

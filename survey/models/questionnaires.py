@@ -52,10 +52,13 @@ class QuestionnaireVersion(Base):
     revision: Mapped[int] = mapped_column(default=1)
     #: The file name it was loaded from, for people; identity is the content hash.
     filename: Mapped[str] = mapped_column(sa.String(255))
-    content: Mapped[str] = mapped_column(sa.Text)
+    #: The file as loaded. Deferred, like ``definition``: loaded only when used, since every
+    #: respondent's page loads its wave's version (``services.questionnaires.instrument_of_version``
+    #: keeps the parsed instrument per version and hash).
+    content: Mapped[str] = mapped_column(sa.Text, deferred=True)
     content_sha256: Mapped[str] = mapped_column(sa.String(64))
     #: The validated instrument (``questionnaires.Instrument.to_dict()``).
-    definition: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    definition: Mapped[dict[str, Any]] = mapped_column(sa.JSON, deferred=True)
     loaded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
 
     questionnaire: Mapped[Questionnaire] = relationship(back_populates="versions")

@@ -127,28 +127,49 @@ FIELD_BUILDERS: dict[str, FieldBuilder] = {
 class SectionForm(FlaskForm):
     """Filled in by ``section_form``; ``action`` is the button pressed."""
 
-    action = StringField(default="next")
+    #: A label of its own, so WTForms does not look up a default one (it loads its translations
+    #: catalogue from disk once per form for that).
+    action = StringField("", default="next")
 
     def validate_action(self, field: Field) -> None:
         if field.data not in ACTIONS:
             raise ValidationError(_l("Unknown action."))
 
 
-def section_form(
-    section: Section, lang: str, saved: dict[str, dict[str, Any]], **kwargs
-) -> SectionForm:
-    """The form of one section, prefilled with the answers saved so far."""
+#: Form classes by (id of the section, language); the section is kept in the value, so its id
+#: cannot be reused while the entry lives. Building the class (a field per item, with its
+#: choices and labels) cost as much as the rest of the form's work on every page.
+_FORM_CLASSES: dict[tuple[int, str], tuple[Section, type[SectionForm]]] = {}
+_FORM_CLASSES_KEPT = 128
+
+
+def _form_class(section: Section, lang: str) -> type[SectionForm]:
+    key = (id(section), lang)
+    kept = _FORM_CLASSES.get(key)
+    if kept is not None and kept[0] is section:
+        return kept[1]
 
     class Form(SectionForm):
         pass
 
-    data = {}
     for item in section.all_items():
-        builder = FIELD_BUILDERS[item.type]
-        setattr(Form, field_name(item), builder.make(item, lang))
-        if item.code in saved:
-            data[field_name(item)] = builder.to_data(item, saved[item.code])
-    return Form(data=data, **kwargs)
+        setattr(Form, field_name(item), FIELD_BUILDERS[item.type].make(item, lang))
+    if len(_FORM_CLASSES) >= _FORM_CLASSES_KEPT:
+        _FORM_CLASSES.clear()
+    _FORM_CLASSES[key] = (section, Form)
+    return Form
+
+
+def section_form(
+    section: Section, lang: str, saved: dict[str, dict[str, Any]], **kwargs
+) -> SectionForm:
+    """The form of one section, prefilled with the answers saved so far."""
+    data = {
+        field_name(item): FIELD_BUILDERS[item.type].to_data(item, saved[item.code])
+        for item in section.all_items()
+        if item.code in saved
+    }
+    return _form_class(section, lang)(data=data, **kwargs)
 
 
 def answers_from(form: SectionForm, section: Section) -> dict[str, dict[str, Any]]:

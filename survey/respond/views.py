@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from questionnaires import DONT_KNOW_LABEL
+from questionnaires import DONT_KNOW_LABEL, Section
 from survey.extensions import db, limiter
 from survey.models import Draft, Wave
 from survey.respond import bp
@@ -16,6 +17,7 @@ from survey.respond.forms import (
     CodeForm,
     PlainForm,
     ResumeForm,
+    SectionForm,
     answers_from,
     field_name,
     section_form,
@@ -136,20 +138,28 @@ def step(number: int) -> Response | tuple[str, int] | str:
     if not 1 <= number <= len(sections):
         abort(404)
     section = sections[number - 1]
-    form = section_form(section, _language(), draft.answers)
-    if request.method == "POST":
-        valid = form.validate()
-        if form.action.errors:
-            abort(400)
-        responding.save_answers(draft, list(section.all_items()), answers_from(form, section))
-        action = form.action.data
-        moving_on = action in ("next", "review")
-        if valid or not moving_on:
-            if moving_on:
-                draft.step = max(draft.step, number + 1)
+    if request.method == "GET" and not any(
+        item.code in draft.answers for item in section.all_items()
+    ):
+        # A page seen for the first time: the same items for everyone, kept; the form only
+        # carries the CSRF token.
+        form, items_html = PlainForm(), _fresh_items_html(section)
+    else:
+        form = section_form(section, _language(), draft.answers)
+        if request.method == "POST":
+            valid = form.validate()
+            if form.action.errors:
+                abort(400)
+            responding.save_answers(draft, list(section.all_items()), answers_from(form, section))
+            action = form.action.data
+            moving_on = action in ("next", "review")
+            if valid or not moving_on:
+                if moving_on:
+                    draft.step = max(draft.step, number + 1)
+                db.session.commit()
+                return _after_step(action, number, len(sections), draft)
             db.session.commit()
-            return _after_step(action, number, len(sections), draft)
-        db.session.commit()
+        items_html = _render_items(section, form)
     return render_template(
         "respond/step.html",
         form=form,
@@ -157,9 +167,36 @@ def step(number: int) -> Response | tuple[str, int] | str:
         number=number,
         total=len(sections),
         instrument=instrument,
-        field_name=field_name,
+        items_html=items_html,
         draft_key=draft.id.hex[:16],
     )
+
+
+#: The items of a section page as first shown (nothing answered, no errors), by (id of the
+#: section, language); the section is kept in the value, so its id is not reused while the entry
+#: lives. Every respondent's first view of every page is this same HTML, and rendering its
+#: fieldsets was the largest part of the page's time (tests/benchmarks/profile_submit.py).
+_FRESH_ITEMS: dict[tuple[int, str], tuple[Section, Markup]] = {}
+_FRESH_ITEMS_KEPT = 128
+
+
+def _fresh_items_html(section: Section) -> Markup:
+    """The section's items with nothing answered and no errors, rendered once per language."""
+    key = (id(section), _language())
+    kept = _FRESH_ITEMS.get(key)
+    if kept is None or kept[0] is not section:
+        if len(_FRESH_ITEMS) >= _FRESH_ITEMS_KEPT:
+            _FRESH_ITEMS.clear()
+        html = _render_items(section, section_form(section, _language(), {}))
+        kept = _FRESH_ITEMS[key] = (section, html)
+    return kept[1]
+
+
+def _render_items(section: Section, form: SectionForm) -> Markup:
+    html = render_template(
+        "respond/_section_items.html", section=section, form=form, field_name=field_name
+    )
+    return Markup(html)  # noqa: S704 (rendered by Jinja, which escaped it)
 
 
 def _after_step(action: str, number: int, total: int, draft: Draft) -> Response | str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -230,8 +232,30 @@ def load_upload(raw: bytes, filename: str, actor: Account) -> LoadOutcome:
     return store_instrument(load_bytes(raw, filename), filename, actor)
 
 
+#: Parsed instruments by (version id, content hash), newest use last. A stored version never
+#: changes (a changed file becomes a new revision), so a parsed one stays right for as long as
+#: the process lives; the hash keeps it right where an id is reused (a database emptied and
+#: filled again, as in the tests).
+_INSTRUMENTS: OrderedDict[tuple[int, str], Instrument] = OrderedDict()
+_INSTRUMENTS_KEPT = 32
+_instruments_lock = threading.Lock()
+
+
 def instrument_of_version(version: QuestionnaireVersion) -> Instrument:
-    return Instrument.from_dict(version.definition)
+    """The version's instrument, parsed once per process (every respondent's page needs it:
+    reading and parsing its definition cost more than the rest of the page's database work)."""
+    key = (version.id, version.content_sha256)
+    with _instruments_lock:
+        instrument = _INSTRUMENTS.get(key)
+        if instrument is not None:
+            _INSTRUMENTS.move_to_end(key)
+            return instrument
+    instrument = Instrument.from_dict(version.definition)
+    with _instruments_lock:
+        _INSTRUMENTS[key] = instrument
+        while len(_INSTRUMENTS) > _INSTRUMENTS_KEPT:
+            _INSTRUMENTS.popitem(last=False)
+    return instrument
 
 
 # Life domains: which items of the domain groups (``domains: true``) the organisation asks

@@ -10,11 +10,13 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from questionnaires import Instrument, Item
 from survey.extensions import db
 from survey.models import Answer, Draft, Response, Wave, WaveStatus, WaveTeam
 from survey.services import scoring
+from survey.services.questionnaires import instrument_of_version
 from survey.services.settings import current_settings
 
 RESUME_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -38,7 +40,7 @@ def wave_state(wave: Wave, today: date | None = None) -> WaveState:
 
 
 def instrument_of(wave: Wave) -> Instrument:
-    return Instrument.from_dict(wave.questionnaire_version.definition)
+    return instrument_of_version(wave.questionnaire_version)
 
 
 def left_out_domains(instrument: Instrument) -> frozenset[str]:
@@ -55,11 +57,27 @@ def left_out_domains(instrument: Instrument) -> frozenset[str]:
     )
 
 
+#: ``Instrument.without`` results by (id of the parsed instrument, left-out codes); the parsed
+#: instrument is kept in the value, so its id cannot be reused while the entry lives.
+_ASKED: dict[tuple[int, frozenset[str]], tuple[Instrument, Instrument]] = {}
+_ASKED_KEPT = 64
+
+
 def asked_instrument(wave: Wave) -> Instrument:
     """The wave's instrument as its respondents are asked it: without the life domains the
-    organisation leaves out."""
+    organisation leaves out. The same object for the same choice, so that what is built from
+    a section (``respond.forms.section_form``) can be kept too."""
     instrument = instrument_of(wave)
-    return instrument.without(left_out_domains(instrument))
+    left_out = left_out_domains(instrument)
+    if not left_out:
+        return instrument
+    key = (id(instrument), left_out)
+    kept = _ASKED.get(key)
+    if kept is None or kept[0] is not instrument:
+        if len(_ASKED) >= _ASKED_KEPT:
+            _ASKED.clear()
+        kept = _ASKED[key] = (instrument, instrument.without(left_out))
+    return kept[1]
 
 
 def _only_asked(wave_id: int, answers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -87,11 +105,18 @@ def start_draft(wave_team: WaveTeam) -> Draft:
     return draft
 
 
+#: A respondent's page needs the draft, its wave and the wave's questionnaire version: one query.
+_DRAFT_WITH_WAVE = (
+    joinedload(Draft.wave_team).joinedload(WaveTeam.wave).joinedload(Wave.questionnaire_version)
+)
+
+
 def get_draft(draft_id: str | None) -> Draft | None:
     try:
-        return db.session.get(Draft, uuid.UUID(str(draft_id))) if draft_id else None
+        key = uuid.UUID(str(draft_id)) if draft_id else None
     except ValueError:
         return None
+    return db.session.get(Draft, key, options=[_DRAFT_WITH_WAVE]) if key else None
 
 
 def save_answers(draft: Draft, items: list[Item], answers: dict[str, dict[str, Any]]) -> None:

@@ -83,8 +83,7 @@ def _load() -> tuple[Instrument, dict[str, int]]:
 INSTRUMENT, TEAMS = _load()
 ITEMS = {item.code: item for item in INSTRUMENT.all_items()}
 SCALES = [
-    (scale.code, {item.code: item.reverse for item in scale.items})
-    for scale in INSTRUMENT.scales()
+    (scale.code, {item.code: item.reverse for item in scale.items}) for scale in INSTRUMENT.scales()
 ]
 
 
