@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,6 +39,7 @@ from flask import Flask
 from survey import settle_for_serving
 from survey.extensions import db
 from survey.services import comparisons
+from tests.benchmarks import loadgen
 from tests.benchmarks.generate import (
     SIZES,
     Generated,
@@ -174,6 +176,43 @@ def measure(
             time_pages(app, engine, database, generated, repetitions, figure)
         finally:
             engine.dispose()
+        serve_and_measure_memory(url, generated, Path(instance), figure)
+
+
+def serve_and_measure_memory(
+    url: str, generated: Generated, folder: Path, figure: Callable[[str, str, float], None]
+) -> None:
+    """The same pages from gunicorn as in production (2 workers): each page 6 times, so both
+    workers build every page, as the quality officer and as the manager (the team page); then
+    the highest resident memory any worker reached (VmHWM), and each page's time over HTTP."""
+    environment = {"DATABASE_URL": url, "SECRET_KEY": "benchmark", "RATELIMIT_ENABLED": "false"}
+    team_page = f"/dashboard/waves/{generated.latest_wave_id}/teams/{generated.benchmarked_team}"
+    visits = [(generated.quality_email, page.name, page.path) for page in pages(generated)]
+    visits.append((generated.manager_email, "team dashboard", team_page))
+    print("gunicorn: the pages again from 2 workers, for their memory ...", file=sys.stderr)
+    with loadgen.gunicorn("wsgi:app", environment, folder / "gunicorn.log") as server:
+        for email, name, path in visits:
+            browser = loadgen.Browser(server.port, timeout=120)
+            status, _, page = browser.request("GET", "/login")
+            form = [("csrf_token", loadgen.csrf_of(page)), ("email", email)]
+            status, _, _ = browser.request(
+                "POST", "/login", [*form, ("password", generated.manager_password)]
+            )
+            if status != 302:
+                raise PageFailed(f"{email} could not log in over HTTP ({status})")
+            times = []
+            for _ in range(6):
+                started = time.perf_counter()
+                status, _, _ = browser.request("GET", path)
+                times.append(1000 * (time.perf_counter() - started))
+                if status != 200:
+                    raise PageFailed(f"GET {path} from gunicorn answered {status}")
+            browser.close()
+            figure(f"{name} over HTTP p50", "ms", statistics.median(times))
+        workers = server.workers()
+        peak = max(loadgen.peak_rss_mb(pid) for pid in workers)
+    print(f"gunicorn: peak RSS of its {len(workers)} workers: {peak:.0f} MB", file=sys.stderr)
+    figure("gunicorn worker peak RSS (after these pages)", "MB", peak)
 
 
 def time_pages(

@@ -260,7 +260,7 @@ def _path(location: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def _csrf(page: str) -> str:
+def csrf_of(page: str) -> str:
     found = CSRF.search(page)
     if not found:
         raise FlowError("no_form", page[:200])
@@ -297,7 +297,7 @@ def fill_in_questionnaire(browser: Browser, link: str, rng: random.Random) -> in
     status, _, page = browser.request("GET", link)
     if status != 200:
         raise FlowError(f"http_{status}", link)
-    status, location, _ = browser.request("POST", link, [("csrf_token", _csrf(page))])
+    status, location, _ = browser.request("POST", link, [("csrf_token", csrf_of(page))])
     if status != 302:
         raise FlowError(f"http_{status}", f"start {link}")
     sent = 0
@@ -308,7 +308,7 @@ def fill_in_questionnaire(browser: Browser, link: str, rng: random.Random) -> in
             raise FlowError(f"http_{status}", path)
         answers = answer_page(page, rng)
         sent += len(answers)
-        form = [("csrf_token", _csrf(page)), *answers, ("action", "next")]
+        form = [("csrf_token", csrf_of(page)), *answers, ("action", "next")]
         status, location, _ = browser.request("POST", path, form)
         if status == 200:
             raise FlowError("refused_answers", path)
@@ -320,7 +320,9 @@ def fill_in_questionnaire(browser: Browser, link: str, rng: random.Random) -> in
     status, _, page = browser.request("GET", path)
     if status != 200:
         raise FlowError(f"http_{status}", path)
-    status, location, _ = browser.request("POST", "/respond/submit", [("csrf_token", _csrf(page))])
+    status, location, _ = browser.request(
+        "POST", "/respond/submit", [("csrf_token", csrf_of(page))]
+    )
     if status != 302 or _path(location) != "/respond/thanks":
         raise FlowError(f"http_{status}", f"submit → {location}")
     status, _, _ = browser.request("GET", "/respond/thanks")
