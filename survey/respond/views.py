@@ -244,16 +244,16 @@ def submit() -> Response | tuple[str, int]:
         db.session.rollback()
         session.pop(DRAFT, None)
         return _message("no_draft")
+    # Read before the commit, which expires every loaded object (reading after it reloads).
+    wave_id, days_left = wave.id, (wave.closes_on - response.submitted_on).days
     db.session.commit()
     session.pop(DRAFT, None)
-    session[THANKS] = wave.id
+    session[THANKS] = wave_id
     reply = redirect(url_for("respond.thanks"))
     reply.set_cookie(
-        DONE_COOKIE.format(wave.id),
+        DONE_COOKIE.format(wave_id),
         "1",
-        max_age=int(
-            timedelta(days=(wave.closes_on - response.submitted_on).days + 1).total_seconds()
-        ),
+        max_age=int(timedelta(days=days_left + 1).total_seconds()),
         httponly=True,
         samesite="Lax",
         secure=current_app.config["SESSION_COOKIE_SECURE"],

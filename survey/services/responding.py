@@ -191,8 +191,10 @@ def submit_draft(draft_id: uuid.UUID, language: str, today: date | None = None) 
     db.session.flush()
     rows = answer_rows(response.id, _only_asked(wave_id, answers))
     if rows:
-        db.session.execute(sa.insert(Answer), rows)
-        scoring.store_scale_scores(scoring.of_response(response.id))
+        # Core, not the ORM's bulk insert: that one sends a statement per set of non-empty
+        # columns (value, text, grid cell: up to four); this sends the rows in one.
+        db.session.execute(sa.insert(Answer.__table__), rows)
+        scoring.store_scale_scores(scoring.of_response(response.id), replace=False)
     return response
 
 

@@ -46,10 +46,11 @@ def scores_select(responses: sa.Select) -> sa.Select:
     )
 
 
-def store_scale_scores(responses: sa.Select) -> None:
+def store_scale_scores(responses: sa.Select, *, replace: bool = True) -> None:
     """Compute and store the scale scores of the responses whose ids ``responses`` selects,
-    replacing any stored before."""
-    db.session.execute(sa.delete(ScaleScore).where(ScaleScore.response_id.in_(responses)))
+    replacing any stored before (``replace=False``: a response just stored has none)."""
+    if replace:
+        db.session.execute(sa.delete(ScaleScore).where(ScaleScore.response_id.in_(responses)))
     db.session.execute(
         sa.insert(ScaleScore).from_select(
             ["response_id", "scale_code", "score"], scores_select(responses)
