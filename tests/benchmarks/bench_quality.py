@@ -12,9 +12,11 @@ time spent in ``comparisons.team_scale_sums`` (the aggregation in SQL) and
 ``comparisons.gated_cells`` (gating and pooling in Python) is measured too, by wrapping them.
 
     python -m tests.benchmarks.bench_quality [--quick] [--database sqlite|postgresql|both]
-                                             [--size small|medium|large]
+                                             [--size small|medium|large ...]
 
-Without ``--size``: large (``--quick``: medium, and fewer repetitions). Figures are printed as
+Without ``--size``: small, medium and large, each in a fresh database (``--quick``: medium, and
+fewer repetitions). The manager's team dashboard is timed at each size too, and afterwards the
+same pages are served by gunicorn to read its workers' peak memory. Figures are printed as
 a table and merged into ``tests/benchmarks/results/latest.json``.
 """
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 import re
 import statistics
 import sys
@@ -66,8 +69,9 @@ from tests.conftest import login
 
 BENCHMARK = "quality"
 POSTGRES_DATABASE = "krachtspiegel_bench_quality"
-#: The size without --size; with --quick, QUICK_SIZE.
-DEFAULT_SIZE = "large"
+#: The sizes without --size, so that the table shows how the cost grows; with --quick,
+#: QUICK_SIZE only.
+DEFAULT_SIZES = ("small", "medium", "large")
 QUICK_SIZE = "medium"
 #: The functions whose time is reported per request, by the name of their figure.
 PHASES = {"aggregation (SQL)": "team_scale_sums", "gating (Python)": "gated_cells"}
@@ -86,6 +90,12 @@ class Page:
 def pages(generated: Generated) -> list[Page]:
     wave = generated.latest_wave_id
     return [
+        Page(
+            "team dashboard",
+            f"/dashboard/waves/{wave}/teams/{generated.benchmarked_team}",
+            re.compile(r"\d+ antwoorden"),
+            "response counts",
+        ),
         Page(
             "heatmap",
             f"/quality/waves/{wave}",
@@ -246,7 +256,7 @@ def time_pages(
             raise PageFailed(f"GET {page.path} shows no {page.what}")
         for name, unit, value in page_figures(timings, page.name):
             figure(name, unit, value)
-        for phase, function in PHASES.items():
+        for phase, function in PHASES.items() if page.path.startswith("/quality") else ():
             figure(
                 f"{page.name}: {phase} p50",
                 "ms",
@@ -270,15 +280,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--size",
         choices=sorted(SIZES),
-        help=f"default: {DEFAULT_SIZE}; with --quick: {QUICK_SIZE}",
+        action="append",
+        help=f"repeatable; default: {', '.join(DEFAULT_SIZES)}; with --quick: {QUICK_SIZE}",
     )
     args = parser.parse_args(argv)
     repetitions = QUICK if args.quick else FULL
     databases = list(DATABASES) if args.database == "both" else [args.database]
     figures: list[Figure] = []
     failed = False
-    size_name = args.size or (QUICK_SIZE if args.quick else DEFAULT_SIZE)
-    for database in databases:
+    sizes = args.size or ([QUICK_SIZE] if args.quick else list(DEFAULT_SIZES))
+    for database, size_name in itertools.product(databases, sizes):
         print(
             f"Benchmark {BENCHMARK} on {database}: {size_name} ({SIZES[size_name]}); "
             f"per page 1 first request, {repetitions.warm_up} warm-up, "
