@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -77,6 +78,8 @@ def settings_from_environment(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=_env_int("SESSION_IDLE_MINUTES", 30)),
         "SESSION_REFRESH_EACH_REQUEST": True,
+        #: How long an SQLite write waits for another writer before it fails (503 page).
+        "SQLITE_BUSY_TIMEOUT_MS": _env_int("SQLITE_BUSY_TIMEOUT_MS", 5000),
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 2 * 1024 * 1024),
         "TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
@@ -94,6 +97,24 @@ def settings_from_environment(instance_path: Path) -> dict:
         "SMTP_FROM": os.environ.get("SMTP_FROM", ""),
         "SMTP_STARTTLS": _env_bool("SMTP_STARTTLS", True),
     }
+
+
+def engine_options(config: Mapping) -> dict:
+    """SQLAlchemy engine options for the configured database.
+
+    ``pool_pre_ping`` tests a pooled connection before a request uses it, so connections that
+    died with a database restart are replaced instead of failing their next request. A
+    PostgreSQL server that does not answer fails a connection after a few seconds (a 503 page)
+    rather than holding the request until gunicorn kills the worker. SQLite's busy timeout is
+    set here, per connection, so that tests can shorten it.
+    """
+    options: dict = {"pool_pre_ping": True}
+    url = str(config["SQLALCHEMY_DATABASE_URI"])
+    if url.startswith("postgresql"):
+        options["connect_args"] = {"connect_timeout": 5}
+    elif url.startswith("sqlite"):
+        options["connect_args"] = {"timeout": config.get("SQLITE_BUSY_TIMEOUT_MS", 5000) / 1000}
+    return options
 
 
 def check_settings(config: dict) -> None:

@@ -31,10 +31,10 @@ limiter = Limiter(key_func=client_address)
 @event.listens_for(Engine, "connect")
 def configure_sqlite(dbapi_connection, connection_record) -> None:
     """SQLite enforces foreign keys only when asked, per connection; WAL lets readers and a
-    writer work at the same time."""
+    writer work at the same time. (The busy timeout is the driver's ``timeout``, set by
+    ``survey.config.engine_options``; 5 s by default.)"""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA busy_timeout = 5000")
         cursor.close()

@@ -91,6 +91,7 @@ def prepare(url: str, instance: str) -> Prepared:
             app_links=[f"/t/{team.link_slug}" for team in waves[0].teams],
             floor_links=[f"/floor/{team.link_slug}" for team in waves[1].teams],
         )
+        db.session.close()  # its connection back to the pool before the pool is closed
         db.engine.dispose()
     return prepared
 
