@@ -57,10 +57,22 @@ extract-messages: $(VENV)/.installed-dev
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
-# Benchmarks (tests/benchmarks/, never part of make test): figures on SQLite and PostgreSQL.
-# The manager's team page, then the quality officer's pages at the large size (about 6 minutes
-# in all). QUICK=1 times fewer requests, and the quality pages at the medium size.
+# Benchmarks and reliability checks (tests/benchmarks/, tests/reliability/; never part of make
+# test), on SQLite and PostgreSQL: submission throughput against the floor, the pages at every
+# organisation size with a gunicorn worker's memory, then load, worker kills and a PostgreSQL
+# restart against gunicorn. About 14 minutes; QUICK=1 about 2 (shorter runs, medium size only,
+# no reliability checks). The last table sums up; all figures: tests/benchmarks/results/latest.json.
+RELIABILITY := $(BIN)/pytest -p no:randomly -o python_files='check_*.py' tests/reliability
 .PHONY: bench
 bench: $(VENV)/.installed-dev translations
-	$(BIN)/python -m tests.benchmarks.bench_dashboard $(if $(QUICK),--quick,)
+	$(BIN)/python -m tests.benchmarks.bench_submit $(if $(QUICK),--quick,)
 	$(BIN)/python -m tests.benchmarks.bench_quality $(if $(QUICK),--quick,)
+ifndef QUICK
+	env -u TEST_DATABASE_URL $(RELIABILITY)
+	@url=$$($(BIN)/python -m tests.benchmarks.summary --fresh-postgresql krachtspiegel_bench_reliability); \
+	if [ -n "$$url" ]; then echo "Reliability checks again on PostgreSQL ($$url):"; \
+		TEST_DATABASE_URL=$$url $(RELIABILITY) -k "not pg_restart"; \
+	else echo "Reliability checks on PostgreSQL: SKIPPED, the server does not answer."; fi
+endif
+	@echo
+	@$(BIN)/python -m tests.benchmarks.summary

@@ -1,0 +1,106 @@
+"""The short table at the end of ``make bench``: the figures the README quotes, read from
+``tests/benchmarks/results/latest.json``.
+
+    python -m tests.benchmarks.summary [--fresh-postgresql NAME]
+
+With ``--fresh-postgresql NAME`` it instead creates (drops first) the PostgreSQL database NAME
+and prints its URL, or nothing when the server does not answer: how ``make bench`` gets a
+database for the reliability checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections import defaultdict
+
+from tests.benchmarks.harness import RESULTS_FILE, postgresql_database
+
+SUBMISSION = (
+    ("Krachtspiegel: questionnaires/s", "questionnaires/s"),
+    ("floor: questionnaires/s", "floor /s"),
+    ("Krachtspiegel: server CPU per questionnaire", "CPU ms/q"),
+    ("floor: server CPU per questionnaire", "floor CPU ms/q"),
+    ("Krachtspiegel: request p95", "request p95 ms"),
+    ("Krachtspiegel: 5xx responses", "5xx"),
+)
+PAGES = ("team dashboard", "heatmap", "heatmap change", "organisation trend")
+
+
+def _format(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(
+            cell.rjust(width) if i else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def summary(results: dict) -> str:
+    parts = []
+    submission = defaultdict(dict)
+    ratios = {}
+    for entry in results.get("submission", []):
+        key = (entry["database"], entry["size"])
+        submission[key][entry["name"]] = entry["value"]
+        if entry.get("ratio_to_floor") is not None:
+            ratios[key] = entry["ratio_to_floor"]
+    if submission:
+        rows = [["database, respondents", *[label for _, label in SUBMISSION], "ratio to floor"]]
+        for key in sorted(k for k in submission if k[1].endswith("concurrent")):
+            figures = submission[key]
+            rows.append(
+                [f"{key[0]}, {key[1]}"]
+                + [_format(figures.get(name)) for name, _ in SUBMISSION]
+                + [f"{ratios[key]:.3f}" if key in ratios else "–"]
+            )
+        parts.append("Submission throughput (whole respondent flow vs the floor):\n" + _table(rows))
+    pages = defaultdict(dict)
+    for entry in results.get("quality", []):
+        pages[(entry["database"], entry["size"].split(":")[0])][entry["name"]] = entry["value"]
+    if pages:
+        rows = [["database, size", *[f"{page} p95 ms" for page in PAGES], "worker peak RSS MB"]]
+        order = {"small": 0, "medium": 1, "large": 2}
+        for key in sorted(pages, key=lambda k: (k[0], order.get(k[1], 9))):
+            figures = pages[key]
+            rows.append(
+                [f"{key[0]}, {key[1]}"]
+                + [_format(figures.get(f"{page} p95")) for page in PAGES]
+                + [_format(figures.get("gunicorn worker peak RSS (after these pages)"))]
+            )
+        parts.append("Pages by organisation size (Flask test client; RSS from gunicorn):\n"
+                     + _table(rows))  # fmt: skip
+    return "\n\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fresh-postgresql", metavar="NAME")
+    arguments = parser.parse_args(argv)
+    if arguments.fresh_postgresql:
+        with contextlib.redirect_stdout(sys.stderr):  # its messages, not the URL
+            opened = postgresql_database(arguments.fresh_postgresql)
+            url = opened.__enter__()
+        print(url or "")
+        return 0
+    if not RESULTS_FILE.exists():
+        print(f"No results yet ({RESULTS_FILE}): run make bench.", file=sys.stderr)
+        return 1
+    print(summary(json.loads(RESULTS_FILE.read_text())))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
