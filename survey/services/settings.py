@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app, g, has_app_context
 from werkzeug.local import LocalProxy
 
@@ -46,7 +47,7 @@ class Settings:
         )
 
     @classmethod
-    def from_row(cls, row: OrganisationSettings) -> Settings:
+    def from_row(cls, row: OrganisationSettings | sa.Row) -> Settings:
         return cls(
             min_group_size=row.min_group_size,
             spread_threshold=row.spread_threshold,
@@ -74,7 +75,11 @@ def current_settings() -> Settings:
     """The settings in force for this request (or command)."""
     if has_app_context() and "krachtspiegel_settings" in g:
         return g.krachtspiegel_settings
-    row = db.session.get(OrganisationSettings, 1)
+    # A plain row, not an ORM object: every page reads it, and the ORM's identity map and
+    # instance bookkeeping cost several times the query itself.
+    row = db.session.execute(
+        sa.select(OrganisationSettings.__table__).where(OrganisationSettings.id == 1)
+    ).first()
     settings = Settings.from_row(row) if row else Settings.from_config(current_app.config)
     if has_app_context():
         g.krachtspiegel_settings = settings
