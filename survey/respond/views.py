@@ -47,9 +47,14 @@ def _closed_or_not_yet(wave: Wave) -> tuple[str, int] | None:
     return _message("closed" if state is WaveState.CLOSED else "not_yet_open", wave)
 
 
-def _begin(draft: Draft) -> Response:
+def _begin(draft: Draft, commit: bool = False) -> Response:
+    """Keep the draft in this browser's session and go to its page (committing first when
+    asked: after the id and page are read, as a commit expires them)."""
     session[DRAFT] = str(draft.id)
-    return redirect(url_for("respond.step", number=draft.step))
+    reply = redirect(url_for("respond.step", number=draft.step))
+    if commit:
+        db.session.commit()
+    return reply
 
 
 @bp.route("/t/<link_slug>", methods=["GET", "POST"])
@@ -64,9 +69,7 @@ def team_link(link_slug: str) -> Response | tuple[str, int] | str:
         return unavailable
     form = PlainForm()
     if form.validate_on_submit():
-        draft = responding.start_draft(wave_team)
-        db.session.commit()
-        return _begin(draft)
+        return _begin(responding.start_draft(wave_team), commit=True)
     return render_template(
         "respond/landing.html",
         wave=wave,
@@ -92,9 +95,7 @@ def code() -> Response | tuple[str, int] | str:
             db.session.rollback()  # the code stays usable
             return unavailable
         else:
-            draft = responding.start_draft(claim.wave_team)
-            db.session.commit()
-            return _begin(draft)
+            return _begin(responding.start_draft(claim.wave_team), commit=True)
     return render_template("respond/code.html", form=form, unknown=unknown)
 
 

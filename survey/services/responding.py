@@ -90,7 +90,16 @@ def _only_asked(wave_id: int, answers: dict[str, dict[str, Any]]) -> dict[str, d
 
 
 def wave_team_by_link(link_slug: str) -> WaveTeam | None:
-    return db.session.scalar(sa.select(WaveTeam).where(WaveTeam.link_slug == link_slug))
+    """The wave team of a team link, with its team, wave and questionnaire version (the landing
+    page shows all three): one query."""
+    return db.session.scalar(
+        sa.select(WaveTeam)
+        .where(WaveTeam.link_slug == link_slug)
+        .options(
+            joinedload(WaveTeam.unit),
+            joinedload(WaveTeam.wave).joinedload(Wave.questionnaire_version),
+        )
+    )
 
 
 def start_draft(wave_team: WaveTeam) -> Draft:
@@ -98,6 +107,7 @@ def start_draft(wave_team: WaveTeam) -> Draft:
         wave_id=wave_team.wave_id,
         unit_id=wave_team.unit_id,
         answers={},
+        step=1,
         expires_on=wave_team.wave.closes_on,
     )
     db.session.add(draft)
