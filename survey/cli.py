@@ -19,6 +19,7 @@ import questionnaires
 from questionnaires import QuestionnaireError
 from questionnaires.codebook import COLUMNS, codebook_rows, render_markdown
 from reports.xlsx import workbook_bytes
+from survey.commands.backup import backup_command, restore_command
 from survey.commands.retention import retention_cli
 from survey.commands.waves import codes_cli, wave_cli
 from survey.extensions import db
@@ -53,6 +54,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(wave_cli)
     app.cli.add_command(codes_cli)
     app.cli.add_command(retention_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 def _instrument_files(paths: tuple[Path, ...]) -> list[Path]:
