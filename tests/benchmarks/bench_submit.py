@@ -46,7 +46,7 @@ class Plan:
     warm_up: int
 
 
-FULL = Plan(concurrency=(1, 8, 32), seconds=20, warm_up=20)
+FULL = Plan(concurrency=(1, 8, 32), seconds=10, warm_up=16)
 QUICK = Plan(concurrency=(1, 8), seconds=6, warm_up=8)
 
 
