@@ -198,7 +198,7 @@ def serve_and_measure_memory(
     environment = {"DATABASE_URL": url, "SECRET_KEY": "benchmark", "RATELIMIT_ENABLED": "false"}
     team_page = f"/dashboard/waves/{generated.latest_wave_id}/teams/{generated.benchmarked_team}"
     visits = [(generated.quality_email, page.name, page.path) for page in pages(generated)]
-    visits.append((generated.manager_email, "team dashboard", team_page))
+    visits.append((generated.manager_email, "team dashboard (manager)", team_page))
     print("gunicorn: the pages again from 2 workers, for their memory ...", file=sys.stderr)
     with loadgen.gunicorn("wsgi:app", environment, folder / "gunicorn.log") as server:
         for email, name, path in visits:

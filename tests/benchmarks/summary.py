@@ -59,7 +59,8 @@ def summary(results: dict) -> str:
             ratios[key] = entry["ratio_to_floor"]
     if submission:
         rows = [["database, respondents", *[label for _, label in SUBMISSION], "ratio to floor"]]
-        for key in sorted(k for k in submission if k[1].endswith("concurrent")):
+        measured = [k for k in submission if k[1].endswith("concurrent")]
+        for key in sorted(measured, key=lambda k: (k[0], int(k[1].split()[0]))):
             figures = submission[key]
             rows.append(
                 [f"{key[0]}, {key[1]}"]
