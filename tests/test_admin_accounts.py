@@ -567,3 +567,21 @@ class TestMailFailure:
         assert "The e-mail could not be sent" in page
         assert LINK.search(page) is not None
         assert account_named("unlucky@example.org") is not None
+
+
+@pytest.mark.parametrize("unit_id", ["99999999999999999999999", "-1", "0", str(2**31)])
+def test_a_unit_id_no_row_can_have_is_a_form_error_not_a_500(
+    admin_client, tree, make_account, unit_id
+):
+    # Found by tests/test_fuzz_forms.py: a 23-digit id overflowed SQLite's INTEGER in the query.
+    manager = make_account("lg@example.org", Role.MANAGER, [tree["team-a"]])
+    url = f"/admin/accounts/{manager.id}"
+    units = [str(tree["north"].id), unit_id]
+    response = post(admin_client, url + "/access", url, role="manager", units=units)
+    assert response.status_code == 422
+    assert [u.slug for u in account_named("lg@example.org").scope] == ["team-a"]
+    reply = post(
+        admin_client, "/admin/accounts/invite", "/admin/accounts/invite",
+        email="new@example.org", role="manager", units=[unit_id],
+    )  # fmt: skip
+    assert reply.status_code == 422

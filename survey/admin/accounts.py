@@ -52,11 +52,26 @@ ROLE_HINTS = {
 }
 
 
+#: The largest id a database integer column holds (PostgreSQL's INTEGER; SQLite refuses
+#: anything past 64 bits with an OverflowError, which would be a 500).
+MAX_ID = 2**31 - 1
+
+
+def database_id(value: object) -> int:
+    """A posted unit id as an int, refused (a form error) when no row could have it."""
+    number = int(value)  # type: ignore[call-overload]
+    if not 1 <= number <= MAX_ID:
+        raise ValueError("not an id")
+    return number
+
+
 class AccessForm(FlaskForm):
     role = RadioField(
         _l("Role"), choices=ROLE_CHOICES, validators=[InputRequired(_l("Choose a role."))]
     )
-    units = SelectMultipleField(_l("Units this manager sees"), coerce=int, validate_choice=False)
+    units = SelectMultipleField(
+        _l("Units this manager sees"), coerce=database_id, validate_choice=False
+    )
 
     def validate_units(self, field: SelectMultipleField) -> None:
         if self.role.data == Role.MANAGER.value and not field.data:
