@@ -18,6 +18,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from questionnaires import DONT_KNOW_LABEL, Item, Section
+from survey.caching import KeptPerObject
 from survey.i18n import localized
 
 DONT_KNOW = "dk"
@@ -136,27 +137,21 @@ class SectionForm(FlaskForm):
             raise ValidationError(_l("Unknown action."))
 
 
-#: Form classes by (id of the section, language); the section is kept in the value, so its id
-#: cannot be reused while the entry lives. Building the class (a field per item, with its
+#: Form classes per section and language. Building the class (a field per item, with its
 #: choices and labels) cost as much as the rest of the form's work on every page.
-_FORM_CLASSES: dict[tuple[int, str], tuple[Section, type[SectionForm]]] = {}
-_FORM_CLASSES_KEPT = 128
+_FORM_CLASSES: KeptPerObject[Section, type[SectionForm]] = KeptPerObject(128)
 
 
 def _form_class(section: Section, lang: str) -> type[SectionForm]:
-    key = (id(section), lang)
-    kept = _FORM_CLASSES.get(key)
-    if kept is not None and kept[0] is section:
-        return kept[1]
+    return _FORM_CLASSES.get(section, lang, lambda: _build_form_class(section, lang))
 
+
+def _build_form_class(section: Section, lang: str) -> type[SectionForm]:
     class Form(SectionForm):
         pass
 
     for item in section.all_items():
         setattr(Form, field_name(item), FIELD_BUILDERS[item.type].make(item, lang))
-    if len(_FORM_CLASSES) >= _FORM_CLASSES_KEPT:
-        _FORM_CLASSES.clear()
-    _FORM_CLASSES[key] = (section, Form)
     return Form
 
 

@@ -10,6 +10,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from questionnaires import DONT_KNOW_LABEL, Section
+from survey.caching import KeptPerObject
 from survey.extensions import db, limiter
 from survey.models import Draft, Wave
 from survey.respond import bp
@@ -173,24 +174,18 @@ def step(number: int) -> Response | tuple[str, int] | str:
     )
 
 
-#: The items of a section page as first shown (nothing answered, no errors), by (id of the
-#: section, language); the section is kept in the value, so its id is not reused while the entry
-#: lives. Every respondent's first view of every page is this same HTML, and rendering its
+#: The items of a section page as first shown (nothing answered, no errors), per section and
+#: language. Every respondent's first view of every page is this same HTML, and rendering its
 #: fieldsets was the largest part of the page's time (tests/benchmarks/profile_submit.py).
-_FRESH_ITEMS: dict[tuple[int, str], tuple[Section, Markup]] = {}
-_FRESH_ITEMS_KEPT = 128
+_FRESH_ITEMS: KeptPerObject[Section, Markup] = KeptPerObject(128)
 
 
 def _fresh_items_html(section: Section) -> Markup:
     """The section's items with nothing answered and no errors, rendered once per language."""
-    key = (id(section), _language())
-    kept = _FRESH_ITEMS.get(key)
-    if kept is None or kept[0] is not section:
-        if len(_FRESH_ITEMS) >= _FRESH_ITEMS_KEPT:
-            _FRESH_ITEMS.clear()
-        html = _render_items(section, section_form(section, _language(), {}))
-        kept = _FRESH_ITEMS[key] = (section, html)
-    return kept[1]
+    lang = _language()
+    return _FRESH_ITEMS.get(
+        section, lang, lambda: _render_items(section, section_form(section, lang, {}))
+    )
 
 
 def _render_items(section: Section, form: SectionForm) -> Markup:

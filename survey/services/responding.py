@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from questionnaires import Instrument, Item
+from survey.caching import KeptPerObject
 from survey.extensions import db
 from survey.models import Answer, Draft, Response, Wave, WaveStatus, WaveTeam
 from survey.services import scoring
@@ -57,10 +58,8 @@ def left_out_domains(instrument: Instrument) -> frozenset[str]:
     )
 
 
-#: ``Instrument.without`` results by (id of the parsed instrument, left-out codes); the parsed
-#: instrument is kept in the value, so its id cannot be reused while the entry lives.
-_ASKED: dict[tuple[int, frozenset[str]], tuple[Instrument, Instrument]] = {}
-_ASKED_KEPT = 64
+#: ``Instrument.without`` per parsed instrument and left-out codes.
+_ASKED: KeptPerObject[Instrument, Instrument] = KeptPerObject(64)
 
 
 def asked_instrument(wave: Wave) -> Instrument:
@@ -71,13 +70,7 @@ def asked_instrument(wave: Wave) -> Instrument:
     left_out = left_out_domains(instrument)
     if not left_out:
         return instrument
-    key = (id(instrument), left_out)
-    kept = _ASKED.get(key)
-    if kept is None or kept[0] is not instrument:
-        if len(_ASKED) >= _ASKED_KEPT:
-            _ASKED.clear()
-        kept = _ASKED[key] = (instrument, instrument.without(left_out))
-    return kept[1]
+    return _ASKED.get(instrument, left_out, lambda: instrument.without(left_out))
 
 
 def _only_asked(wave_id: int, answers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
