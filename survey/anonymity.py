@@ -48,6 +48,14 @@ class Policy:
     def shows_spread(self, n: int) -> bool:
         return n >= self.spread_threshold
 
+    def stricter(self, other: Policy) -> Policy:
+        """The rules that keep both promises (e.g. a change between two waves)."""
+        return Policy(
+            min_group_size=max(self.min_group_size, other.min_group_size),
+            spread_threshold=max(self.spread_threshold, other.spread_threshold),
+            comments_enabled=self.comments_enabled and other.comments_enabled,
+        )
+
 
 @dataclass(frozen=True)
 class Verdict:

@@ -33,7 +33,7 @@ from survey.models import QuestionnaireVersion
 from survey.respond.forms import field_name, section_form
 from survey.services import questionnaires as service
 from survey.services.questionnaires import LoadStatus, NoDomainLeft, VersionInUse
-from survey.services.responding import left_out_domains
+from survey.services.responding import settings_left_out_domains
 from survey.services.settings import current_settings
 
 Page = str | tuple[str, int]
@@ -188,7 +188,7 @@ def questionnaire_preview(version_id: int) -> str:
     lang = request.args.get("lang") or str(get_locale())
     if lang not in KNOWN_LANGUAGES:
         lang = instrument.default_language
-    left_out = left_out_domains(instrument)
+    left_out = settings_left_out_domains(instrument)
     asked = instrument.without(left_out)
     with force_locale(lang):
         body = render_template(

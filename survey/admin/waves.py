@@ -44,7 +44,7 @@ from survey.models import QuestionnaireVersion, Unit, Wave, WaveStatus, WaveTeam
 from survey.services import waves as wave_service
 from survey.services.codes import MAX_CODES_PER_BATCH, codes_csv, issue_codes, slips_pdf
 from survey.services.responding import WaveState, wave_state
-from survey.services.settings import current_settings
+from survey.services.settings import wave_policy
 from survey.services.waves import WaveConflict, WaveInputError
 
 #: The most staff a team can have invited; a larger number is a typing error.
@@ -257,7 +257,7 @@ def _wave_page(
 ) -> tuple[str, int]:
     teams = wave_service.wave_teams(wave)
     progress = (
-        wave_service.wave_progress(wave, current_settings().policy)
+        wave_service.wave_progress(wave, wave_policy(wave))
         if wave.status is not WaveStatus.DRAFT
         else None
     )
@@ -393,7 +393,7 @@ def _codes_form(teams: list[WaveTeam]) -> CodesForm:
 def _codes_page(
     wave: Wave, form: CodesForm, *, conflict: str | None = None, status: int = 200
 ) -> tuple[str, int]:
-    progress = wave_service.wave_progress(wave, current_settings().policy)
+    progress = wave_service.wave_progress(wave, wave_policy(wave))
     return render_template(
         "admin/waves/codes.html",
         wave=wave,

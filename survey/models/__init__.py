@@ -15,6 +15,7 @@ from survey.models.waves import (
     Wave,
     WaveStatus,
     WaveTeam,
+    WaveTreeUnit,
     wave_units,
 )
 
@@ -41,6 +42,7 @@ __all__ = [
     "Wave",
     "WaveStatus",
     "WaveTeam",
+    "WaveTreeUnit",
     "manager_scopes",
     "now_utc",
     "wave_units",

@@ -37,6 +37,8 @@ class Unit(Base):
     slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
     #: An archived unit takes part in no new wave but keeps its history.
     archived_on: Mapped[date | None]
+    #: A team's usual number of staff: the expected number of responses of a new wave.
+    staff: Mapped[int | None]
     #: Set on the root of a demo organisation: everything in its tree is made up.
     is_demo: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 

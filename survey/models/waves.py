@@ -57,6 +57,25 @@ class Wave(Base):
     purged_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
 
+    # The promise the wave was answered under (docs/anonymity.md, "A wave keeps its promise"):
+    # recorded when it opens; its results never use a lower k, threshold or more comments than
+    # these, whatever the settings say later. None on a draft (and on waves opened before 0007).
+    #: k when the wave opened.
+    min_group_size: Mapped[int | None]
+    #: The spread threshold when the wave opened.
+    spread_threshold: Mapped[int | None]
+    #: Whether comments were to be shown when the wave opened.
+    comments_enabled: Mapped[bool | None]
+    #: The life-domain item codes asked in this wave, frozen when it opened (all the
+    #: instrument's domains when the organisation leaves none out); None before it opens.
+    life_domains: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    #: Which of the two ways of looking at background answers this wave was used for first,
+    #: "breakdown" (means per answer group) or "rows" (the response-level export); set once,
+    #: never changed, so the two can never be joined (docs/anonymity.md).
+    background_use: Mapped[str | None] = mapped_column(sa.String(16))
+    #: The day its responses were last rewritten in random order under new ids.
+    shuffled_on: Mapped[date | None]
+
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
     #: The units chosen for the wave; every team in or below them takes part (``teams``).
     units: Mapped[list[Unit]] = relationship(secondary=wave_units, order_by=Unit.name)
@@ -78,8 +97,15 @@ class WaveTeam(Base):
     #: The team's read-only results link, separate from the answering link: it is shared only
     #: when the wave has closed and can be shared without opening the questionnaire.
     results_slug: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_link_slug)
-    #: How many staff were invited, for the response rate; unknown when None.
+    #: The team's expected number of staff: the response rate's denominator, and the most
+    #: completed responses its team link accepts; unknown (no limit) when None.
     invited: Mapped[int | None]
+    #: Submissions arriving close together (docs/anonymity.md, "Padding a team"): the current
+    #: ten-minute bucket number and how many arrived in it, and the most ever in one bucket.
+    #: Only ``peak_burst`` survives the wave's closing; no time is kept.
+    burst_bucket: Mapped[int | None]
+    burst_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    peak_burst: Mapped[int] = mapped_column(default=0, server_default="0")
 
     wave: Mapped[Wave] = relationship(back_populates="teams")
     unit: Mapped[Unit] = relationship()
@@ -128,3 +154,20 @@ class TeamAction(Base):
     )
 
     wave_team: Mapped[WaveTeam] = relationship(back_populates="actions")
+
+
+class WaveTreeUnit(Base):
+    """The unit tree as it stood when the wave ended, kept with the wave: its exports and
+    comparisons group units by this, so reorganising afterwards changes nothing in them."""
+
+    __tablename__ = "wave_tree_units"
+
+    wave_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("waves.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: The unit's id (units are archived, never deleted, so it stays meaningful).
+    unit_id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int | None]
+    kind: Mapped[str] = mapped_column(sa.String(12))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    slug: Mapped[str] = mapped_column(sa.String(80))

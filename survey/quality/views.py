@@ -26,13 +26,14 @@ from survey.quality.exports import (
 )
 from survey.services import comparisons
 from survey.services.responding import WaveState, instrument_of, wave_state
-from survey.services.settings import current_policy
+from survey.services.settings import wave_policy
 
 QUALITY = (Role.ADMIN, Role.QUALITY)
 
 
-def _policy() -> Policy:
-    return current_policy()
+def _policy(wave) -> Policy:
+    """The gate's rules for ``wave``: never weaker than the promise it was answered under."""
+    return wave_policy(wave)
 
 
 def _lang() -> str:
@@ -71,7 +72,8 @@ def _heatmap(wave_id: int) -> dict:
     units = db.session.scalars(
         db.select(Unit).where(Unit.archived_on.is_(None)).order_by(Unit.name)
     ).all()
-    policy = _policy()
+    policy = _policy(wave)
+    compare_policy = _policy(compare) if changing else policy
     sums = comparisons.team_scale_sums([wave.id] + ([compare.id] if changing else []))
     scales = _scales(instrument_of(wave))
     under_slug = request.args.get("under")
@@ -91,14 +93,18 @@ def _heatmap(wave_id: int) -> dict:
     shown = [unit for unit, _depth in rows]
     now = comparisons.gated_cells(sums, wave.id, units, policy, only=shown)
     before = (
-        comparisons.gated_cells(sums, compare.id, units, policy, only=shown) if changing else {}
+        comparisons.gated_cells(sums, compare.id, units, compare_policy, only=shown)
+        if changing
+        else {}
     )
     table = []
     for unit, depth in rows:
         row = comparisons.UnitRow(unit, depth, now.get(unit.id, {}))
         for scale in scales if changing else ():
             row.changes[scale.code] = comparisons.change(
-                before.get(unit.id, {}).get(scale.code), row.cells.get(scale.code), policy
+                before.get(unit.id, {}).get(scale.code),
+                row.cells.get(scale.code),
+                policy.stricter(compare_policy),
             )
         table.append(row)
     sort = request.args.get("sort", "")
@@ -163,12 +169,14 @@ def _trend_data(unit: Unit) -> dict:
     """Everything the trend page of ``unit`` shows (also for its exports)."""
     all_waves = comparisons.ended_waves()
     units = db.session.scalars(db.select(Unit)).all()
-    policy = _policy()
+    policies = {w.id: _policy(w) for w in all_waves}
     lang = _lang()
     instruments = {w.id: instrument_of(w) for w in all_waves}
     sums = comparisons.team_scale_sums([w.id for w in all_waves])
     per_wave = {
-        w.id: comparisons.gated_cells(sums, w.id, units, policy, only=[unit]).get(unit.id, {})
+        w.id: comparisons.gated_cells(sums, w.id, units, policies[w.id], only=[unit]).get(
+            unit.id, {}
+        )
         for w in all_waves
     }
     waves = [w for w in all_waves if per_wave[w.id]]
@@ -187,7 +195,7 @@ def _trend_data(unit: Unit) -> dict:
         item_sums = comparisons.team_item_sums([w.id for w in all_waves], shared)
         item_cells = {
             w.id: comparisons.pooled_cells(
-                item_sums, "item_code", w.id, units, policy, only=[unit]
+                item_sums, "item_code", w.id, units, policies[w.id], only=[unit]
             ).get(unit.id, {})
             for w in all_waves
         }
@@ -214,7 +222,7 @@ def _trend_data(unit: Unit) -> dict:
         "asked": asked,
         "core_rows": core_rows,
         "core_waves": core_waves,
-        "policy": policy,
+        "policies": policies,
         "lang": lang,
     }
 
@@ -243,7 +251,9 @@ def trends(slug: str) -> str:
                 "cells": cells,
                 "asked": [scale.code in data["asked"][w.id] for w in waves],
                 "change": comparisons.change(
-                    per_wave[first].get(scale.code), per_wave[last].get(scale.code), data["policy"]
+                    per_wave[first].get(scale.code),
+                    per_wave[last].get(scale.code),
+                    data["policies"][first].stricter(data["policies"][last]),
                 ),
             }
         )
@@ -331,7 +341,7 @@ def report(wave_id: int) -> Response:
     from survey.services.team_pages import render_pdf
 
     wave = _ended_wave_or_404(wave_id)
-    policy = _policy()
+    policy = _policy(wave)
     data = _profile_data(wave, policy)
     units = data["units"]
     tree = comparisons.unit_tree_rows(units)
@@ -361,7 +371,7 @@ def _cells_of(cells_by_unit: dict[int, dict[str, comparisons.Cell]], key: str) -
 def profile(wave_id: int) -> str:
     """Modules A, B and C for the organisation and per department, and a background filter."""
     wave = _ended_wave_or_404(wave_id)
-    policy = _policy()
+    policy = _policy(wave)
     data = _profile_data(wave, policy)
     instrument, columns, groups = data["instrument"], data["columns"], data["groups"]
     scale_cells, item_cells = data["scale_cells"], data["item_cells"]
@@ -440,7 +450,7 @@ def instrument(wave_id: int) -> str:
     from survey.services.instrument_quality import ICC_FROM_TEAMS, instrument_quality
 
     wave = _ended_wave_or_404(wave_id)
-    quality = instrument_quality(wave, _policy())
+    quality = instrument_quality(wave, _policy(wave))
     if (fmt := request.args.get("format")) in FORMATS:
         tables = instrument_tables(quality, quality.teams >= ICC_FROM_TEAMS, _lang())
         title = _("instrument quality")
@@ -480,7 +490,7 @@ def responses(wave_id: int, fmt: str) -> Response:
         matrix,
         {unit.id: unit.parent_id for unit in units},
         {unit.id: path(unit) for unit in units},
-        _policy().min_group_size,
+        _policy(wave).min_group_size,
         background,
     )
     rows = export.rows.copy()
@@ -495,12 +505,12 @@ def responses(wave_id: int, fmt: str) -> Response:
         [
             _(
                 "Background questions left out (a group would be smaller than %(k)d)",
-                k=_policy().min_group_size,
+                k=_policy(wave).min_group_size,
             ),
             ", ".join(export.dropped_background) or "–",
         ],
         [
-            _("Responses withheld (no group of %(k)d to hide in)", k=_policy().min_group_size),
+            _("Responses withheld (no group of %(k)d to hide in)", k=_policy(wave).min_group_size),
             export.withheld,
         ],
     ]

@@ -40,6 +40,7 @@ from survey.passwords import hash_password
 from survey.services import audit, scoring
 from survey.services.questionnaires import store_instrument
 from survey.services.responding import answer_rows
+from survey.services.settings import record_promise
 
 INSTRUMENT_FILE = Path(questionnaires.__file__).parent / "krachtspiegel-team-1.yaml"
 #: Printed by `make run`; only ever set on the made-up demo accounts.
@@ -226,7 +227,11 @@ def build_demo(
     }
     teams = {
         team.slug: Unit(
-            slug=team.slug, name=team.name, kind=UnitKind.TEAM, parent=departments[team.department]
+            slug=team.slug,
+            name=team.name,
+            kind=UnitKind.TEAM,
+            parent=departments[team.department],
+            staff=team.staff,
         )
         for team in TEAMS
     }
@@ -256,6 +261,8 @@ def build_demo(
             units=[organisation],
         )
         wave.teams = [WaveTeam(unit=teams[team.slug], invited=team.staff) for team in TEAMS]
+        if status is not WaveStatus.DRAFT:
+            record_promise(wave, instrument)
         db.session.add(wave)
     db.session.flush()
 

@@ -44,8 +44,23 @@ def instrument_of(wave: Wave) -> Instrument:
     return instrument_of_version(wave.questionnaire_version)
 
 
-def left_out_domains(instrument: Instrument) -> frozenset[str]:
-    """The codes of the life domain items the organisation does not ask about (settings)."""
+def left_out_domains(wave: Wave, instrument: Instrument) -> frozenset[str]:
+    """The codes of the life domain items not asked in ``wave``: frozen when it opened
+    (``settings.record_promise``); for a wave not yet open (a preview), the settings' choice."""
+    if wave.life_domains is not None:
+        asked = set(wave.life_domains)
+        return frozenset(
+            item.code
+            for group in instrument.groups()
+            if group.domains
+            for item in group.items
+            if item.code not in asked
+        )
+    return settings_left_out_domains(instrument)
+
+
+def settings_left_out_domains(instrument: Instrument) -> frozenset[str]:
+    """The codes of the life domain items the organisation's settings leave out today."""
     settings = current_settings()
     if settings.life_domains is None:
         return frozenset()
@@ -63,22 +78,20 @@ _ASKED: KeptPerObject[Instrument, Instrument] = KeptPerObject(64)
 
 
 def asked_instrument(wave: Wave) -> Instrument:
-    """The wave's instrument as its respondents are asked it: without the life domains the
-    organisation leaves out. The same object for the same choice, so that what is built from
-    a section (``respond.forms.section_form``) can be kept too."""
+    """The wave's instrument as its respondents are asked it: without the life domains that
+    are not asked in it. The same object for the same choice, so that what is built from a
+    section (``respond.forms.section_form``) can be kept too."""
     instrument = instrument_of(wave)
-    left_out = left_out_domains(instrument)
+    left_out = left_out_domains(wave, instrument)
     if not left_out:
         return instrument
     return _ASKED.get(instrument, left_out, lambda: instrument.without(left_out))
 
 
 def _only_asked(wave_id: int, answers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """``answers`` without those to life domains that are not asked (the choice may have
-    changed while the draft was open)."""
-    if current_settings().life_domains is None:
-        return answers
-    left_out = left_out_domains(instrument_of(db.session.get_one(Wave, wave_id)))
+    """``answers`` without those to life domains that are not asked in the wave."""
+    wave = db.session.get_one(Wave, wave_id)
+    left_out = left_out_domains(wave, instrument_of(wave))
     return {code: answer for code, answer in answers.items() if code not in left_out}
 
 

@@ -16,9 +16,10 @@ import sqlalchemy as sa
 from flask import current_app, g, has_app_context
 from werkzeug.local import LocalProxy
 
+from questionnaires import Instrument
 from survey.anonymity import Policy
 from survey.extensions import db
-from survey.models import Account, OrganisationSettings
+from survey.models import Account, OrganisationSettings, Wave
 from survey.services import audit
 
 
@@ -88,6 +89,36 @@ def current_settings() -> Settings:
 
 def current_policy() -> Policy:
     return current_settings().policy
+
+
+def wave_policy(wave: Wave, settings: Settings | None = None) -> Policy:
+    """The gate's rules for one wave's figures: never weaker than the promise the wave was
+    answered under (``record_promise``), whatever the settings say now; stricter settings
+    apply. Every page, chart and download of a wave's results uses this, not the settings."""
+    now = (settings or current_settings()).policy
+    k = max(now.min_group_size, wave.min_group_size or 0)
+    return Policy(
+        min_group_size=k,
+        spread_threshold=max(now.spread_threshold, wave.spread_threshold or 0, k),
+        comments_enabled=now.comments_enabled and wave.comments_enabled is not False,
+    )
+
+
+def record_promise(wave: Wave, instrument: Instrument, settings: Settings | None = None) -> None:
+    """Keep with the wave, as it opens, the rules its respondents are told: k, the spread
+    threshold, comments, and which life domains are asked (so that switching a domain off
+    mid-wave cannot mark who answered before and after)."""
+    settings = settings or current_settings()
+    wave.min_group_size = settings.min_group_size
+    wave.spread_threshold = settings.spread_threshold
+    wave.comments_enabled = settings.comments_enabled
+    wave.life_domains = [
+        item.code
+        for group in instrument.groups()
+        if group.domains
+        for item in group.items
+        if settings.asks_domain(item.code)
+    ]
 
 
 #: For templates: ``settings.min_group_size`` reads the database only when a page uses it.

@@ -22,7 +22,7 @@ from survey.services.results import (
     team_results,
 )
 from survey.services.retention import retained_results
-from survey.services.settings import current_policy
+from survey.services.settings import wave_policy
 
 #: A team agrees on one to three actions per wave: few enough to actually do.
 MAX_ACTIONS = 3
@@ -68,7 +68,7 @@ def _purged(wave_team: WaveTeam) -> Purged:
     """The team's kept scale means, in the questionnaire's order, through the gate again (k may
     have been raised since they were kept)."""
     wave = wave_team.wave
-    k = current_policy().min_group_size
+    k = wave_policy(wave).min_group_size
     rows = {row.scale_code: row for row in retained_results(wave.id, wave_team.unit_id)}
     titles = {scale.code: scale.title for scale in instrument_of(wave).scales()}
     order = list(titles) + sorted(set(rows) - set(titles))
@@ -100,7 +100,7 @@ def results_context(wave_team: WaveTeam, *, team_first_days: int) -> dict:
             **page_figures(None, str(get_locale())),
         }
     released = results_are_released(wave_team, team_first_days=team_first_days)
-    results = team_results(wave_team, current_policy()) if released else None
+    results = team_results(wave_team, wave_policy(wave_team.wave)) if released else None
     if results is not None and results.responses.shown:
         previous = results.previous_team
     else:

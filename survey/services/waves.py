@@ -37,7 +37,8 @@ from survey.models import (
     WaveTeam,
 )
 from survey.services import audit
-from survey.services.responding import WaveState, wave_state
+from survey.services.responding import WaveState, instrument_of, wave_state
+from survey.services.settings import record_promise
 
 #: The fields an administrator may change in each status (see the module docstring).
 EDITABLE_FIELDS: dict[WaveStatus, frozenset[str]] = {
@@ -211,6 +212,7 @@ def open_wave(wave: Wave, actor: Account | None, today: date | None = None) -> W
     if not wave.teams:
         raise WaveConflict(_("No team takes part in this wave, so it cannot be opened."))
     wave.status = WaveStatus.OPEN
+    record_promise(wave, instrument_of(wave))
     db.session.flush()
     state = wave_state(wave, today)
     audit.record(actor, "wave.open", _target(wave), state=state.value)
