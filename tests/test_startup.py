@@ -84,7 +84,9 @@ def test_gunicorn_serves_a_migrated_database(database_url, tmp_path):
     env = {"DATABASE_URL": database_url, "SECRET_KEY": "startup-test"}
     with loadgen.gunicorn("wsgi:app", env, tmp_path / "gunicorn.log") as server:
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-        connection.request("GET", "/health")
-        assert connection.getresponse().status == 200
-        connection.close()
+        try:
+            connection.request("GET", "/health")
+            assert connection.getresponse().status == 200
+        finally:
+            connection.close()
     assert "cannot start" not in server.log_text()

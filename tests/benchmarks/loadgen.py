@@ -133,15 +133,18 @@ def wait_until_listening(server: Server, timeout: float = 60) -> None:
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"the server stopped at start-up:\n{server.log_text()[-3000:]}")
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
         try:
-            connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
             connection.request("GET", "/health")
             connection.getresponse().read()
-            connection.close()
             if len(server.workers()) > 0:
                 return
         except OSError:
             pass
+        finally:
+            # Closed on every path: a timed-out request on a busy machine left the socket
+            # open, and with warnings as errors its ResourceWarning failed the test.
+            connection.close()
         time.sleep(0.1)
     raise RuntimeError(
         f"the server did not answer within {timeout} s:\n{server.log_text()[-3000:]}"
@@ -238,6 +241,10 @@ class Browser:
                 self.close()
                 if attempt == 2:
                     raise
+            except BaseException:
+                # A time-out (or anything else) leaves no socket open behind it.
+                self.close()
+                raise
         self.latencies.append(time.perf_counter() - started)
         self.statuses[reply.status] += 1
         for name, value in reply.getheaders():
