@@ -23,6 +23,16 @@ _hasher = PasswordHasher()
 #: log-in takes as long for an unknown address as for a known one.
 _DUMMY_HASH = _hasher.hash("no account has this password; it only costs time")
 
+
+def use_cheap_hashing_for_tests() -> None:
+    """Hash with argon2's cheapest parameters in this process: for the test suite only, where
+    a production-cost hash per log-in made the suite several times slower. Never call it in
+    the application (nothing in ``survey`` does)."""
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    _DUMMY_HASH = _hasher.hash("no account has this password; it only costs time")
+
+
 MIN_PASSWORD_LENGTH = 12
 #: Longer passwords add nothing but hashing time (argon2 hashes all of it).
 MAX_PASSWORD_LENGTH = 256

@@ -32,8 +32,12 @@ from survey.models import (
     WaveStatus,
     WaveTeam,
 )
-from survey.passwords import hash_password
+from survey.passwords import hash_password, use_cheap_hashing_for_tests
 from survey.services.questionnaires import store_instrument
+
+# Production-cost argon2 made every log-in of the suite cost ~0.3 s (tests/test_passwords.py
+# checks the production parameters on their own).
+use_cheap_hashing_for_tests()
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 PASSWORD = "correct horse battery staple"

@@ -1,6 +1,8 @@
 """The password rules, the shipped list of common passwords, and hashes that match nothing."""
 
 import gzip
+import subprocess
+import sys
 
 import pytest
 import sqlalchemy as sa
@@ -100,3 +102,18 @@ def test_the_command_line_accepts_a_good_password(runner):
     assert result.exit_code == 0, result.output
     account = db.session.scalar(sa.select(Account))
     assert verify_password(account.password_hash, "zeven groene kikkers zingen")
+
+
+def test_the_application_hashes_with_argon2s_recommended_cost():
+    """The suite hashes cheaply (tests/conftest.py); the application itself never does."""
+    code = (
+        "from argon2 import PasswordHasher, extract_parameters\n"
+        "from survey.passwords import hash_password\n"
+        "used = extract_parameters(hash_password('a password of some length'))\n"
+        "default = PasswordHasher()\n"
+        "print(used.time_cost == default.time_cost, used.memory_cost == default.memory_cost)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.split() == ["True", "True"]
