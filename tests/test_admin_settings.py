@@ -96,7 +96,9 @@ def test_raising_k_says_what_it_means(admin):
     assert "no longer shown anywhere" in page
     lowered = save(admin, min_group_size="4")
     assert lowered.status_code == 302
-    assert "from 4 answers on are shown" in admin.get("/admin/settings").get_data(as_text=True)
+    page = admin.get("/admin/settings").get_data(as_text=True)
+    assert "is now 4 (was 6) for waves opened from now on" in page
+    assert "keep the minimum group size they were answered under" in page
 
 
 def test_saving_the_same_values_changes_nothing(admin):

@@ -66,8 +66,8 @@ def _say_what_changed(before: Settings, after: Settings) -> None:
     elif k < k_was:
         flash(
             _(
-                "The minimum group size is now %(k)d (was %(was)d): results of groups from %(k)d "
-                "answers on are shown, also in earlier waves.",
+                "The minimum group size is now %(k)d (was %(was)d) for waves opened from now on. "
+                "Waves already opened keep the minimum group size they were answered under.",
                 k=k,
                 was=k_was,
             )

@@ -9,7 +9,7 @@ worker from its next request on.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -97,11 +97,17 @@ def wave_policy(wave: Wave, settings: Settings | None = None) -> Policy:
     apply. Every page, chart and download of a wave's results uses this, not the settings."""
     now = (settings or current_settings()).policy
     k = max(now.min_group_size, wave.min_group_size or 0)
-    return Policy(
+    policy = Policy(
         min_group_size=k,
         spread_threshold=max(now.spread_threshold, wave.spread_threshold or 0, k),
         comments_enabled=now.comments_enabled and wave.comments_enabled is not False,
     )
+    if has_app_context():
+        # What a page says ("fewer than k answers") follows the rules its figures used: the
+        # strictest of the waves it shows (``page_settings``).
+        shown = g.get("krachtspiegel_page_policy")
+        g.krachtspiegel_page_policy = shown.stricter(policy) if shown else policy
+    return policy
 
 
 def record_promise(wave: Wave, instrument: Instrument, settings: Settings | None = None) -> None:
@@ -121,8 +127,23 @@ def record_promise(wave: Wave, instrument: Instrument, settings: Settings | None
     ]
 
 
+def page_settings() -> Settings:
+    """The settings as a page states them: where the page shows a wave's figures, k, the
+    spread threshold and comments are those the figures were gated with (``wave_policy``)."""
+    settings = current_settings()
+    policy = g.get("krachtspiegel_page_policy") if has_app_context() else None
+    if policy is None:
+        return settings
+    return replace(
+        settings,
+        min_group_size=policy.min_group_size,
+        spread_threshold=policy.spread_threshold,
+        comments_enabled=policy.comments_enabled,
+    )
+
+
 #: For templates: ``settings.min_group_size`` reads the database only when a page uses it.
-settings_proxy: Settings = LocalProxy(current_settings)  # type: ignore[assignment]
+settings_proxy: Settings = LocalProxy(page_settings)  # type: ignore[assignment]
 
 
 def save_settings(values: Mapping[str, Any], actor: Account | None) -> Settings:
