@@ -236,7 +236,12 @@ def life_domains() -> Response | Page:
         ]
         return _life_domains_page(form, groups, 422)
     db.session.commit()
-    flash(_("The choice of life domains is saved. It holds for every answer given from now on."))
+    flash(
+        _(
+            "The choice of life domains is saved. It holds for waves opened from now on; a wave "
+            "that is already open goes on asking what it asked when it opened."
+        )
+    )
     return redirect(url_for("admin.life_domains"))
 
 
