@@ -140,6 +140,7 @@ class HtmlForm:
     method: str
     action: str
     inputs: list[tuple[str, str]] = field(default_factory=list)
+    #: Selects and radio groups alike: name → (value, chosen) per option.
     selects: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)
 
 
@@ -173,7 +174,10 @@ class PageParser(HTMLParser):
         elif tag == "form":
             self.forms.append(HtmlForm(a.get("method", "get").lower(), a.get("action", "")))
         elif tag == "input" and self.forms and a.get("name"):
-            if a.get("type") not in ("checkbox", "radio") or "checked" in a:
+            if a.get("type") == "radio":
+                choice = (a.get("value", ""), "checked" in a)
+                self.forms[-1].selects.setdefault(a["name"], []).append(choice)
+            elif a.get("type") != "checkbox" or "checked" in a:
                 self.forms[-1].inputs.append((a["name"], a.get("value", "")))
         elif tag == "select" and self.forms and a.get("name"):
             self._select = a["name"]
@@ -287,6 +291,8 @@ class Insider:
         queue = deque(self.canonical(url) for url in start)
         seen = set(queue)
         posted: set[tuple] = set()
+        #: Pages that refused (4xx): a confirming POST may open them, so they are asked again.
+        refused: list[str] = []
         while queue and len(self.found.urls) < max_pages:
             url = queue.popleft()
             response = self.client.get(url)
@@ -294,6 +300,8 @@ class Insider:
             targets: list[str] = []
             if response.status_code in (301, 302, 303, 307, 308):
                 targets.append(urljoin(url, response.headers["Location"]))
+            elif response.status_code >= 400:
+                refused.append(url)
             elif response.status_code == 200:
                 kind = response.mimetype
                 body = response.get_data(as_text=True)
@@ -308,7 +316,8 @@ class Insider:
                         if form.method == "get":
                             targets += self.form_urls(url, form, self.own_page(url))
                         elif self.posts(url, form, posted):
-                            targets += self.after_post(url, form)
+                            queue.extend([*refused, url])
+                            refused.clear()
             for target in targets:
                 canonical = self.canonical(target.split("#")[0])
                 if canonical not in seen and self.in_scope(canonical):
@@ -349,11 +358,6 @@ class Insider:
         response = self.client.post(action, data=data)
         self.found.posted.append(f"POST {action} → {response.status_code}")
         return True
-
-    def after_post(self, page_url: str, form: HtmlForm) -> list[str]:
-        """After a confirming POST the pages it unlocked are read again."""
-        self.found.urls = [url for url in self.found.urls if url != page_url]
-        return [page_url]
 
     # --- reading pages ------------------------------------------------------------------------
 
