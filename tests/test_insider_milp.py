@@ -170,9 +170,9 @@ def test_the_programs_pin_down_pooled_and_withheld_rows():
     )
     findings = hidden_teams(found, MINI)
     assert any("1 responses of teams below k counted" in f.what for f in findings), findings
-    assert any(
-        "withheld complete rows on B1 are exactly: 1 2 1 1 " in f.what for f in findings
-    ), findings
+    assert any("withheld complete rows on B1 are exactly: 1 2 1 1 " in f.what for f in findings), (
+        findings
+    )
 
 
 def _rows_b(rng: random.Random, count: int) -> list[ExportRow]:
