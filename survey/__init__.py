@@ -78,6 +78,9 @@ def register_extensions(app: Flask) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
         **engine_options(app.config),
         **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+        # Whatever else is configured: a statement's parameters (a respondent's answers, a
+        # response id) never appear in an exception's text, and so never in a log.
+        "hide_parameters": True,
     }
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)

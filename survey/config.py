@@ -87,6 +87,15 @@ def settings_from_environment(instance_path: Path) -> dict:
         "RATELIMIT_HEADERS_ENABLED": False,
         "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes"),
+        #: Beginning a questionnaire through a team link, per client address (an office's
+        #: network is often one address for a whole team) and per link (docs/anonymity.md,
+        #: "Padding a team"); only starts count, in the limiter's own short-lived storage.
+        "START_LIMIT_PER_ADDRESS": os.environ.get("START_LIMIT_PER_ADDRESS", "30 per hour"),
+        "START_LIMIT_PER_LINK": os.environ.get("START_LIMIT_PER_LINK", "60 per hour"),
+        #: Unfinished answers left this long without a respondent page are removed from the
+        #: browser (and deleted unless paused with a resume code): the next person at a shared
+        #: computer cannot open them.
+        "RESPONDENT_IDLE_MINUTES": _env_int("RESPONDENT_IDLE_MINUTES", 120),
         "WTF_CSRF_TIME_LIMIT": None,
         #: Optional: with SMTP_HOST set, invitations and password resets are also e-mailed
         #: (port 465: TLS from the start; otherwise STARTTLS unless SMTP_STARTTLS is false).

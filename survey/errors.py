@@ -1,5 +1,6 @@
 """Error pages in the visitor's language, for browsers; never a traceback."""
 
+import traceback
 from contextlib import suppress
 
 from flask import Flask, current_app, g, make_response, render_template, request
@@ -106,6 +107,25 @@ def database_unavailable(error: Exception) -> Response:
     )
 
 
+def log_exception_without_values(exc_info) -> None:
+    """Log an unexpected error (the 500 page) as its kind and where it happened, never its
+    message: a message can carry what was posted (an answer the code choked on) or what the
+    database said about a row (PostgreSQL's DETAIL names a key's values). The engine hides
+    SQL parameters too (``create_app``), and no request data is logged at all."""
+    _kind, error, trace = exc_info
+    kinds = []
+    while error is not None and len(kinds) < 5:
+        kinds.append(f"{type(error).__module__}.{type(error).__qualname__}")
+        error = error.__cause__ or error.__context__
+    current_app.logger.error(
+        "Exception on %s [%s]: %s (message withheld)\n%s",
+        request.path,
+        request.method,
+        " caused by ".join(kinds),
+        "".join(traceback.format_tb(trace)).rstrip(),
+    )
+
+
 def release_session(error: BaseException | None) -> None:
     """End the request's database session, even when its connection died after the page was
     made (a restart between the view's last query and the end of the request).
@@ -123,6 +143,7 @@ def release_session(error: BaseException | None) -> None:
 
 
 def register(app: Flask) -> None:
+    app.log_exception = log_exception_without_values  # what Flask calls for a 500
     for error_class in DATABASE_UNAVAILABLE:
         app.register_error_handler(error_class, database_unavailable)
     app.teardown_appcontext(release_session)

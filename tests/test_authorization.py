@@ -80,6 +80,7 @@ EXPECTED = {
     "respond.thanks": ("GET", public()),
     "respond.submit": ("POST", public(400)),
     "respond.discard": ("POST", public(400)),
+    "respond.pause": ("POST", public(400)),
     "dashboard.index": ("GET", readers),
     "dashboard.unit": ("GET", readers),
     "dashboard.wave": ("GET", readers),

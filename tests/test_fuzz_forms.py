@@ -303,17 +303,55 @@ def test_no_admin_form_answers_500_to_hostile_input(app, client, organisation):
     fuzz(client, forms, "/admin/", relogin)
 
 
-def test_no_respondent_form_answers_500_to_hostile_input(app, client, organisation):
+def respondent_forms(app, client, organisation) -> tuple[str, dict[str, Form], object]:
+    """The respondent's forms, and how to get a fresh draft (the fuzz may have submitted or
+    discarded the last one). The team's staff is unknown, so no number of submissions fills
+    it; a browser that has answered begins again as a colleague, starting again."""
+    organisation.teams[0].invited = None
+    db.session.commit()
     link = f"/t/{organisation.teams[0].link_slug}"
 
     def relogin() -> None:
-        """A fresh draft each time: the fuzz may have submitted or discarded the last one."""
-        client.post(link, data={"csrf_token": csrf_token_of(client, link)})
+        token = csrf_token_of(client, link)
+        client.post(link, data={"csrf_token": token, "colleague": "y", "restart": "y"})
 
     relogin()
-    forms = crawl(app, client, ["/respond/1", "/code", "/resume", link])
+    forms = crawl(app, client, ["/respond/1", "/respond/2", "/code", "/resume", link])
     assert "/respond/1" in forms and "/code" in forms
+    return link, forms, relogin
+
+
+def test_no_respondent_form_answers_500_to_hostile_input(app, client, organisation):
+    link, forms, relogin = respondent_forms(app, client, organisation)
     fuzz(client, forms, link, relogin)
+
+
+def test_no_respondent_form_answers_500_to_duplicated_fields(app, client, organisation):
+    """Every field of every respondent form posted twice, with the same value and with two
+    different ones (issue 14, class 16: a grid cell posted twice made the submission fail)."""
+    link, forms, relogin = respondent_forms(app, client, organisation)
+    failures = []
+    for path, form in sorted(forms.items()):
+        for name, offered in form.fields.items():
+            if name.endswith("csrf_token"):
+                continue
+            values = [value for value in offered if value] or ["4"]
+            for pair in ([values[0], values[0]], [values[0], values[-1] + "x"]):
+                relogin()
+                token = csrf_token_of(client, link)
+                # The other fields once each (a page that would otherwise be complete).
+                data = [(other, vals[0]) for other, vals in form.fields.items() if vals]
+                data = [(n, v) for n, v in data if n != name and not n.endswith("csrf_token")]
+                data += [(name, value) for value in pair]
+                response = post(client, form, data, token)
+                if response.status_code >= 500:
+                    failures.append(f"POST {path} {name}={pair}: {response.status_code}")
+                # And the draft, with whatever that saved, can still be sent or refused.
+                token = csrf_token_of(client, link)
+                sent = client.post("/respond/submit", data={"csrf_token": token})
+                if sent.status_code >= 500:
+                    failures.append(f"submit after {path} {name}={pair}: {sent.status_code}")
+    assert failures == []
 
 
 @pytest.mark.parametrize("path", ["/login", "/code", "/resume"])

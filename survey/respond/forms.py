@@ -12,9 +12,17 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, RadioField, SelectMultipleField, StringField, TextAreaField
+from werkzeug.datastructures import MultiDict
+from wtforms import (
+    BooleanField,
+    Field,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from questionnaires import DONT_KNOW_LABEL, Item, Section
@@ -91,7 +99,8 @@ def _grid_field(item: Item, lang: str) -> Field:
 
 
 def _grid_answer(item: Item, data: Any) -> dict[str, Any] | None:
-    cells = [value.split(":", 1) for value in data or []]
+    # A cell posted twice (never by a browser) is ticked once.
+    cells = [value.split(":", 1) for value in dict.fromkeys(data or [])]
     return {"cells": cells} if cells else None
 
 
@@ -167,6 +176,22 @@ def section_form(
     return _form_class(section, lang)(data=data, **kwargs)
 
 
+def duplicated_fields(section: Section, formdata: MultiDict) -> list[str]:
+    """The single-value fields of the section's page (a choice, a text, the button pressed)
+    posted more than once: a browser never sends that, and which value was meant is unknown,
+    so the post is refused (400). A grid's cells are many values: a repeated one counts once."""
+    single = ["action"] + [
+        field_name(item) for item in section.all_items() if item.type in SINGLE_VALUE_TYPES
+    ]
+    return [name for name in single if len(formdata.getlist(name)) > 1]
+
+
+#: Item types whose field takes one value.
+SINGLE_VALUE_TYPES = frozenset(
+    name for name in FIELD_BUILDERS if FIELD_BUILDERS[name].make is not _grid_field
+)
+
+
 def answers_from(form: SectionForm, section: Section) -> dict[str, dict[str, Any]]:
     """The answers of the valid fields of ``form`` (invalid ones are left out)."""
     answers = {}
@@ -197,4 +222,22 @@ class ResumeForm(FlaskForm):
 
 
 class PlainForm(FlaskForm):
-    """A form with only its CSRF token: start, submit, discard."""
+    """A form with only its CSRF token: submit, discard, pause."""
+
+
+class StartForm(FlaskForm):
+    """The landing page's form: begin, or, with answers in progress in this browser, start
+    again (``restart``: the earlier answers are discarded)."""
+
+    restart = BooleanField("")
+
+
+class ColleagueStartForm(StartForm):
+    """Begin in a browser that has answered already: only as a deliberate step."""
+
+    colleague = BooleanField(
+        _l(
+            "I am a colleague using the same device, and I have not answered this questionnaire yet"
+        ),
+        validators=[DataRequired(_l("Tick the box to confirm that you have not answered yet."))],
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
@@ -11,25 +11,75 @@ from werkzeug.wrappers import Response
 
 from questionnaires import DONT_KNOW_LABEL, Section
 from survey.caching import KeptPerObject
-from survey.extensions import db, limiter
-from survey.models import Draft, Wave
+from survey.extensions import client_address, db, limiter
+from survey.models import Draft, Wave, WaveTeam, now_utc
 from survey.respond import bp
 from survey.respond.forms import (
     CodeForm,
+    ColleagueStartForm,
     PlainForm,
     ResumeForm,
     SectionForm,
+    StartForm,
     answers_from,
+    duplicated_fields,
     field_name,
     section_form,
 )
 from survey.services import responding
 from survey.services.codes import claim_code
-from survey.services.responding import WaveState, asked_instrument, instrument_of, wave_state
+from survey.services.responding import (
+    TeamComplete,
+    WaveState,
+    asked_instrument,
+    instrument_of,
+    wave_state,
+)
 
+#: Session keys: the draft this browser works on, and when it was last active on a respondent
+#: page (whole minutes since 1970, UTC); both go when it is sent, paused or left idle.
 DRAFT = "draft"
+DRAFT_SEEN = "draft_seen"
 THANKS = "thanks_wave"
 DONE_COOKIE = "ks_done_{}"
+
+
+def _minutes_now() -> int:
+    return int(now_utc().timestamp() // 60)
+
+
+@bp.before_request
+def forget_an_idle_draft() -> None:
+    """On a shared computer, the next person must not find the answers someone left
+    unfinished: after RESPONDENT_IDLE_MINUTES without a respondent page, the browser's draft
+    is dropped from the session and deleted (unless it was paused: then only its resume code
+    reaches it). Whoever comes back sooner continues, and the clock starts again."""
+    if DRAFT not in session:
+        return
+    now, seen = _minutes_now(), session.get(DRAFT_SEEN)
+    if isinstance(seen, int) and now - seen > current_app.config["RESPONDENT_IDLE_MINUTES"]:
+        _forget_session_draft()
+        db.session.commit()
+    elif seen != now:
+        session[DRAFT_SEEN] = now
+
+
+def _forget_session_draft(keep: Draft | None = None) -> None:
+    """Drop the session's draft; delete it unless it is ``keep`` or was paused with a code."""
+    draft = responding.get_draft(session.pop(DRAFT, None))
+    session.pop(DRAFT_SEEN, None)
+    if draft is not None and draft is not keep:
+        responding.forget_draft(draft)
+
+
+def _link_key() -> str:
+    return (request.view_args or {}).get("link_slug", "")
+
+
+def _started(reply: Response) -> bool:
+    """Only a start counts against the limits (a redirect to the first page), not a page with
+    an error or a refusal."""
+    return reply.status_code == 302
 
 
 def _language() -> str:
@@ -41,6 +91,11 @@ def _message(kind: str, wave: Wave | None = None, status: int = 200) -> tuple[st
     return render_template("respond/message.html", kind=kind, wave=wave), status
 
 
+@bp.errorhandler(429)
+def too_many_starts(error: Exception) -> tuple[str, int]:
+    return _message("too_many", status=429)
+
+
 def _closed_or_not_yet(wave: Wave) -> tuple[str, int] | None:
     state = wave_state(wave)
     if state is WaveState.OPEN:
@@ -50,15 +105,50 @@ def _closed_or_not_yet(wave: Wave) -> tuple[str, int] | None:
 
 def _begin(draft: Draft, commit: bool = False) -> Response:
     """Keep the draft in this browser's session and go to its page (committing first when
-    asked: after the id and page are read, as a commit expires them)."""
+    asked: after the id and page are read, as a commit expires them). A draft the session
+    pointed to before is deleted unless paused: nothing would reach it any more."""
+    _forget_session_draft(keep=draft)
     session[DRAFT] = str(draft.id)
+    session[DRAFT_SEEN] = _minutes_now()
     reply = redirect(url_for("respond.step", number=draft.step))
     if commit:
         db.session.commit()
     return reply
 
 
+def _team_complete(wave: Wave, draft: Draft | None, status: int) -> tuple[str, int]:
+    """The team has as many answers as staff: say so, and whom to ask; answers in progress
+    in this browser are kept (they can be paused with a resume code)."""
+    page = render_template(
+        "respond/complete.html",
+        wave=wave,
+        draft=draft,
+        idle_hours=current_app.config["RESPONDENT_IDLE_MINUTES"] // 60,
+    )
+    return page, status
+
+
+def _session_draft_of(wave_team: WaveTeam) -> Draft | None:
+    """The draft this browser is answering for ``wave_team``, if any."""
+    draft = _current_draft()
+    if draft is None or (draft.wave_id, draft.unit_id) != (wave_team.wave_id, wave_team.unit_id):
+        return None
+    return draft
+
+
 @bp.route("/t/<link_slug>", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["START_LIMIT_PER_ADDRESS"],
+    key_func=client_address,
+    methods=["POST"],
+    deduct_when=_started,
+)
+@limiter.limit(
+    lambda: current_app.config["START_LIMIT_PER_LINK"],
+    key_func=_link_key,
+    methods=["POST"],
+    deduct_when=_started,
+)
 def team_link(link_slug: str) -> Response | tuple[str, int] | str:
     wave_team = responding.wave_team_by_link(link_slug)
     if wave_team is None:
@@ -68,17 +158,28 @@ def team_link(link_slug: str) -> Response | tuple[str, int] | str:
         return _message("codes_only", wave)
     if unavailable := _closed_or_not_yet(wave):
         return unavailable
-    form = PlainForm()
+    draft = _session_draft_of(wave_team)
+    if responding.team_is_complete(wave_team):
+        return _team_complete(wave, draft, 200 if request.method == "GET" else 409)
+    answered_before = request.cookies.get(DONE_COOKIE.format(wave.id)) == "1"
+    form = ColleagueStartForm() if answered_before and draft is None else StartForm()
     if form.validate_on_submit():
+        if draft is not None and not form.restart.data:
+            return redirect(url_for("respond.step", number=draft.step))  # nothing is discarded
+        if draft is not None:
+            session.pop(DRAFT, None)
+            responding.delete_draft(draft)  # "start again": the earlier answers go
         return _begin(responding.start_draft(wave_team), commit=True)
-    return render_template(
+    page = render_template(
         "respond/landing.html",
         wave=wave,
         team=wave_team.unit,
         instrument=instrument_of(wave),
         form=form,
-        answered_before=request.cookies.get(DONE_COOKIE.format(wave.id)) == "1",
+        draft=draft,
+        answered_before=answered_before,
     )
+    return page, 422 if form.errors else 200
 
 
 @bp.route("/code", methods=["GET", "POST"])
@@ -90,11 +191,16 @@ def code() -> Response | tuple[str, int] | str:
         claim = claim_code(form.code.data)
         if claim.status == "unknown":
             unknown = True
+        elif unavailable := _closed_or_not_yet(claim.wave_team.wave):
+            # Before "used": once a wave has ended, a used and an unused code of it get the
+            # same page, so the code list tells nobody who took part.
+            db.session.rollback()  # an unused code stays usable
+            return unavailable
         elif claim.status == "used":
             return _message("used_code", claim.wave_team.wave)
-        elif unavailable := _closed_or_not_yet(claim.wave_team.wave):
-            db.session.rollback()  # the code stays usable
-            return unavailable
+        elif responding.team_is_complete(claim.wave_team):
+            db.session.rollback()
+            return _team_complete(claim.wave_team.wave, None, 409)
         else:
             return _begin(responding.start_draft(claim.wave_team), commit=True)
     return render_template("respond/code.html", form=form, unknown=unknown)
@@ -140,6 +246,8 @@ def step(number: int) -> Response | tuple[str, int] | str:
     if not 1 <= number <= len(sections):
         abort(404)
     section = sections[number - 1]
+    if request.method == "POST" and duplicated_fields(section, request.form):
+        abort(400)
     if request.method == "GET" and not any(
         item.code in draft.answers for item in section.all_items()
     ):
@@ -195,12 +303,19 @@ def _render_items(section: Section, form: SectionForm) -> Markup:
     return Markup(html)  # noqa: S704 (rendered by Jinja, which escaped it)
 
 
+def _pause(draft: Draft) -> str:
+    """A resume code for the draft, which leaves this browser's session."""
+    code = responding.new_resume_code(draft)
+    expires_on = draft.expires_on
+    db.session.commit()
+    session.pop(DRAFT, None)
+    session.pop(DRAFT_SEEN, None)
+    return render_template("respond/paused.html", code=code, expires_on=expires_on)
+
+
 def _after_step(action: str, number: int, total: int, draft: Draft) -> Response | str:
     if action == "pause":
-        code = responding.new_resume_code(draft)
-        db.session.commit()
-        session.pop(DRAFT, None)
-        return render_template("respond/paused.html", code=code, expires_on=draft.expires_on)
+        return _pause(draft)
     if action.startswith("lang-"):
         session["lang"] = action.removeprefix("lang-")
         return redirect(url_for("respond.step", number=number))
@@ -235,21 +350,28 @@ def submit() -> Response | tuple[str, int]:
     if draft is None:
         return other_page
     wave = draft.wave_team.wave
-    response = responding.submit_draft(draft.id, _language())
+    try:
+        response = responding.submit_draft(draft.id, _language())
+    except TeamComplete:
+        db.session.rollback()  # the draft stays as it was
+        return _team_complete(wave, _current_draft(), 409)
     if response is None:  # submitted already, from another tab
         db.session.rollback()
         session.pop(DRAFT, None)
         return _message("no_draft")
     # Read before the commit, which expires every loaded object (reading after it reloads).
-    wave_id, days_left = wave.id, (wave.closes_on - response.submitted_on).days
+    wave_id, closes_on = wave.id, wave.closes_on
     db.session.commit()
     session.pop(DRAFT, None)
+    session.pop(DRAFT_SEEN, None)
     session[THANKS] = wave_id
     reply = redirect(url_for("respond.thanks"))
     reply.set_cookie(
         DONE_COOKIE.format(wave_id),
         "1",
-        max_age=int(timedelta(days=days_left + 1).total_seconds()),
+        # The same moment for everyone of the wave (the end of its last day, UTC): an expiry
+        # counted from now would tell when this browser answered.
+        expires=datetime.combine(closes_on + timedelta(days=1), time.min, tzinfo=UTC),
         httponly=True,
         samesite="Lax",
         secure=current_app.config["SESSION_COOKIE_SECURE"],
@@ -265,6 +387,18 @@ def thanks() -> str | tuple[str, int]:
     return render_template("respond/thanks.html", wave=wave)
 
 
+@bp.post("/respond/pause")
+def pause() -> str | tuple[str, int]:
+    """Pause from a page that is not a questionnaire page (the team-complete page)."""
+    form = PlainForm()
+    if not form.validate_on_submit():
+        abort(400)
+    draft, other_page = _draft_in_open_wave()
+    if draft is None:
+        return other_page
+    return _pause(draft)
+
+
 @bp.post("/respond/discard")
 def discard() -> str | tuple[str, int]:
     form = PlainForm()
@@ -275,4 +409,5 @@ def discard() -> str | tuple[str, int]:
         responding.delete_draft(draft)
         db.session.commit()
     session.pop(DRAFT, None)
+    session.pop(DRAFT_SEEN, None)
     return _message("discarded")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -15,13 +15,20 @@ from sqlalchemy.orm import joinedload
 from questionnaires import Instrument, Item
 from survey.caching import KeptPerObject
 from survey.extensions import db
-from survey.models import Answer, Draft, Response, Wave, WaveStatus, WaveTeam
+from survey.models import Answer, Draft, Response, Wave, WaveStatus, WaveTeam, now_utc
 from survey.services import scoring
 from survey.services.questionnaires import instrument_of_version
 from survey.services.settings import current_settings
 
 RESUME_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 RESUME_LENGTH = 12
+#: Submissions are counted per bucket of this many seconds to spot a burst (padding a team);
+#: only the bucket's number and count are kept, and cleared when the wave closes.
+BURST_BUCKET_SECONDS = 600
+
+
+class TeamComplete(Exception):  # noqa: N818 (a state, not a fault)
+    """The team has already given as many completed responses as it has staff."""
 
 
 class WaveState(StrEnum):
@@ -108,6 +115,26 @@ def wave_team_by_link(link_slug: str) -> WaveTeam | None:
     )
 
 
+def is_capped(wave_team: WaveTeam) -> bool:
+    """Whether the team link's responses are capped by the team's expected staff: not in a
+    codes-only wave (its codes cap it already), not when the staff is unknown."""
+    return wave_team.invited is not None and not wave_team.wave.codes_only
+
+
+def completed_responses(wave_team: WaveTeam) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Response)
+        .where(Response.wave_id == wave_team.wave_id, Response.unit_id == wave_team.unit_id)
+    )
+
+
+def team_is_complete(wave_team: WaveTeam) -> bool:
+    """The team has given as many completed responses as its expected staff: its link starts
+    and submits no more (docs/anonymity.md, "Padding a team")."""
+    return is_capped(wave_team) and completed_responses(wave_team) >= wave_team.invited
+
+
 def start_draft(wave_team: WaveTeam) -> Draft:
     draft = Draft(
         wave_id=wave_team.wave_id,
@@ -133,6 +160,13 @@ def get_draft(draft_id: str | None) -> Draft | None:
     except ValueError:
         return None
     return db.session.get(Draft, key, options=[_DRAFT_WITH_WAVE]) if key else None
+
+
+def forget_draft(draft: Draft) -> None:
+    """A draft its browser no longer reaches (left idle, or started again): deleted, unless it
+    was paused with a resume code, which alone reaches it from then on."""
+    if draft.resume_code_sha256 is None:
+        delete_draft(draft)
 
 
 def save_answers(draft: Draft, items: list[Item], answers: dict[str, dict[str, Any]]) -> None:
@@ -177,9 +211,9 @@ def answer_rows(response_id: uuid.UUID, answers: dict[str, dict[str, Any]]) -> l
             "text": None,
         }
         if "cells" in answer:
-            rows += [
-                {**base, "grid_row": row, "grid_column": column} for row, column in answer["cells"]
-            ]
+            # A cell ticked twice (a hand-made post) is one answer: the cell is the row's key.
+            cells = dict.fromkeys((row, column) for row, column in answer["cells"])
+            rows += [{**base, "grid_row": row, "grid_column": column} for row, column in cells]
         elif answer.get("dont_know"):
             rows.append({**base, "dont_know": True})
         elif "text" in answer:
@@ -191,11 +225,23 @@ def answer_rows(response_id: uuid.UUID, answers: dict[str, dict[str, Any]]) -> l
 
 def submit_draft(draft_id: uuid.UUID, language: str, today: date | None = None) -> Response | None:
     """Turn a draft into a response, exactly once: the draft row is deleted in the same
-    transaction, and a second submission of the same draft finds nothing to delete."""
+    transaction, and a second submission of the same draft finds nothing to delete.
+
+    Raises ``TeamComplete`` (the caller rolls back; the draft is kept) when the team already
+    has as many completed responses as staff. The team's row is written first (its burst
+    count), which locks it until the commit: of two concurrent last submissions the second
+    waits, then counts the first (PostgreSQL's row lock; SQLite has one writer at a time)."""
     draft = db.session.get(Draft, draft_id)
     if draft is None:
         return None
     wave_id, unit_id, answers = draft.wave_id, draft.unit_id, dict(draft.answers)
+    wave_team = db.session.scalar(
+        sa.select(WaveTeam).where(WaveTeam.wave_id == wave_id, WaveTeam.unit_id == unit_id)
+    )
+    record_burst(wave_team.id)
+    db.session.refresh(wave_team, ["invited"])
+    if team_is_complete(wave_team):
+        raise TeamComplete
     db.session.expunge(draft)
     deleted = db.session.execute(sa.delete(Draft).where(Draft.id == draft_id))
     if deleted.rowcount != 1:
@@ -212,6 +258,24 @@ def submit_draft(draft_id: uuid.UUID, language: str, today: date | None = None) 
         db.session.execute(sa.insert(Answer.__table__), rows)
         scoring.store_scale_scores(scoring.of_response(response.id), replace=False)
     return response
+
+
+def record_burst(wave_team_id: int, now: datetime | None = None) -> None:
+    """Count a submission in the team's current burst bucket and keep the largest count: one
+    UPDATE, atomic (and it takes the row's write lock). No time is stored but the bucket's
+    number, which the wave's closing clears (``BURST_BUCKET_SECONDS``)."""
+    bucket = int((now or now_utc()).timestamp() // BURST_BUCKET_SECONDS)
+    count = sa.case((WaveTeam.burst_bucket == bucket, WaveTeam.burst_count + 1), else_=1)
+    db.session.execute(
+        sa.update(WaveTeam)
+        .where(WaveTeam.id == wave_team_id)
+        .values(
+            burst_bucket=bucket,
+            burst_count=count,
+            peak_burst=sa.case((count > WaveTeam.peak_burst, count), else_=WaveTeam.peak_burst),
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def delete_draft(draft: Draft) -> None:
