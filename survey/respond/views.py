@@ -35,6 +35,7 @@ from survey.services.responding import (
     instrument_of,
     wave_state,
 )
+from survey.services.settings import wave_policy
 
 #: Session keys: the draft this browser works on, and when it was last active on a respondent
 #: page (whole minutes since 1970, UTC); both go when it is sent, paused or left idle.
@@ -161,6 +162,7 @@ def team_link(link_slug: str) -> Response | tuple[str, int] | str:
     draft = _session_draft_of(wave_team)
     if responding.team_is_complete(wave_team):
         return _team_complete(wave, draft, 200 if request.method == "GET" else 409)
+    wave_policy(wave)  # the page states the k this wave was opened with (page_settings)
     answered_before = request.cookies.get(DONE_COOKIE.format(wave.id)) == "1"
     form = ColleagueStartForm() if answered_before and draft is None else StartForm()
     if form.validate_on_submit():
@@ -384,6 +386,7 @@ def thanks() -> str | tuple[str, int]:
     wave = db.session.get(Wave, session.get(THANKS) or 0)
     if wave is None:
         return _message("no_draft")
+    wave_policy(wave)  # the page states the k this wave was opened with (page_settings)
     return render_template("respond/thanks.html", wave=wave)
 
 
