@@ -4,6 +4,10 @@ Nothing here imports plotly: plotly.js draws the dicts in the browser (``static/
 so the server needs no plotting library. Labels arrive already translated; every figure's
 numbers also reach the page as a table, so no one depends on the chart alone.
 
+Precision: a chart's data carries no more digits than the table beside it (means to one
+decimal, shares to whole percent, hover texts alike): the JSON is readable by anyone who opens
+the page's source, and extra digits times n would give sums a table does not.
+
 Colours: ColorBrewer's BrBG (colour-blind safe) for answers, a dark blue for the team and a grey
 for the comparison, all with at least 3:1 contrast against white for the non-text parts that
 carry meaning (WCAG 1.4.11), except the neutral middle answer, which has a darker outline.
@@ -22,6 +26,18 @@ FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "s
 ROW_HEIGHT = 30
 
 Figure = dict[str, Any]
+
+#: Decimals of a mean as pages show it.
+MEAN_DECIMALS = 1
+
+
+def _mean(value: float | None, decimals: int = MEAN_DECIMALS) -> float | None:
+    return None if value is None else round(float(value), decimals)
+
+
+def _percent(value: float) -> int:
+    """A share as the page shows it: whole percent."""
+    return int(round(float(value)))
 
 
 def _layout(rows: float, decimal_comma: bool, **extra: Any) -> dict[str, Any]:
@@ -65,7 +81,7 @@ def answer_distribution(
     shares = []
     for row in counts:
         total = sum(row)
-        shares.append([100 * count / total if total else 0.0 for count in row])
+        shares.append([_percent(100 * count / total) if total else 0 for count in row])
     # Stacked from the middle outwards: left 3 (half), 2, 1; right 3 (half), 4, 5. The middle
     # answer is one legend entry for both halves; legendrank keeps the legend in 1–5 order.
     segments = [(2, -0.5), (1, -1.0), (0, -1.0), (2, 0.5), (3, 1.0), (4, 1.0)]
@@ -78,10 +94,9 @@ def answer_distribution(
             "legendrank": value + 1,
             "showlegend": factor != -0.5,
             "y": list(labels),
-            "x": [factor * row[value] for row in shares],
+            "x": [round(factor * row[value], 1) for row in shares],
             "customdata": [row[value] for row in shares],
-            "hovertemplate": f"%{{y}}<br>{answer_names[value]}: %{{customdata:.0f}}%"
-            "<extra></extra>",
+            "hovertemplate": f"%{{y}}<br>{answer_names[value]}: %{{customdata}}%<extra></extra>",
             "marker": {
                 "color": ANSWER_COLOURS[value],
                 "line": {"color": "#6b6b6b" if value == 2 else "#ffffff", "width": 0.5},
@@ -118,14 +133,15 @@ def _mean_bars(
     n_label: str,
 ) -> dict[str, Any]:
     """Horizontal bars from 1 (the scale's floor) to the mean; missing means draw nothing."""
+    shown = [_mean(mean) for mean in means]
     return {
         "type": "bar",
         "orientation": "h",
         "name": name,
         "y": list(labels),
-        "x": [None if mean is None else mean - 1 for mean in means],
+        "x": [None if mean is None else round(mean - 1, MEAN_DECIMALS) for mean in shown],
         "base": 1,
-        "customdata": [[mean, n] for mean, n in zip(means, counts, strict=True)],
+        "customdata": [[mean, n] for mean, n in zip(shown, counts, strict=True)],
         "hovertemplate": f"%{{y}}<br>{name}: %{{customdata[0]:.1f}} ({n_label} %{{customdata[1]}})"
         "<extra></extra>",
         "marker": {"color": colour},
@@ -174,7 +190,7 @@ def share_heatmap(
                 "type": "heatmap",
                 "x": list(column_labels),
                 "y": list(row_labels),
-                "z": [list(row) for row in shares],
+                "z": [[_percent(share) for share in row] for row in shares],
                 "zmin": 0,
                 "zmax": 100,
                 "colorscale": [[0, "#f7fbff"], [0.5, "#6baed6"], [1, "#08306b"]],
@@ -211,15 +227,18 @@ def trend_lines(
     """One line per scale across waves, with its 95% interval as error bars.
 
     ``series``: (name, mean per wave or None, (low, high) per wave or None). A wave without a
-    figure leaves a gap rather than a line drawn through it.
+    figure leaves a gap rather than a line drawn through it; a mean without an interval (too
+    few answers to show spread) is drawn without error bars. Means and interval ends are
+    rounded as the table shows them.
     """
     data = []
-    for index, (name, means, intervals) in enumerate(series):
+    for index, (name, raw_means, intervals) in enumerate(series):
+        means = [_mean(mean) for mean in raw_means]
         above, below = [], []
         for mean, interval in zip(means, intervals, strict=True):
             shown = mean is not None and interval is not None
-            above.append(interval[1] - mean if shown else None)
-            below.append(mean - interval[0] if shown else None)
+            above.append(round(_mean(interval[1]) - mean, MEAN_DECIMALS) if shown else None)
+            below.append(round(mean - _mean(interval[0]), MEAN_DECIMALS) if shown else None)
         data.append(
             {
                 "type": "scatter",
@@ -237,7 +256,7 @@ def trend_lines(
                     "width": 3,
                 },
                 "line": {"color": LINE_COLOURS[index % len(LINE_COLOURS)], "width": 2},
-                "hovertemplate": f"{name}<br>%{{x}}: %{{y:.2f}}<extra></extra>",
+                "hovertemplate": f"{name}<br>%{{x}}: %{{y:.1f}}<extra></extra>",
             }
         )
     return {

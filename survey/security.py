@@ -41,7 +41,10 @@ def add_security_headers(response: Response) -> Response:
         response.headers.setdefault(name, value)
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if "Cache-Control" not in response.headers and response.mimetype == "text/html":
+    if request.endpoint != "static" or "Cache-Control" not in response.headers:
+        # Pages, exports and PDFs alike (also a file sent with Flask's ``send_file``, which
+        # says "no-cache"): results and downloads must not stay in a browser's cache or a
+        # proxy. Only static files set their own caching (survey/assets.py).
         response.headers["Cache-Control"] = "no-store"
     return response
 

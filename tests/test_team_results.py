@@ -132,19 +132,21 @@ def change_cell(page: str) -> str:
 
 def test_a_clear_rise_since_the_previous_wave(client, two_waves):
     earlier, later = two_waves
-    add_responses(earlier, a1_answers([2, 2, 3, 2, 2, 3]))
-    add_responses(later, a1_answers([4, 4, 5, 4, 4, 5]))
+    # Seven each: a change's interval comes from both waves' spread, so it needs the spread
+    # threshold (7) in both (tests/test_insider_figures.py).
+    add_responses(earlier, a1_answers([2, 2, 3, 2, 2, 3, 2]))
+    add_responses(later, a1_answers([4, 4, 5, 4, 4, 5, 4]))
     page = page_of(client, later)
     assert "Sinds Voorjaar" in page
     cell = change_cell(page)
-    # before mean 2.333, after 4.333: +2.0; both SD 0.516 → 95% interval [1.33, 2.67]
-    assert "+2,0 (duidelijke stijging)" in cell and "95%-interval 1,3 tot 2,7" in cell
+    # before mean 2.286, after 4.286: +2.0; both SD 0.488 → 95% interval [1.43, 2.57]
+    assert "+2,0 (duidelijke stijging)" in cell and "95%-interval 1,4 tot 2,6" in cell
 
 
 def test_no_clear_change_when_the_interval_includes_zero(client, two_waves):
     earlier, later = two_waves
-    add_responses(earlier, a1_answers([2, 5, 3, 4, 2, 5]))
-    add_responses(later, a1_answers([3, 5, 2, 4, 3, 5]))
+    add_responses(earlier, a1_answers([2, 5, 3, 4, 2, 5, 3]))
+    add_responses(later, a1_answers([3, 5, 2, 4, 3, 5, 4]))
     assert "geen duidelijke verandering" in change_cell(page_of(client, later))
 
 

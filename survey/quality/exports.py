@@ -20,22 +20,26 @@ from questionnaires.codebook import codebook_rows
 from reports.xlsx import workbook_bytes
 from survey.anonymity import Verdict
 from survey.services.comparisons import HIDDEN_TOO_FEW, Breakdown, Cell
-from survey.services.settings import current_settings
 
 Table = tuple[str, Sequence[str], list[list[object]]]
 FORMATS = ("csv", "xlsx")
 
 
-def hidden_marker() -> str:
-    return _("not shown (fewer than %(k)d)", k=current_settings().min_group_size)
+def hidden_marker(k: int | None) -> str:
+    """What a hidden cell says: with the k of the wave it belongs to (never the settings' k of
+    today, which may be lower than the promise the wave was answered under)."""
+    if k is None:
+        return _("not shown (too few answers)")
+    return _("not shown (fewer than %(k)d)", k=k)
 
 
-def mean_of(cell: Cell | None) -> object:
-    """A cell's mean (2 decimals), the hidden marker, or empty when there were no answers."""
+def mean_of(cell: Cell | None, k: int | None = None) -> object:
+    """A cell's mean (2 decimals), the hidden marker, or empty when there were no answers.
+    ``k``: the wave's k, when the cell does not carry the k it was gated with."""
     if cell is not None and cell.summary is not None:
         return round(cell.summary.mean, 2)
     if cell is not None and cell.verdict.n:
-        return hidden_marker()
+        return hidden_marker(cell.min_group_size or k)
     return ""
 
 
@@ -91,13 +95,19 @@ def cells_table(
     corner: Sequence[str],
     rows: Sequence[tuple[Sequence[object], Mapping[object, Cell | None]]],
     columns: Sequence[Column],
+    k: int | None = None,
 ) -> Table:
-    """A table of gated cells: per row its leading values, then mean and n per column."""
+    """A table of gated cells: per row its leading values, then mean and n per column.
+    ``k``: the wave's k for hidden cells that do not carry their own."""
     header = [*corner, *[h for _key, name in columns for h in (name, f"n {name}")]]
     body = [
         [
             *leading,
-            *[v for key, _name in columns for v in (mean_of(cells.get(key)), n_of(cells.get(key)))],
+            *[
+                v
+                for key, _name in columns
+                for v in (mean_of(cells.get(key), k), n_of(cells.get(key)))
+            ],
         ]
         for leading, cells in rows
     ]
@@ -109,11 +119,13 @@ def _rounded(value: float | None, digits: int = 2) -> object:
 
 
 def breakdown_cells(
-    breakdown: Breakdown, scale_code: str, options: Sequence[object]
+    breakdown: Breakdown, scale_code: str, options: Sequence[object], k: int | None = None
 ) -> dict[object, Cell]:
-    """A background breakdown's figures of one scale as cells, all hidden when any is small."""
+    """A background breakdown's figures of one scale as cells, all hidden when any is small.
+    ``k``: the wave's k, for the hidden marker."""
     if scale_code in breakdown.hidden_scales:
-        return dict.fromkeys(options, HIDDEN_TOO_FEW)
+        hidden = HIDDEN_TOO_FEW if k is None else Cell(HIDDEN_TOO_FEW.verdict, min_group_size=k)
+        return dict.fromkeys(options, hidden)
     return {
         option: Cell(Verdict(summary.n), summary)
         for option, summary in breakdown.by_scale.get(scale_code, {}).items()
@@ -122,7 +134,8 @@ def breakdown_cells(
 
 def trend_tables(unit_name: str, waves, rows, first, last, core_waves, core_rows) -> list[Table]:
     """The trend page's tables: per scale mean, interval and n per wave and the chosen change;
-    the questions shared by questionnaire versions, if any."""
+    the questions shared by questionnaire versions, if any. An interval only where the cell may
+    show spread (``Cell.interval``)."""
     low, high = _("low"), _("high")
     header = [_("Scale"), *[h for w in waves for h in (w.name, low, high, "n")]]
     header += [
@@ -136,7 +149,7 @@ def trend_tables(unit_name: str, waves, rows, first, last, core_waves, core_rows
     for row in rows:
         values = [row["label"]]
         for cell in row["cells"]:
-            interval = cell.summary.interval() if cell and cell.summary else (None, None)
+            interval = (cell.interval if cell else None) or (None, None)
             values += [mean_of(cell), _rounded(interval[0]), _rounded(interval[1]), n_of(cell)]
         change = row["change"]
         if change is None:
@@ -177,6 +190,13 @@ def instrument_tables(quality, with_icc: bool, lang: str) -> list[Table]:
             _("yes") if r.flagged else "",
         ]
         for r in quality.scales
+    ]
+    k = quality.policy.spread_threshold
+    scales += [
+        [f"{scale.code} {scale.title.in_language(lang)}", hidden_marker(k), "", ""]
+        + (["", ""] if with_icc else [])
+        + [""]
+        for scale in quality.hidden_scales
     ]
     items = [
         [r.scale.code, item.code, _rounded(item.item_rest, 3), round(item.pct_dont_know, 1)]

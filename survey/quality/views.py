@@ -263,10 +263,7 @@ def trends(slug: str) -> str:
             (
                 f"{row['scale'].code} {row['scale'].title.in_language(lang)}",
                 [cell.summary.mean if cell and cell.summary else None for cell in row["cells"]],
-                [
-                    cell.summary.interval() if cell and cell.summary else None
-                    for cell in row["cells"]
-                ],
+                [cell.interval if cell else None for cell in row["cells"]],
             )
             for row in rows
         ],
@@ -286,7 +283,7 @@ def trends(slug: str) -> str:
                 (
                     row["code"],
                     [c.summary.mean if c and c.summary else None for c in row["cells"]],
-                    [c.summary.interval() if c and c.summary else None for c in row["cells"]],
+                    [c.interval if c else None for c in row["cells"]],
                 )
                 for row in data["core_rows"]
             ],
@@ -421,7 +418,12 @@ def profile(wave_id: int) -> str:
                     [
                         (
                             [f"{s.code} {s.title.in_language(lang)}"],
-                            breakdown_cells(breakdown, s.code, [code for code, _label in options]),
+                            breakdown_cells(
+                                breakdown,
+                                s.code,
+                                [code for code, _label in options],
+                                policy.min_group_size,
+                            ),
                         )
                         for s in instrument.scales()
                     ],

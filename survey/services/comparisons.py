@@ -133,16 +133,33 @@ def response_counts(wave_ids: Iterable[int]) -> dict[tuple[int, int], int]:
 
 @dataclass(frozen=True)
 class Cell:
-    """One unit's figure for one scale in one wave."""
+    """One unit's figure for one scale in one wave.
+
+    Only the mean and n are public by default: the spread (SD, the 95% interval, an effect
+    size) only when ``spread`` says so, through ``interval``; the ``summary``'s variance is
+    for computing, never for showing.
+    """
 
     verdict: Verdict
     summary: Summary | None = None
     #: For departments and the organisation: how many teams the figure pools.
     teams: int = 1
+    #: Whether spread may be shown: EVERY team pooled in the figure reaches the spread
+    #: threshold (a pooled spread minus the large teams' shown spreads gives a small one's).
+    spread: bool = False
+    #: The k the cell was gated with (the wave's promise), for "fewer than k" markers.
+    min_group_size: int | None = None
 
     @property
     def mean(self) -> float | None:
         return self.summary.mean if self.summary else None
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        """The 95% interval of the mean, or None where spread may not be shown."""
+        if self.summary is None or not self.spread or self.summary.n < 2:
+            return None
+        return self.summary.interval()
 
 
 HIDDEN_EMPTY = Cell(Verdict(0, Reason.NO_ANSWERS))
@@ -203,13 +220,19 @@ def gated_cells(
                 continue
             if not shown:
                 total_n = sum(figure[0] for figure in present)
-                cells[unit.id][code] = Cell(Verdict(total_n, Reason.TOO_FEW))
+                cells[unit.id][code] = Cell(Verdict(total_n, Reason.TOO_FEW), min_group_size=k)
                 continue
             n = sum(figure[0] for figure in shown)
             summary = Summary.from_sums(
                 n, sum(figure[1] for figure in shown), sum(figure[2] for figure in shown)
             )
-            cells[unit.id][code] = Cell(Verdict(n), summary, teams=len(shown))
+            cells[unit.id][code] = Cell(
+                Verdict(n),
+                summary,
+                teams=len(shown),
+                spread=all(policy.shows_spread(figure[0]) for figure in shown),
+                min_group_size=k,
+            )
     return cells
 
 
@@ -238,10 +261,15 @@ def unit_tree_rows(units: list[Unit]) -> list[tuple[Unit, int]]:
 
 
 def change(before: Cell | None, after: Cell | None, policy: Policy) -> Change | None:
-    """The change between two shown figures of a unit, or None."""
+    """The change between two shown figures of a unit, or None.
+
+    Its interval and effect size come from both figures' spread, so both must be allowed to
+    show spread (one shown spread and the interval would give the other)."""
     if not before or not after or not before.summary or not after.summary:
         return None
-    if min(before.summary.n, after.summary.n) < max(policy.min_group_size, 2):
+    if not before.spread or not after.spread:
+        return None
+    if min(before.summary.n, after.summary.n) < max(policy.spread_threshold, 2):
         return None
     return change_from_summaries(before.summary, after.summary)
 

@@ -65,11 +65,17 @@ class ScaleResult:
     sd: float | None = None
     agrees: bool | None = None
     counts: tuple[int, ...] | None = None
-    #: Since the team's previous closed wave; None when either wave may not show this scale.
+    #: Since the team's previous closed wave; None when either wave may not show this scale's
+    #: spread (its interval comes from the scores' spread).
     change: Change | None = None
     #: The organisation's pooled mean (teams of the wave that meet k), when it may be shown.
     organisation: Pooled | None = None
+    #: The scale's questions; empty when ``items_shown`` is False.
     items: tuple[ItemResult, ...] = ()
+    #: False when one of the scale's questions has fewer than k answers in this group: then the
+    #: scale shows only its mean and n. Its answer spread, shares, SD and per-question figures
+    #: minus those of the other questions would give away the small question.
+    items_shown: bool = True
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,8 @@ class TeamResults:
     grids: list[GridResult] = field(default_factory=list)
     comments: list[Comments] = field(default_factory=list)
     comments_enabled: bool = True
+    #: The gate's rules these results were shown under (the wave's promise, never weaker).
+    policy: Policy = field(default_factory=Policy)
 
     @property
     def response_rate(self) -> float | None:
@@ -296,6 +304,7 @@ def team_results(wave_team: WaveTeam, policy: Policy) -> TeamResults:
             [ScaleResult(scale, team_verdict) for scale in instrument.scales()],
             instrument,
             comments_enabled=policy.comments_enabled,
+            policy=policy,
         )
     answers = _team_answers(wave_team)
     likert = _likert(answers)
@@ -341,6 +350,7 @@ def team_results(wave_team: WaveTeam, policy: Policy) -> TeamResults:
             for item in _items_of(instrument, "text")
         ],
         comments_enabled=policy.comments_enabled,
+        policy=policy,
     )
 
 
@@ -351,11 +361,13 @@ def _items_of(instrument: Instrument, item_type: str) -> list[Item]:
 def _change(
     code: str, current: pd.DataFrame, before: pd.DataFrame | None, policy: Policy
 ) -> Change | None:
-    """The change since the previous wave, when both waves show this scale (n ≥ k each)."""
+    """The change since the previous wave, when both waves show this scale's spread (n at the
+    spread threshold each): its interval and effect size come from the two spreads, so one
+    shown spread and the interval would give the other."""
     if before is None or code not in before or code not in current:
         return None
     earlier, now = before[code].dropna(), current[code].dropna()
-    if len(earlier) < policy.min_group_size or len(now) < policy.min_group_size:
+    if not policy.shows_spread(len(earlier)) or not policy.shows_spread(len(now)):
         return None
     return change_between(earlier, now)
 
@@ -393,6 +405,15 @@ def _scale_result(
     verdict = gate_group(int(row["n"]), policy)
     if not verdict.shown:
         return ScaleResult(scale, verdict, organisation=organisation)
+    items = tuple(_item_result(item, by_item, policy) for item in scale.items)
+    if not all(item.verdict.shown for item in items):
+        return ScaleResult(
+            scale,
+            verdict,
+            mean=float(row["mean"]),
+            organisation=organisation,
+            items_shown=False,
+        )
     spread = policy.shows_spread(verdict.n)
     rwg = row["rwg"]
     return ScaleResult(
@@ -406,7 +427,7 @@ def _scale_result(
         counts=tuple(int(counts[value]) for value in range(1, 6)) if spread else None,
         change=change,
         organisation=organisation,
-        items=tuple(_item_result(item, by_item, policy) for item in scale.items),
+        items=items,
     )
 
 
