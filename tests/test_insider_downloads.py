@@ -405,6 +405,20 @@ def test_class02_the_choice_is_explained_recorded_once_and_final(officer, versio
     assert officer.get(f"{profile}?background=BG1").status_code == 200
 
 
+def test_class02_after_the_export_the_profile_says_why_it_has_no_breakdown(officer, version):
+    wave, _units = build(version, TEAMS)
+    assert offer_choice(officer, f"/quality/waves/{wave.id}", "rows") == 302
+    profile = f"/quality/waves/{wave.id}/profile"
+    page = officer.get(profile).get_data(as_text=True)
+    assert "niet beschikbaar" in page and 'name="background"' not in page
+    assert 'value="breakdown"' not in page
+    for query in ("?background=BG1", "?background=BG1&format=csv", "?background=BG1&format=xlsx"):
+        assert officer.get(profile + query).status_code == 409
+    # the profile's other tables stay
+    assert officer.get(f"{profile}?format=csv").status_code == 200
+    assert officer.get(f"/quality/waves/{wave.id}/responses.csv").status_code == 200
+
+
 # --- Class 10 ------------------------------------------------------------------------------------
 
 #: Small teams, so that the export labels some rows with a department or the organisation.
