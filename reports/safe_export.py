@@ -64,7 +64,8 @@ class SafeExport:
     #: Background columns left out because a cell would have had fewer than k rows.
     dropped_background: list[str]
     #: Responses not exported: the whole wave when it has fewer than k, or a leftover below k
-    #: that had no group of small units to join.
+    #: that had no group of small units to join. Publish it only through ``shown_count``: a
+    #: number from 1 to k − 1 would describe a group below k.
     withheld: int
 
 
@@ -201,6 +202,12 @@ def safe_response_rows(
         dropped_background=dropped,
         withheld=len(responses) - len(rows),
     )
+
+
+def shown_count(count: int, k: int) -> int | None:
+    """A count of responses as it may be published: None (to be read "fewer than k") when it
+    describes a group of 1 to k − 1 people; 0 and k or more as they are."""
+    return None if 0 < count < k else count
 
 
 def _numeric(column: pd.Series) -> bool:

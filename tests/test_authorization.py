@@ -105,6 +105,7 @@ EXPECTED = {
     "quality.instrument": ("GET", quality_only(404)),
     "quality.report": ("GET", quality_only(404)),
     "quality.responses": ("GET", quality_only(404)),
+    "quality.choose_background_use": ("POST", public(400)),
     # Administration (survey/admin/): every route for administrators only. A POST without a
     # CSRF token is refused (400) before anything else, for everyone.
     "admin.index": ("GET", admin_only()),

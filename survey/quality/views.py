@@ -7,12 +7,14 @@ from __future__ import annotations
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from questionnaires import Instrument
 from reports import figures
 from survey.access import get_unit_or_404, get_wave_or_404, role_required
 from survey.anonymity import Policy
+from survey.errors import render_error
 from survey.extensions import db
 from survey.models import Role, Unit
 from survey.quality import bp
@@ -24,9 +26,10 @@ from survey.quality.exports import (
     instrument_tables,
     trend_tables,
 )
-from survey.services import comparisons
+from survey.services import background_use, comparisons
 from survey.services.responding import WaveState, instrument_of, wave_state
 from survey.services.settings import wave_policy
+from survey.services.wave_tree import TreeUnit, tree_paths, wave_tree
 
 QUALITY = (Role.ADMIN, Role.QUALITY)
 
@@ -45,6 +48,36 @@ def _ended_wave_or_404(wave_id: int):
     if wave_state(wave) is not WaveState.CLOSED:
         abort(404)
     return wave
+
+
+def _frozen_tree(wave) -> list[TreeUnit]:
+    """``wave``'s units as they stood when it ended; the first reader freezes them."""
+    units = wave_tree(wave)
+    db.session.commit()
+    return units
+
+
+def _background_use_refused(wave) -> tuple[str, int]:
+    """409 for a use of ``wave``'s background answers that is gone, or not yet chosen."""
+    if wave.background_use == background_use.BREAKDOWN:
+        message = _(
+            "The response-level export is not available for this wave: its background answers "
+            "are used for the breakdowns of the organisation profile. The two could be combined "
+            "to find a person's answers, so a wave offers only one of them."
+        )
+    elif wave.background_use == background_use.ROWS:
+        message = _(
+            "Breakdowns by background are not available for this wave: its background answers "
+            "are used for the response-level export. The two could be combined to find a "
+            "person's answers, so a wave offers only one of them."
+        )
+    else:
+        message = _(
+            "First choose what this wave's background answers are used for: breakdowns on the "
+            "organisation profile, or the response-level export. The two could be combined to "
+            "find a person's answers, so a wave offers only one of them."
+        )
+    return render_error(409, message)
 
 
 @bp.get("/")
@@ -69,9 +102,9 @@ def _heatmap(wave_id: int) -> dict:
     compare = next((w for w in earlier if w.id == compare_id), earlier[-1] if earlier else None)
     # The earlier wave is aggregated only for the change view.
     changing = request.args.get("view") == "change" and compare is not None
-    units = db.session.scalars(
-        db.select(Unit).where(Unit.archived_on.is_(None)).order_by(Unit.name)
-    ).all()
+    # Each wave's units grouped as they stood when it ended (class 10 of issue 14).
+    units = _frozen_tree(wave)
+    compare_units = _frozen_tree(compare) if changing else units
     policy = _policy(wave)
     compare_policy = _policy(compare) if changing else policy
     sums = comparisons.team_scale_sums([wave.id] + ([compare.id] if changing else []))
@@ -92,8 +125,15 @@ def _heatmap(wave_id: int) -> dict:
         rows = [(unit, depth) for unit, depth in rows if depth <= 1]
     shown = [unit for unit, _depth in rows]
     now = comparisons.gated_cells(sums, wave.id, units, policy, only=shown)
+    shown_ids = {unit.id for unit in shown}
     before = (
-        comparisons.gated_cells(sums, compare.id, units, compare_policy, only=shown)
+        comparisons.gated_cells(
+            sums,
+            compare.id,
+            compare_units,
+            compare_policy,
+            only=[unit for unit in compare_units if unit.id in shown_ids],
+        )
         if changing
         else {}
     )
@@ -127,6 +167,7 @@ def _heatmap(wave_id: int) -> dict:
         "sort": sort,
         "view": view,
         "asked_then": {s.code for s in instrument_of(compare).scales()} if changing else set(),
+        "has_background": any(item.background for item in instrument_of(wave).all_items()),
     }
 
 
@@ -308,7 +349,7 @@ def _profile_data(wave, policy: Policy) -> dict:
     """Modules A and B per scale, and module C per question, for the organisation and each
     department (the columns), pooled over the teams that meet k."""
     instrument = instrument_of(wave)
-    units = db.session.scalars(db.select(Unit).where(Unit.archived_on.is_(None))).all()
+    units = _frozen_tree(wave)
     columns = [unit for unit, depth in comparisons.unit_tree_rows(units) if depth <= 1]
     sums = comparisons.team_scale_sums([wave.id])
     scale_cells = comparisons.gated_cells(sums, wave.id, units, policy)
@@ -343,7 +384,8 @@ def report(wave_id: int) -> Response:
     units = data["units"]
     tree = comparisons.unit_tree_rows(units)
     organisation = tree[0][0]
-    trend = _trend_data(organisation)
+    # The trend spans waves: it follows the organisation as it is now.
+    trend = _trend_data(db.session.get(Unit, organisation.id))
     html = render_template(
         "quality/report.html",
         wave=wave,
@@ -365,8 +407,9 @@ def _cells_of(cells_by_unit: dict[int, dict[str, comparisons.Cell]], key: str) -
 
 @bp.get("/waves/<int:wave_id>/profile")
 @role_required(*QUALITY)
-def profile(wave_id: int) -> str:
-    """Modules A, B and C for the organisation and per department, and a background filter."""
+def profile(wave_id: int) -> Response | str | tuple[str, int]:
+    """Modules A, B and C for the organisation and per department, and a background filter
+    (only when this wave's background answers are used for breakdowns: ``background_use``)."""
     wave = _ended_wave_or_404(wave_id)
     policy = _policy(wave)
     data = _profile_data(wave, policy)
@@ -377,6 +420,8 @@ def profile(wave_id: int) -> str:
     background = next((item for item in background_items if item.code == chosen), None)
     if chosen and background is None:
         abort(404)
+    if background is not None and not background_use.allows(wave, background_use.BREAKDOWN):
+        return _background_use_refused(wave)
     breakdown = (
         comparisons.background_breakdown(wave.id, background.code, policy) if background else None
     )
@@ -446,6 +491,26 @@ def profile(wave_id: int) -> str:
     )
 
 
+@bp.post("/waves/<int:wave_id>/background-use")
+@role_required(*QUALITY)
+def choose_background_use(wave_id: int) -> Response | tuple[str, int]:
+    """Dedicate the wave's background answers to breakdowns or to the response-level export,
+    once and for all (``survey.services.background_use``)."""
+    wave = _ended_wave_or_404(wave_id)
+    use = request.form.get("use")
+    if use not in background_use.USES:
+        abort(400)
+    try:
+        background_use.choose(wave, use, current_user)
+    except background_use.BackgroundUseTaken:
+        db.session.rollback()
+        return _background_use_refused(wave)
+    db.session.commit()
+    if use == background_use.BREAKDOWN:
+        return redirect(url_for("quality.profile", wave_id=wave.id, _anchor="background-title"))
+    return redirect(url_for("quality.wave", wave_id=wave.id, _anchor="background-use"))
+
+
 @bp.get("/waves/<int:wave_id>/instrument")
 @role_required(*QUALITY)
 def instrument(wave_id: int) -> str:
@@ -467,32 +532,28 @@ def instrument(wave_id: int) -> str:
 
 @bp.get("/waves/<int:wave_id>/responses.<any(csv, xlsx):fmt>")
 @role_required(*QUALITY)
-def responses(wave_id: int, fmt: str) -> Response:
+def responses(wave_id: int, fmt: str) -> Response | tuple[str, int]:
     """One row per response, made safe (``reports.safe_export``): team names replaced by the
-    smallest unit of at least k responses, rare background answers dropped, rows shuffled, no
-    ids, no dates, no free text."""
-    from reports.safe_export import safe_response_rows
+    smallest unit of at least k responses in the wave's own tree, rare background answers
+    dropped, rows shuffled, no ids, no dates, no free text. Only when the wave's background
+    answers are used for this export, never for breakdowns (``background_use``)."""
+    from reports.safe_export import safe_response_rows, shown_count
     from survey.services.comparisons import response_matrix
 
     wave = _ended_wave_or_404(wave_id)
     instrument = instrument_of(wave)
-    units = db.session.scalars(db.select(Unit)).all()
-    by_id = {unit.id: unit for unit in units}
-
-    def path(unit: Unit) -> str:
-        names = []
-        while unit is not None:
-            names.append(unit.name)
-            unit = by_id.get(unit.parent_id)
-        return " › ".join(reversed(names))
-
     background = [item.code for item in instrument.all_items() if item.background]
-    matrix = response_matrix(wave, instrument)
+    if background and wave.background_use is None:
+        return redirect(url_for("quality.wave", wave_id=wave.id, _anchor="background-use"))
+    if background and not background_use.allows(wave, background_use.ROWS):
+        return _background_use_refused(wave)
+    units = _frozen_tree(wave)
+    k = _policy(wave).min_group_size
     export = safe_response_rows(
-        matrix,
+        response_matrix(wave, instrument),
         {unit.id: unit.parent_id for unit in units},
-        {unit.id: path(unit) for unit in units},
-        _policy(wave).min_group_size,
+        tree_paths(units),
+        k,
         background,
     )
     rows = export.rows.copy()
@@ -503,17 +564,15 @@ def responses(wave_id: int, fmt: str) -> Response:
         for record in rows.itertuples(index=False, name=None)
     ]
     labels = [[label, "; ".join(names)] for label, names in export.labels.items()]
+    withheld = shown_count(export.withheld, k)
     notes = [
         [
-            _(
-                "Background questions left out (a group would be smaller than %(k)d)",
-                k=_policy(wave).min_group_size,
-            ),
+            _("Background questions left out (a group would be smaller than %(k)d)", k=k),
             ", ".join(export.dropped_background) or "–",
         ],
         [
-            _("Responses withheld (no group of %(k)d to hide in)", k=_policy(wave).min_group_size),
-            export.withheld,
+            _("Responses withheld (no group of %(k)d to hide in)", k=k),
+            _("fewer than %(k)d", k=k) if withheld is None else withheld,
         ],
     ]
     tables = [

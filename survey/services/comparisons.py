@@ -243,7 +243,10 @@ def ended_waves() -> list[Wave]:
 
 
 def unit_tree_rows(units: list[Unit]) -> list[tuple[Unit, int]]:
-    """Units in tree order (organisation, its departments, their teams) with their depth."""
+    """Units in tree order (organisation, its departments, their teams) with their depth.
+
+    ``units`` may also be a wave's frozen tree (``survey.services.wave_tree.TreeUnit``):
+    anything with an ``id``, a ``parent_id`` and a ``name`` will do."""
     children: dict[int | None, list[Unit]] = {}
     for unit in units:
         children.setdefault(unit.parent_id, []).append(unit)

@@ -39,6 +39,7 @@ from survey.models import (
 from survey.services import audit
 from survey.services.responding import WaveState, instrument_of, wave_state
 from survey.services.settings import record_promise
+from survey.services.wave_tree import freeze_tree
 
 #: The fields an administrator may change in each status (see the module docstring).
 EDITABLE_FIELDS: dict[WaveStatus, frozenset[str]] = {
@@ -283,6 +284,7 @@ def close_wave(wave: Wave, actor: Account | None, today: date | None = None) -> 
     wave.status = WaveStatus.CLOSED
     wave.closed_on = min(today, wave.closes_on)
     db.session.flush()
+    freeze_tree(wave)
     audit.record(actor, "wave.close", _target(wave), closed_on=wave.closed_on.isoformat())
 
 
