@@ -283,7 +283,7 @@ def _wave_page(
         progress=progress,
         k=policy.min_group_size,
         small_teams=[
-            team for team in teams if wave_service.small_for_team_links(team.invited, policy)
+            team.unit for team in teams if wave_service.small_for_team_links(team.invited, policy)
         ],
         flags=(
             wave_service.closing_flags(wave, policy) if wave.status is WaveStatus.CLOSED else []
@@ -360,7 +360,7 @@ def close_wave(wave_id: int) -> Response | tuple[str, int]:
     db.session.commit()
     flash(_("The wave is closed: nobody can answer it any more."), "success")
     if flags:
-        flash(_("Some teams need a check with their manager: see below."), "info")
+        flash(_("Some teams need a check with the team: see below."), "info")
     return _back_to(wave)
 
 
