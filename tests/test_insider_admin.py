@@ -419,3 +419,25 @@ def test_class01_expected_staff_only_for_teams_in_the_csv(client, admin, tree, r
     path.write_text("path,name,staff\norg/north,North,40\n", encoding="utf-8")
     result = runner.invoke(args=["units", "import", str(path)])
     assert result.exit_code == 1 and "only a team has a number of staff" in result.output
+
+
+@pytest.mark.parametrize("value", ["0", "10001", "abc", "1.5", "9" * 30, "²"])
+def test_class01_expected_staff_bad_numbers_on_the_unit_form_are_422(client, admin, tree, value):
+    url = "/admin/units/team-a/edit"
+    reply = post(client, url, "/admin/units/team-a/staff", {"staff": value})
+    assert reply.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(Unit, tree["team-a"].id).staff is None
+    department = post(client, "/admin/units/north/edit", "/admin/units/north/staff", {"staff": "5"})
+    assert department.status_code == 409 and "Only a team has a number of staff" in (
+        department.get_data(as_text=True)
+    )
+    new = post(
+        client,
+        "/admin/units/new",
+        "/admin/units/new",
+        {"kind": "department", "parent": "org", "name": "West", "staff": "5"},
+    )
+    assert new.status_code == 422 and "Only a team has a number of staff" in new.get_data(
+        as_text=True
+    )

@@ -285,8 +285,11 @@ def _wave_page(
         small_teams=[
             team.unit for team in teams if wave_service.small_for_team_links(team.invited, policy)
         ],
+        # After retention deleted the answers there is nothing left to check.
         flags=(
-            wave_service.closing_flags(wave, policy) if wave.status is WaveStatus.CLOSED else []
+            wave_service.closing_flags(wave, policy)
+            if wave.status is WaveStatus.CLOSED and wave.purged_on is None
+            else None
         ),
         state=wave_state(wave),
         edit_form=edit_form or _edit_form(wave, teams, bound=False),
