@@ -202,7 +202,7 @@ def create_user_command(email: str, role: str, unit_slugs: tuple[str, ...]) -> N
 @units_cli.command("import")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_units_command(csv_file: Path) -> None:
-    """Create or rename units from a CSV file with the columns path,name[,kind].
+    """Create or rename units from a CSV file with the columns path,name[,kind][,staff].
 
     path is the chain of slugs from the organisation down, e.g. ``org/zorg-noord/team-a``.
     Nothing is imported when any row is refused.
@@ -222,6 +222,8 @@ def import_units_command(csv_file: Path) -> None:
         f"{len(report.created)} created, {len(report.renamed)} renamed, "
         f"{len(report.unchanged)} unchanged."
     )
+    if report.restaffed:
+        click.echo(f"{len(report.restaffed)} team(s) with a new number of staff.")
 
 
 @users_cli.command("list")

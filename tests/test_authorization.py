@@ -114,6 +114,7 @@ EXPECTED = {
     "admin.unit_edit": ("GET", admin_only(200, 404)),
     "admin.unit_rename": ("POST", public(400)),
     "admin.unit_move": ("POST", public(400)),
+    "admin.unit_staff": ("POST", public(400)),
     "admin.unit_archive": ("POST", public(400)),
     "admin.unit_restore": ("POST", public(400)),
     "admin.units_import": ("GET", admin_only()),

@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, RadioField, SelectField, StringField
+from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
+    NumberRange,
     Optional,
     Regexp,
     ValidationError,
@@ -18,6 +19,7 @@ from wtforms.validators import (
 
 from survey.models import Unit, UnitKind
 from survey.services.units import (
+    MAX_STAFF,
     NAME_LENGTH,
     SLUG_LENGTH,
     UnitError,
@@ -70,6 +72,19 @@ class ParentField(SelectField):
             raise ValidationError(_l("Choose one of the units in the list."))
 
 
+def _staff_field() -> IntegerField:
+    return IntegerField(
+        _l("Number of staff (teams only, optional)"),
+        validators=[
+            Optional(),
+            NumberRange(
+                min=1, max=MAX_STAFF, message=_l("Enter a number from %(min)d to %(max)d.")
+            ),
+        ],
+        render_kw={"min": 1, "max": MAX_STAFF, "inputmode": "numeric"},
+    )
+
+
 class UnitCreateForm(FlaskForm):
     kind = RadioField(
         _l("Kind of unit"),
@@ -89,6 +104,12 @@ class UnitCreateForm(FlaskForm):
         filters=[lambda value: value.strip().lower() if value else value],
     )
 
+    staff = _staff_field()
+
+    def validate_staff(self, field: IntegerField) -> None:
+        if field.data is not None and self.kind.data != UnitKind.TEAM.value:
+            raise ValidationError(_l("Only a team has a number of staff: leave this empty."))
+
     def validate_parent(self, field: ParentField) -> None:
         if self.kind.data not in {kind.value for kind in UnitKind}:
             return
@@ -107,6 +128,10 @@ class UnitCreateForm(FlaskForm):
 
 class RenameForm(FlaskForm):
     name = _name_field()
+
+
+class StaffForm(FlaskForm):
+    staff = _staff_field()
 
 
 class MoveForm(FlaskForm):

@@ -23,6 +23,7 @@ from survey.admin.forms_units import (
     ImportUploadForm,
     MoveForm,
     RenameForm,
+    StaffForm,
     UnitCreateForm,
 )
 from survey.extensions import db
@@ -60,7 +61,12 @@ def unit_new() -> Response | Page:
         status = 422 if form.is_submitted() else 200
         return render_template("admin/units/new.html", form=form), status
     unit = unit_service.create_unit(
-        form.name.data, UnitKind(form.kind.data), form.parent.unit, form.slug.data, current_user
+        form.name.data,
+        UnitKind(form.kind.data),
+        form.parent.unit,
+        form.slug.data,
+        current_user,
+        staff=form.staff.data,
     )
     db.session.commit()
     flash(_("%(name)s was created with the short name %(slug)s.", name=unit.name, slug=unit.slug))
@@ -70,6 +76,7 @@ def unit_new() -> Response | Page:
 def _unit_page(unit: Unit, status: int = 200, errors: tuple[str, ...] = (), **forms) -> Page:
     rename = forms.get("rename") or RenameForm(formdata=None, name=unit.name)
     move = forms.get("move") or MoveForm(formdata=None, parent=unit.parent_id and unit.parent.slug)
+    staff = forms.get("staff") or StaffForm(formdata=None, staff=unit.staff)
     parents = unit_service.possible_parents(unit)
     move.parent.offer(parents)
     to_archive = unit_service.units_to_archive(unit) if unit.archived_on is None else []
@@ -82,6 +89,7 @@ def _unit_page(unit: Unit, status: int = 200, errors: tuple[str, ...] = (), **fo
         below=unit_service.descendants(unit),
         rename_form=rename,
         move_form=move,
+        staff_form=staff,
         move_elsewhere=any(parent.id != unit.parent_id for parent in parents),
         confirm_form=ConfirmForm(),
         to_archive=to_archive,
@@ -105,6 +113,20 @@ def unit_rename(unit_slug: str) -> Response | Page:
     if unit_service.rename_unit(unit, form.name.data, current_user):
         db.session.commit()
         flash(_("The unit is now called %(name)s.", name=unit.name))
+    return redirect(url_for("admin.unit_edit", unit_slug=unit.slug))
+
+
+@bp.post("/units/<unit_slug>/staff")
+def unit_staff(unit_slug: str) -> Response | Page:
+    unit = _unit_or_404(unit_slug)
+    form = StaffForm()
+    if unit.kind is not UnitKind.TEAM:
+        return _unit_page(unit, 409, (_("Only a team has a number of staff."),))
+    if not form.validate():
+        return _unit_page(unit, 422, staff=form)
+    if unit_service.set_staff(unit, form.staff.data, current_user):
+        db.session.commit()
+        flash(_("The number of staff of %(name)s is saved.", name=unit.name))
     return redirect(url_for("admin.unit_edit", unit_slug=unit.slug))
 
 
@@ -252,4 +274,12 @@ def units_import_confirm() -> Response | Page:
             unchanged=len(report.unchanged),
         )
     )
+    if report.to_restaff:
+        flash(
+            ngettext(
+                "The number of staff of %(num)d team was changed.",
+                "The number of staff of %(num)d teams was changed.",
+                len(report.to_restaff),
+            )
+        )
     return redirect(url_for("admin.units"))

@@ -44,10 +44,10 @@ from survey.models import QuestionnaireVersion, Unit, Wave, WaveStatus, WaveTeam
 from survey.services import waves as wave_service
 from survey.services.codes import MAX_CODES_PER_BATCH, codes_csv, issue_codes, slips_pdf
 from survey.services.responding import WaveState, wave_state
-from survey.services.settings import wave_policy
+from survey.services.settings import current_policy, wave_policy
 from survey.services.waves import WaveConflict, WaveInputError
 
-#: The most staff a team can have invited; a larger number is a typing error.
+#: The most staff a team can be expected to have; a larger number is a typing error.
 MAX_INVITED = 10_000
 #: A new wave's form suggests this period, from today.
 DEFAULT_PERIOD_DAYS = 21
@@ -88,7 +88,8 @@ _name_validators = [
 
 class WaveEditForm(FlaskForm):
     """What may change in a wave; fields its status does not allow are removed (``_edit_form``),
-    and a field ``invited_<wave team id>`` is added per team."""
+    and a field ``invited_<wave team id>`` (the team's expected staff) is added per team while
+    the wave is a draft or open."""
 
     name = StringField(
         _l("Name"), validators=_name_validators, render_kw={"maxlength": NAME_LENGTH}
@@ -212,20 +213,34 @@ def new_wave() -> Response | tuple[str, int]:
             flash(_("The wave is created as a draft. Check it, then open it."), "success")
             return redirect(url_for("admin.wave", wave_id=wave.id))
     status = 422 if form.is_submitted() else 200
-    return render_template("admin/waves/new.html", form=form, children=children), status
+    policy = current_policy()  # a new wave records the settings' rules when it opens
+    small_teams = [
+        unit
+        for units in children.values()
+        for unit in units
+        if unit.is_team and wave_service.small_for_team_links(unit.staff, policy)
+    ]
+    return render_template(
+        "admin/waves/new.html",
+        form=form,
+        children=children,
+        k=policy.min_group_size,
+        small_teams=sorted(small_teams, key=lambda unit: (unit.name, unit.slug)),
+    ), status
 
 
 # --- One wave ---------------------------------------------------------------------------------
 
 
 def _edit_form(wave: Wave, teams: list[WaveTeam], bound: bool) -> WaveEditForm:
-    """The edit form for the fields the wave's status allows, with a field per team for the
-    number invited; ``bound`` reads the posted form, else it shows the stored values."""
+    """The edit form for the fields the wave's status allows, with a field per team for its
+    expected staff; ``bound`` reads the posted form, else it shows the stored values."""
 
     class EditForm(WaveEditForm):
         pass
 
-    for wave_team in teams:
+    editable = wave_service.editable_fields(wave)
+    for wave_team in teams if "invited" in editable else []:
         field = IntegerField(
             wave_team.unit.name,
             validators=[
@@ -238,10 +253,11 @@ def _edit_form(wave: Wave, teams: list[WaveTeam], bound: bool) -> WaveEditForm:
         )
         setattr(EditForm, f"invited_{wave_team.id}", field)
     invited = {f"invited_{wave_team.id}": wave_team.invited for wave_team in teams}
+    invited = invited if "invited" in editable else {}
     kwargs: dict[str, Any] = {} if bound else {"formdata": None}
     form = EditForm(prefix="edit", obj=wave, data=invited, **kwargs)
     for name in ("opens_on", "closes_on", "codes_only"):
-        if name not in wave_service.editable_fields(wave):
+        if name not in editable:
             delattr(form, name)
     return form
 
@@ -256,16 +272,25 @@ def _wave_page(
     status: int = 200,
 ) -> tuple[str, int]:
     teams = wave_service.wave_teams(wave)
+    policy = wave_policy(wave)
     progress = (
-        wave_service.wave_progress(wave, wave_policy(wave))
-        if wave.status is not WaveStatus.DRAFT
-        else None
+        wave_service.wave_progress(wave, policy) if wave.status is not WaveStatus.DRAFT else None
     )
     return render_template(
         "admin/waves/wave.html",
         wave=wave,
         teams=teams,
         progress=progress,
+        k=policy.min_group_size,
+        small_teams=[
+            team.unit for team in teams if wave_service.small_for_team_links(team.invited, policy)
+        ],
+        # After retention deleted the answers there is nothing left to check.
+        flags=(
+            wave_service.closing_flags(wave, policy)
+            if wave.status is WaveStatus.CLOSED and wave.purged_on is None
+            else None
+        ),
         state=wave_state(wave),
         edit_form=edit_form or _edit_form(wave, teams, bound=False),
         extend_form=extend_form or ExtendForm(prefix="extend", formdata=None),
@@ -334,9 +359,11 @@ def close_wave(wave_id: int) -> Response | tuple[str, int]:
     form = CloseForm(prefix="close")
     if not form.validate():
         return _wave_page(wave, close_form=form, status=422)
-    wave_service.close_wave(wave, current_user)
+    flags = wave_service.close_wave(wave, current_user)
     db.session.commit()
     flash(_("The wave is closed: nobody can answer it any more."), "success")
+    if flags:
+        flash(_("Some teams need a check with the team: see below."), "info")
     return _back_to(wave)
 
 
@@ -351,7 +378,8 @@ def edit_wave(wave_id: int) -> Response | tuple[str, int]:
             for name in ("name", "opens_on", "closes_on", "codes_only")
             if name in form
         }
-        changes["invited"] = {team.id: form[f"invited_{team.id}"].data for team in teams}
+        if "invited" in wave_service.editable_fields(wave):
+            changes["invited"] = {team.id: form[f"invited_{team.id}"].data for team in teams}
         try:
             changed = wave_service.edit_wave(wave, changes, current_user)
         except WaveConflict as error:
@@ -393,12 +421,14 @@ def _codes_form(teams: list[WaveTeam]) -> CodesForm:
 def _codes_page(
     wave: Wave, form: CodesForm, *, conflict: str | None = None, status: int = 200
 ) -> tuple[str, int]:
-    progress = wave_service.wave_progress(wave, wave_policy(wave))
+    policy = wave_policy(wave)
+    progress = wave_service.wave_progress(wave, policy)
     return render_template(
         "admin/waves/codes.html",
         wave=wave,
         form=form,
         progress=progress,
+        k=policy.min_group_size,
         conflict=conflict,
         max_codes=MAX_CODES_PER_BATCH,
     ), status

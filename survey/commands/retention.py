@@ -29,23 +29,16 @@ def _describe(plan: RetentionPlan) -> None:
         click.echo(f"  kept:    {_kept(wave_plan)}")
         if wave_plan.teams_without_figures:
             click.echo(
-                f"  nothing kept for (fewer than {plan.min_group_size} scores): "
+                f"  nothing kept for (fewer than {wave_plan.min_group_size} scores): "
                 + ", ".join(wave_plan.teams_without_figures)
             )
 
 
 def _deleted(wave_plan: WavePlan) -> str:
-    deleted = wave_plan.deleted
-    if wave_plan.counts_shown:
-        answers = (
-            f"{deleted.responses} response(s), {deleted.answers} answer(s), "
-            f"{deleted.comments} written comment(s)"
-        )
-    else:
-        answers = f"fewer than {wave_plan.min_group_size} responses with their answers and comments"
+    """What goes, through the same gate as the page (``WavePlan.responses``)."""
     return (
-        f"{answers}, {deleted.access_codes} access code(s) ({deleted.unused_codes} unused), "
-        f"{deleted.drafts} unfinished draft(s)"
+        f"{wave_plan.responses_text()} with their answers and comments, "
+        f"{wave_plan.deleted.access_codes} access code(s), {wave_plan.drafts_text()}"
     )
 
 

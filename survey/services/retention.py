@@ -11,7 +11,16 @@ happens, which waves are due and what goes and what stays; ``purge_wave`` does i
   teams keep nothing: a stored figure must be one that may be shown.
 
 The aggregates are computed in SQL (count, Σ and Σ² per team and scale over the stored scale
-scores, ``HAVING count >= k``); only those sums reach Python.
+scores, ``HAVING count >= k``); only those sums reach Python. Each wave uses its own k
+(``wave_policy``): the promise it was answered under.
+
+What the page, the command line and the audit log say about what goes passes the same gate as
+every figure: the number of responses through ``gate_total`` (the teams of at least k show
+their own numbers on their results pages, so the wave's total is given only when it minus
+those leaves nought or at least k), unfinished drafts only from k on, and neither answers nor
+written comments are counted at all (comments of the teams shown can be counted on their
+pages, so a total would give the smaller teams' comments; docs/anonymity.md, "Totals minus
+shown parts").
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from reports.statistics import Summary
+from survey.anonymity import Policy
 from survey.extensions import db
 from survey.models import (
     AccessCode,
@@ -39,7 +49,8 @@ from survey.models import (
 )
 from survey.services import audit
 from survey.services.responding import WaveState, wave_state
-from survey.services.settings import current_settings
+from survey.services.settings import current_settings, wave_policy
+from survey.services.waves import GatedCount, GatedTotal, gate_total
 
 #: Responses deleted per statement: large waves go in several rounds of this many.
 BATCH_SIZE = 500
@@ -72,13 +83,16 @@ class KeptScale:
 
 @dataclass(frozen=True)
 class DeletedCounts:
-    responses: int = 0
-    answers: int = 0
-    #: Answers to open questions (free text).
-    comments: int = 0
+    """What goes, counted (never shown as such: see ``WavePlan``)."""
+
+    #: Team (unit) id → its responses.
+    responses_per_team: dict[int, int] = field(default_factory=dict)
     access_codes: int = 0
-    unused_codes: int = 0
     drafts: int = 0
+
+    @property
+    def responses(self) -> int:
+        return sum(self.responses_per_team.values())
 
 
 @dataclass(frozen=True)
@@ -90,26 +104,55 @@ class WavePlan:
     kept: list[KeptScale]
     #: Names of the wave's teams for which nothing is kept.
     teams_without_figures: list[str]
+    #: The wave's own k and spread threshold (``wave_policy``).
     min_group_size: int
+    spread_threshold: int
 
     @property
-    def counts_shown(self) -> bool:
-        """Whether the numbers of responses, answers and comments may be shown: a wave with
-        fewer than k responses in all says only that (the anonymity gate's rule)."""
-        return self.deleted.responses == 0 or self.deleted.responses >= self.min_group_size
+    def responses(self) -> GatedTotal:
+        """The responses that go, as they may be shown (``gate_total`` over the teams)."""
+        return gate_total(self.deleted.responses_per_team.values(), self._policy)
+
+    @property
+    def drafts(self) -> GatedCount:
+        """Unfinished questionnaires: each is someone who began, so only from k on."""
+        return GatedCount.gated(self.deleted.drafts, self._policy)
+
+    @property
+    def _policy(self) -> Policy:
+        return Policy(min_group_size=self.min_group_size, spread_threshold=self.spread_threshold)
+
+    def responses_text(self) -> str:
+        """The responses that go, in English (the command line and the audit log)."""
+        total = self.responses
+        k = self.min_group_size
+        if total.whole.shown:
+            return f"{total.whole.value} response(s)"
+        if total.shown_groups:
+            return (
+                f"{total.shown_parts} response(s) in the teams of at least {k}, "
+                f"fewer than {k} in the others together"
+            )
+        return f"fewer than {k} responses"
+
+    def drafts_text(self) -> str:
+        drafts = self.drafts
+        if drafts.shown:
+            return f"{drafts.value} unfinished draft(s)"
+        return f"fewer than {self.min_group_size} unfinished drafts"
 
     def audit_details(self) -> dict:
-        """What the audit log records of the deletion, through the same gate."""
-        deleted = self.deleted
-        hidden = f"fewer than {self.min_group_size} responses"
+        """What the audit log records of the deletion, through the same gate as the page."""
+        responses = self.responses
+        drafts = self.drafts
         return {
             "wave": self.wave.name,
             "ended_on": self.ended_on.isoformat(),
-            "responses": deleted.responses if self.counts_shown else hidden,
-            "answers": deleted.answers if self.counts_shown else hidden,
-            "comments": deleted.comments if self.counts_shown else hidden,
-            "access_codes": deleted.access_codes,
-            "drafts": deleted.drafts,
+            "responses": (
+                responses.whole.value if responses.whole.shown else self.responses_text()
+            ),
+            "access_codes": self.deleted.access_codes,
+            "drafts": drafts.value if drafts.shown else self.drafts_text(),
             "kept_figures": len(self.kept),
             "kept_teams": len({row.unit_id for row in self.kept}),
         }
@@ -151,11 +194,15 @@ def retention_plan(today: date | None = None) -> RetentionPlan:
     ).all()
     waves = [wave for wave in candidates if wave_state(wave, today) is WaveState.CLOSED]
     ids = [wave.id for wave in waves]
+    policies = {wave.id: wave_policy(wave, settings) for wave in waves}
     counts = _deleted_counts(ids)
-    kept = _kept_figures(ids, k)
+    kept = _kept_figures(
+        ids, {wave_id: policy.min_group_size for wave_id, policy in policies.items()}
+    )
     team_names = _team_names(ids)
     plans = []
     for wave in waves:
+        policy = policies[wave.id]
         kept_here = kept.get(wave.id, [])
         with_figures = {row.unit_id for row in kept_here}
         plans.append(
@@ -169,7 +216,8 @@ def retention_plan(today: date | None = None) -> RetentionPlan:
                     for unit_id, name in team_names.get(wave.id, [])
                     if unit_id not in with_figures
                 ],
-                min_group_size=k,
+                min_group_size=policy.min_group_size,
+                spread_threshold=policy.spread_threshold,
             )
         )
     return RetentionPlan(years, today, cutoff, k, plans)
@@ -182,33 +230,19 @@ def _per_wave(statement: sa.Select) -> dict[int, int]:
 def _deleted_counts(wave_ids: list[int]) -> dict[int, DeletedCounts]:
     if not wave_ids:
         return {}
-    responses = _per_wave(
-        sa.select(Response.wave_id, sa.func.count())
+    responses: dict[int, dict[int, int]] = {}
+    for wave_id, unit_id, count in db.session.execute(
+        sa.select(Response.wave_id, Response.unit_id, sa.func.count())
         .where(Response.wave_id.in_(wave_ids))
-        .group_by(Response.wave_id)
-    )
-    answers_and_comments = db.session.execute(
-        sa.select(
-            Response.wave_id,
-            sa.func.count(),
-            sa.func.count(Answer.text),
-        )
-        .join(Answer, Answer.response_id == Response.id)
-        .where(Response.wave_id.in_(wave_ids))
-        .group_by(Response.wave_id)
-    ).all()
-    answers = {wave_id: (count, texts) for wave_id, count, texts in answers_and_comments}
-    codes = db.session.execute(
-        sa.select(
-            WaveTeam.wave_id,
-            sa.func.count(),
-            sa.func.count().filter(AccessCode.used.is_(False)),
-        )
+        .group_by(Response.wave_id, Response.unit_id)
+    ):
+        responses.setdefault(wave_id, {})[unit_id] = count
+    access_codes = _per_wave(
+        sa.select(WaveTeam.wave_id, sa.func.count())
         .join(AccessCode, AccessCode.wave_team_id == WaveTeam.id)
         .where(WaveTeam.wave_id.in_(wave_ids))
         .group_by(WaveTeam.wave_id)
-    ).all()
-    access_codes = {wave_id: (count, unused) for wave_id, count, unused in codes}
+    )
     drafts = _per_wave(
         sa.select(Draft.wave_id, sa.func.count())
         .where(Draft.wave_id.in_(wave_ids))
@@ -216,21 +250,20 @@ def _deleted_counts(wave_ids: list[int]) -> dict[int, DeletedCounts]:
     )
     return {
         wave_id: DeletedCounts(
-            responses=responses.get(wave_id, 0),
-            answers=answers.get(wave_id, (0, 0))[0],
-            comments=answers.get(wave_id, (0, 0))[1],
-            access_codes=access_codes.get(wave_id, (0, 0))[0],
-            unused_codes=access_codes.get(wave_id, (0, 0))[1],
+            responses_per_team=responses.get(wave_id, {}),
+            access_codes=access_codes.get(wave_id, 0),
             drafts=drafts.get(wave_id, 0),
         )
         for wave_id in wave_ids
     }
 
 
-def _kept_figures(wave_ids: list[int], k: int) -> dict[int, list[KeptScale]]:
-    """wave id → the figures kept: n, mean and SD per team and scale, where n ≥ k."""
+def _kept_figures(wave_ids: list[int], ks: dict[int, int]) -> dict[int, list[KeptScale]]:
+    """wave id → the figures kept: n, mean and SD per team and scale, where n ≥ the wave's k
+    (``ks``: wave id → k)."""
     if not wave_ids:
         return {}
+    k = min(ks.values())
     score = ScaleScore.score
     rows = db.session.execute(
         sa.select(
@@ -251,6 +284,8 @@ def _kept_figures(wave_ids: list[int], k: int) -> dict[int, list[KeptScale]]:
     ).all()
     kept: dict[int, list[KeptScale]] = {}
     for wave_id, unit_id, name, scale_code, n, total, squares in rows:
+        if n < ks[wave_id]:
+            continue
         summary = Summary.from_sums(int(n), float(total), float(squares))
         sd = math.sqrt(summary.var) if not math.isnan(summary.var) else None
         kept.setdefault(wave_id, []).append(

@@ -1,4 +1,4 @@
-"""The unit tree: importing it from a CSV file of ``path,name[,kind]`` rows, and the
+"""The unit tree: importing it from a CSV file of ``path,name[,kind][,staff]`` rows, and the
 administrator's acts on a single unit (create, rename, move, archive, restore).
 
 The command line (``flask units import``) and the import page share one plan:
@@ -36,6 +36,8 @@ MAX_ROWS = 5_000
 MAX_FIELD_LENGTH = 1_000
 #: Bytes of an uploaded file; the confirm step sends the text back, within MAX_CONTENT_LENGTH.
 MAX_UPLOAD_BYTES = 500_000
+#: The most staff a team can have; a larger number is a typing error.
+MAX_STAFF = 10_000
 #: Characters no text file has (a binary file decoded as Windows-1252 is full of them).
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -47,6 +49,8 @@ COLUMNS = {
     "naam": "name",
     "kind": "kind",
     "soort": "kind",
+    "staff": "staff",
+    "medewerkers": "staff",
 }
 #: The kind column, in English or Dutch.
 KINDS = {
@@ -112,6 +116,8 @@ class UnitRow:
     path: list[str]
     name: str
     kind: UnitKind | None
+    #: A team's number of staff; None when the column is absent or the cell empty.
+    staff: int | None = None
 
     @property
     def slug(self) -> str:
@@ -226,14 +232,20 @@ def _header_problems(header: list[str] | None) -> list[Problem]:
     known = [COLUMNS[name] for name in names if name in COLUMNS]
     if "path" not in known or "name" not in known:
         return [
-            Problem(1, N_("the first row must name the columns: path,name (and optionally kind)"))
+            Problem(
+                1,
+                N_("the first row must name the columns: path,name (and optionally kind, staff)"),
+            )
         ]
     unknown = [name for name in names if name and name not in COLUMNS]
     if unknown:
         return [
             Problem(
                 1,
-                N_("unknown column(s) %(columns)s: the columns are path, name and optionally kind"),
+                N_(
+                    "unknown column(s) %(columns)s: the columns are path, name and optionally "
+                    "kind and staff"
+                ),
                 {"columns": ", ".join(unknown)},
             )
         ]
@@ -272,7 +284,17 @@ def _read_row(line: int, record: list[str], columns: list[str | None]) -> UnitRo
             N_("kind '%(kind)s' is unknown (organisation, department or team)"),
             {"kind": kind_text},
         )
-    return UnitRow(line, path, name, KINDS[kind_text] if kind_text else None)
+    staff_text = values.get("staff", "")
+    staff = None
+    if staff_text:
+        if not re.fullmatch(r"[0-9]{1,6}", staff_text) or not 1 <= int(staff_text) <= MAX_STAFF:
+            return Problem(
+                line,
+                N_("staff '%(staff)s' must be a whole number from 1 to %(max)d"),
+                {"staff": staff_text, "max": MAX_STAFF},
+            )
+        staff = int(staff_text)
+    return UnitRow(line, path, name, KINDS[kind_text] if kind_text else None, staff)
 
 
 # --- planning and applying an import --------------------------------------------------------
@@ -289,12 +311,18 @@ class PlannedUnit:
     parent_slug: str | None
     #: For a rename: the name the unit has now.
     old_name: str | None = None
+    #: A team's number of staff from the file (None: not given, an existing value stays).
+    staff: int | None = None
+    #: For a change of staff: the number the unit has now.
+    old_staff: int | None = None
 
 
 @dataclass
 class ImportReport:
     to_create: list[PlannedUnit] = field(default_factory=list)
     to_rename: list[PlannedUnit] = field(default_factory=list)
+    #: Existing teams whose number of staff changes (a rename may be in ``to_rename`` too).
+    to_restaff: list[PlannedUnit] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     #: Every refused row; when there is any, nothing is imported.
     problems: list[Problem] = field(default_factory=list)
@@ -308,6 +336,10 @@ class ImportReport:
     @property
     def renamed(self) -> list[str]:
         return [unit.slug for unit in self.to_rename]
+
+    @property
+    def restaffed(self) -> list[str]:
+        return [unit.slug for unit in self.to_restaff]
 
     @property
     def rejected(self) -> list[tuple[int, str]]:
@@ -346,13 +378,21 @@ def plan_unit_import(text: str) -> ImportReport:
         return report
     for row in sorted(in_file.values(), key=lambda r: (len(r.path), r.line)):
         unit = existing.get(row.slug)
-        planned = PlannedUnit(row.line, row.slug, row.name, plan.kind_of(row), row.parent_slug)
+        planned = PlannedUnit(
+            row.line, row.slug, row.name, plan.kind_of(row), row.parent_slug, staff=row.staff
+        )
         if unit is None:
             report.to_create.append(planned)
-        elif unit.name != row.name:
+            continue
+        renamed = unit.name != row.name
+        restaffed = row.staff is not None and unit.staff != row.staff
+        if renamed:
             planned.old_name = unit.name
             report.to_rename.append(planned)
-        else:
+        if restaffed:
+            planned.old_staff = unit.staff
+            report.to_restaff.append(planned)
+        if not renamed and not restaffed:
             report.unchanged.append(row.slug)
     return report
 
@@ -401,6 +441,12 @@ class _Plan:
             )
         if (kind is UnitKind.ORGANISATION) != (parent is None):
             return Problem(row.line, N_("only a path of one part is an organisation"))
+        if row.staff is not None and kind is not UnitKind.TEAM:
+            return Problem(
+                row.line,
+                N_("'%(slug)s' is not a team; only a team has a number of staff"),
+                {"slug": row.slug},
+            )
         if row.slug in self.parents_in_file and kind is UnitKind.TEAM:
             return Problem(
                 row.line,
@@ -462,13 +508,18 @@ def import_unit_tree(
             name=planned.name,
             kind=planned.kind,
             parent=units[planned.parent_slug] if planned.parent_slug else None,
+            staff=planned.staff,
         )
         db.session.add(unit)
         units[planned.slug] = unit
     for planned in report.to_rename:
         units[planned.slug].name = planned.name
+    for planned in report.to_restaff:
+        units[planned.slug].staff = planned.staff
     db.session.flush()
     details: dict[str, Any] = {"created": report.created, "renamed": report.renamed}
+    if report.to_restaff:
+        details["staff"] = {planned.slug: planned.staff for planned in report.to_restaff}
     if file_name:
         details["file"] = file_name
     audit.record(actor, "units.import", f"{report.rows} rows", **details)
@@ -633,18 +684,27 @@ def check_parent(kind: UnitKind, parent: Unit | None) -> None:
 
 
 def create_unit(
-    name: str, kind: UnitKind, parent: Unit | None, slug: str | None, actor: Account | None
+    name: str,
+    kind: UnitKind,
+    parent: Unit | None,
+    slug: str | None,
+    actor: Account | None,
+    staff: int | None = None,
 ) -> Unit:
-    """A new unit; without ``slug`` one is made from the name (and made unique)."""
+    """A new unit; without ``slug`` one is made from the name (and made unique); ``staff``
+    only for a team."""
     name = name.strip()
     check_parent(kind, parent)
     if slug:
         check_slug(slug)
     else:
         slug = free_slug(slug_from_name(name))
-    unit = Unit(name=name, kind=kind, parent=parent, slug=slug)
+    if staff is not None and kind is not UnitKind.TEAM:
+        raise UnitError(N_("Only a team has a number of staff."))
+    unit = Unit(name=name, kind=kind, parent=parent, slug=slug, staff=staff)
     db.session.add(unit)
     db.session.flush()
+    details: dict[str, Any] = {"staff": staff} if staff is not None else {}
     audit.record(
         actor,
         "unit.create",
@@ -652,8 +712,24 @@ def create_unit(
         name=name,
         kind=kind.value,
         parent=parent.slug if parent else None,
+        **details,
     )
     return unit
+
+
+def set_staff(unit: Unit, staff: int | None, actor: Account | None) -> bool:
+    """Set a team's usual number of staff (None: unknown); False when it already had it.
+    New waves start each team's expected staff from it."""
+    if unit.kind is not UnitKind.TEAM:
+        raise UnitError(N_("Only a team has a number of staff."))
+    if staff is not None and not 1 <= staff <= MAX_STAFF:
+        raise UnitError(N_("Enter a number from %(min)d to %(max)d."), min=1, max=MAX_STAFF)
+    if staff == unit.staff:
+        return False
+    old, unit.staff = unit.staff, staff
+    db.session.flush()
+    audit.record(actor, "unit.staff", unit.slug, old=old, new=staff)
+    return True
 
 
 def rename_unit(unit: Unit, name: str, actor: Account | None) -> bool:

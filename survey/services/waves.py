@@ -6,10 +6,16 @@ opening day lies ahead waits until then, and one whose closing day has passed ta
 
 What may be edited depends on the status (``editable_fields``):
 
-- a draft: everything (its name, dates, codes-only setting and the number invited per team);
-- an open or closed wave: only its name and the number invited per team. Its dates move only
-  through ``extend_wave`` (a later closing day) or ``close_wave`` (now), and the codes-only
-  setting stays as it was, since staff already hold the links or codes it was announced with.
+- a draft: everything (its name, dates, codes-only setting and the expected staff per team);
+- an open wave: only its name and the expected staff per team. Its dates move only through
+  ``extend_wave`` (a later closing day) or ``close_wave`` (now), and the codes-only setting
+  stays as it was, since staff already hold the links or codes it was announced with;
+- a closed wave: only its name. Its expected staff are what its participation and the flags
+  at closing were measured against (``closing_flags``), so they stay as they were.
+
+Each team's expected number of staff (``WaveTeam.invited``) starts as the unit's ``staff``;
+the team link accepts no more completed questionnaires than that (docs/anonymity.md, "Padding
+a team").
 
 Every verb flushes and records an audit event; the caller commits.
 """
@@ -24,7 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from survey.anonymity import Policy, Reason, Verdict, gate_tree
+from survey.anonymity import Policy, Reason, Verdict, gate_group
 from survey.extensions import db
 from survey.models import (
     AccessCode,
@@ -38,14 +44,14 @@ from survey.models import (
 )
 from survey.services import audit
 from survey.services.responding import WaveState, instrument_of, wave_state
-from survey.services.settings import record_promise
+from survey.services.settings import record_promise, wave_policy
 from survey.services.wave_tree import freeze_tree
 
 #: The fields an administrator may change in each status (see the module docstring).
 EDITABLE_FIELDS: dict[WaveStatus, frozenset[str]] = {
     WaveStatus.DRAFT: frozenset({"name", "opens_on", "closes_on", "codes_only", "invited"}),
     WaveStatus.OPEN: frozenset({"name", "invited"}),
-    WaveStatus.CLOSED: frozenset({"name", "invited"}),
+    WaveStatus.CLOSED: frozenset({"name"}),
 }
 
 
@@ -179,7 +185,8 @@ def create_wave(
         codes_only=codes_only,
         units=sorted(set(units), key=lambda unit: unit.id),
     )
-    wave.teams = [WaveTeam(unit=team) for team in teams]
+    # Each team's expected staff starts as its usual number (the units page or import).
+    wave.teams = [WaveTeam(unit=team, invited=team.staff) for team in teams]
     db.session.add(wave)
     db.session.flush()
     audit.record(
@@ -273,19 +280,32 @@ def check_closable(wave: Wave) -> None:
         )
 
 
-def close_wave(wave: Wave, actor: Account | None, today: date | None = None) -> None:
+def close_wave(
+    wave: Wave, actor: Account | None, today: date | None = None, policy: Policy | None = None
+) -> list[TeamFlag]:
     """Open → closed, now: nobody can answer any more, and the team-first period starts.
 
     ``closed_on`` is today, or the closing day when that has already passed (the day answering
-    really stopped), so a late formal close does not hold back the results.
+    really stopped), so a late formal close does not hold back the results. The burst counter
+    of the current ten-minute window is forgotten (it would say when the last answers came);
+    only each team's peak survives. Returns the teams to check with (``closing_flags``); the
+    audit log names them, without counts.
     """
     today = today or date.today()
     check_closable(wave)
     wave.status = WaveStatus.CLOSED
     wave.closed_on = min(today, wave.closes_on)
+    for team in wave.teams:
+        team.burst_bucket = None
+        team.burst_count = 0
     db.session.flush()
     freeze_tree(wave)
-    audit.record(actor, "wave.close", _target(wave), closed_on=wave.closed_on.isoformat())
+    flags = closing_flags(wave, policy or wave_policy(wave))
+    details: dict[str, Any] = {"closed_on": wave.closed_on.isoformat()}
+    if flags:
+        details["to_check"] = [flag.wave_team.unit.slug for flag in flags]
+    audit.record(actor, "wave.close", _target(wave), **details)
+    return flags
 
 
 def edit_wave(
@@ -294,14 +314,25 @@ def edit_wave(
     actor: Account | None,
     today: date | None = None,
 ) -> list[str]:
-    """Apply ``changes`` (field → value; ``invited`` maps wave-team id → number or None) that
-    the wave's status allows; returns the names of the fields that changed."""
+    """Apply ``changes`` (field → value; ``invited`` maps wave-team id → expected staff or
+    None) that the wave's status allows; returns the names of the fields that changed.
+
+    An expected number below what a team already answered is allowed (a team can shrink):
+    the answers stay, its link takes no more, and it is flagged at closing. Nothing here says
+    whether that happened, since the answer would give away a count below k."""
     today = today or date.today()
     allowed = editable_fields(wave)
+    if set(changes) - allowed and wave.status is WaveStatus.CLOSED:
+        raise WaveConflict(
+            _(
+                "A closed wave can only be renamed: its expected staff are what its "
+                "participation was measured against."
+            )
+        )
     if set(changes) - allowed:
         raise WaveConflict(
             _(
-                "Once a wave is opened, only its name and the number invited per team can "
+                "Once a wave is opened, only its name and the expected staff per team can "
                 "change; its closing date moves by extending or closing it."
             )
         )
@@ -358,9 +389,49 @@ class GatedCount:
     def of(cls, verdict: Verdict) -> GatedCount:
         return cls(verdict.n) if verdict.shown else cls(None, verdict.reason)
 
+    @classmethod
+    def gated(cls, n: int, policy: Policy) -> GatedCount:
+        """A group with nothing to subtract it from: shown from k on (nought is hidden too)."""
+        return cls.of(gate_group(n, policy))
+
     @property
     def shown(self) -> bool:
         return self.value is not None
+
+
+@dataclass(frozen=True)
+class GatedTotal:
+    """A total over groups (e.g. the teams of a wave) whose own counts are shown elsewhere.
+
+    Every group of at least k shows its own count on some page (the team's results, the
+    wave's page), so the total is shown only when what those shown groups leave over is nought
+    or at least k: otherwise the total minus the shown groups would be the count of the
+    groups below k (docs/anonymity.md, "Totals minus shown parts")."""
+
+    #: The whole total, or hidden.
+    whole: GatedCount
+    #: The sum of the groups shown on their own (each with at least k): a sum of shown figures.
+    shown_parts: int
+    #: How many groups that sum pools.
+    shown_groups: int
+
+
+def gate_total(parts: Iterable[int], policy: Policy) -> GatedTotal:
+    """``parts`` are the groups' counts; see ``GatedTotal``."""
+    k = policy.min_group_size
+    counts = list(parts)
+    shown = [n for n in counts if n >= k]
+    rest = sum(n for n in counts if n < k)
+    whole = sum(counts)
+    if whole == 0:
+        verdict = Verdict(0, Reason.NO_ANSWERS)
+    elif whole < k:
+        verdict = Verdict(whole, Reason.TOO_FEW)
+    elif 0 < rest < k:
+        verdict = Verdict(whole, Reason.DIFFERENCING)
+    else:
+        verdict = Verdict(whole)
+    return GatedTotal(GatedCount.of(verdict), sum(shown), len(shown))
 
 
 @dataclass(frozen=True)
@@ -368,33 +439,58 @@ class TeamProgress:
     wave_team: WaveTeam
     responses: GatedCount
     codes_issued: int
+    #: Hidden while the wave runs (``WaveProgress.codes_used_shown``).
     codes_used: GatedCount
 
 
 @dataclass(frozen=True)
 class WaveProgress:
     teams: list[TeamProgress]
-    #: All the wave's responses.
-    total: GatedCount
+    #: All the wave's responses counted, through ``gate_total``.
+    total: GatedTotal
+    #: While staff can still answer, responses count only up to the end of the day before
+    #: this day (so the counts move once a day, not with each submission); None: every one.
+    counted_before: date | None
+    #: Whether used codes are shown: only once the wave's period has ended, since a code is
+    #: marked used when it is entered, and a count that moves then would say who just began.
+    codes_used_shown: bool
 
 
-#: The wave itself, as the root of the tree its teams are gated in.
-_WAVE = "wave"
+def counted_before(wave: Wave, today: date) -> date | None:
+    """The day from which an open wave's responses are not yet counted (``WaveProgress``)."""
+    if wave.status is WaveStatus.CLOSED or wave_state(wave, today) is WaveState.CLOSED:
+        return None
+    return today
 
 
-def wave_progress(wave: Wave, policy: Policy) -> WaveProgress:
-    """Per team how many have answered and how many codes were issued and used, every count
-    about respondents through the anonymity gate: fewer than k (nought included, so nobody can
-    watch the first answers arrive) is never shown, nor a count that the total minus the other
-    shown teams would give away."""
-    teams = wave_teams(wave)
-    responses = dict(
-        db.session.execute(
-            sa.select(Response.unit_id, sa.func.count())
-            .where(Response.wave_id == wave.id)
-            .group_by(Response.unit_id)
-        ).all()
+def response_counts(wave: Wave, before: date | None = None) -> dict[int, int]:
+    """Team (unit) id → the wave's responses, only those submitted before ``before`` if given."""
+    query = (
+        sa.select(Response.unit_id, sa.func.count())
+        .where(Response.wave_id == wave.id)
+        .group_by(Response.unit_id)
     )
+    if before is not None:
+        query = query.where(Response.submitted_on < before)
+    return dict(db.session.execute(query).all())
+
+
+def wave_progress(wave: Wave, policy: Policy, today: date | None = None) -> WaveProgress:
+    """Per team how many have answered and how many codes were issued and used, every count
+    about respondents through the anonymity gate, and none that ticks with one submission.
+
+    - A team's count is shown from k on (nought included in what is hidden, so nobody can
+      watch the first answers arrive), as on the team's own results page.
+    - The wave's total through ``gate_total``: never one that minus the shown teams gives the
+      teams below k.
+    - While staff can answer, only responses submitted before today count: the figures move
+      once a day ("as of the end of yesterday"), so watching them says nothing about who
+      answered when. Used codes are shown only once the period has ended.
+    """
+    today = today or date.today()
+    before = counted_before(wave, today)
+    teams = wave_teams(wave)
+    responses = response_counts(wave, before)
     issued: dict[int, int] = {}
     used: dict[int, int] = {}
     for wave_team_id, is_used, count in db.session.execute(
@@ -406,23 +502,79 @@ def wave_progress(wave: Wave, policy: Policy) -> WaveProgress:
         issued[wave_team_id] = issued.get(wave_team_id, 0) + count
         if is_used:
             used[wave_team_id] = count
-    parents: dict[Any, Any] = {_WAVE: None} | {team.id: _WAVE for team in teams}
-    answered = gate_tree(
-        parents, {team.id: responses.get(team.unit_id, 0) for team in teams}, policy
-    )
-    codes_used = gate_tree(parents, {team.id: used.get(team.id, 0) for team in teams}, policy)
+    codes_used_shown = before is None and wave.status is not WaveStatus.DRAFT
+    hidden_until_the_end = GatedCount(None, None)
     return WaveProgress(
         teams=[
             TeamProgress(
                 wave_team=team,
-                responses=GatedCount.of(answered[team.id]),
+                responses=GatedCount.gated(responses.get(team.unit_id, 0), policy),
                 codes_issued=issued.get(team.id, 0),
-                codes_used=GatedCount.of(codes_used[team.id]),
+                codes_used=(
+                    GatedCount.gated(used.get(team.id, 0), policy)
+                    if codes_used_shown
+                    else hidden_until_the_end
+                ),
             )
             for team in teams
         ],
-        total=GatedCount.of(answered[_WAVE]),
+        total=gate_total((responses.get(team.unit_id, 0) for team in teams), policy),
+        counted_before=before,
+        codes_used_shown=codes_used_shown,
     )
+
+
+# --- Expected staff and the checks at closing -------------------------------------------------
+
+
+def small_for_team_links(expected: int | None, policy: Policy) -> bool:
+    """Whether a team is one for which access codes stay the recommended way: fewer than 2k
+    expected staff (a team link can be passed on, and a few made-up answers weigh heavily in
+    a small team)."""
+    return expected is not None and expected < 2 * policy.min_group_size
+
+
+def implausible_burst(peak_burst: int, expected: int | None, policy: Policy) -> bool:
+    """Whether the most completed questionnaires of a team within one ten-minute window are
+    worth a check: at least k, and at least half its expected staff (at least k when that is
+    unknown). A whole team answering together in a meeting is legitimate; the admin is asked
+    to check with the team, not told that something is wrong."""
+    k = policy.min_group_size
+    threshold = max(k, -(-expected // 2)) if expected else k
+    return peak_burst >= threshold
+
+
+@dataclass(frozen=True)
+class TeamFlag:
+    """A team to check with at closing. No time is kept or shown, and counts only from k."""
+
+    wave_team: WaveTeam
+    #: More completed questionnaires than the team's expected staff.
+    over_expected: bool
+    #: The team's responses (shown from k on) and, when shown, their share of the expected staff.
+    responses: GatedCount
+    percent: int | None
+    #: The most completed questionnaires within ten minutes, when that is implausible (≥ k).
+    burst: int | None
+
+
+def closing_flags(wave: Wave, policy: Policy) -> list[TeamFlag]:
+    """The teams of a wave whose responses exceed their expected staff or arrived in an
+    implausible burst (``implausible_burst``), by team name."""
+    responses = response_counts(wave)
+    flags = []
+    for team in wave_teams(wave):
+        n = responses.get(team.unit_id, 0)
+        over = team.invited is not None and n > team.invited
+        burst = (
+            team.peak_burst if implausible_burst(team.peak_burst, team.invited, policy) else None
+        )
+        if not over and burst is None:
+            continue
+        count = GatedCount.gated(n, policy)
+        percent = round(100 * n / team.invited) if count.shown and team.invited else None
+        flags.append(TeamFlag(team, over, count, percent, burst))
+    return flags
 
 
 # --- Links to print ---------------------------------------------------------------------------
