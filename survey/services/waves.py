@@ -39,6 +39,7 @@ from survey.models import (
 from survey.services import audit
 from survey.services.responding import WaveState, instrument_of, wave_state
 from survey.services.settings import record_promise
+from survey.services.shuffle import shuffle_wave
 
 #: The fields an administrator may change in each status (see the module docstring).
 EDITABLE_FIELDS: dict[WaveStatus, frozenset[str]] = {
@@ -284,6 +285,7 @@ def close_wave(wave: Wave, actor: Account | None, today: date | None = None) -> 
     wave.closed_on = min(today, wave.closes_on)
     db.session.flush()
     audit.record(actor, "wave.close", _target(wave), closed_on=wave.closed_on.isoformat())
+    shuffle_wave(wave, today)  # no order at rest (survey.services.shuffle)
 
 
 def edit_wave(
