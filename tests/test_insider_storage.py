@@ -234,3 +234,139 @@ def test_class08_sqlite_overwrites_deleted_rows(app):
         pytest.skip("a SQLite setting")
     with db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+
+
+# --- class 6: team-first, true by default -------------------------------------------------------
+
+DIRECT = "team-a-manager@example.org"
+DEPARTMENT = "north-manager@example.org"
+QUALITY = "quality@example.org"
+ADMIN = "admin@example.org"
+MEAN_A1 = "<td>4,0</td>"  # what the team's table shows: A1's mean of 4.0
+
+
+@pytest.fixture
+def team_first(app, tree, make_wave, make_account):
+    """A wave of team-a and team-b closed today, six agreeing responses each, under the default
+    settings (no TEAM_FIRST_DAYS in the test's config); one account of every kind."""
+    from tests.test_team_results import add_responses, agreeing
+
+    assert app.config["TEAM_FIRST_DAYS"] == 14
+    wave = make_wave([tree["team-a"], tree["team-b"]], status=WaveStatus.CLOSED)
+    wave.closed_on = date.today()
+    db.session.commit()
+    for wave_team in wave.teams:
+        add_responses(wave_team, agreeing(6))
+    make_account(DIRECT, Role.MANAGER, [tree["team-a"]])
+    make_account(DEPARTMENT, Role.MANAGER, [tree["north"]])
+    make_account(QUALITY, Role.QUALITY)
+    make_account(ADMIN, Role.ADMIN)
+    return next(team for team in wave.teams if team.unit.slug == "team-a")
+
+
+def signed_in(app, email: str):
+    client = app.test_client()
+    login(client, email)
+    return client
+
+
+def what_a_reader_gets(client, wave_team) -> dict[str, tuple[int, str]]:
+    """Every page and download of the wave's results a signed-in reader may try."""
+    wave_id = wave_team.wave_id
+    team = f"/dashboard/waves/{wave_id}/teams/team-a"
+    urls = [team, f"{team}/guide", f"{team}/report.pdf"]
+    got = {}
+    for url in urls:
+        reply = client.get(url)
+        got[url] = (reply.status_code, reply.get_data(as_text=reply.mimetype != "application/pdf"))
+    return got
+
+
+def quality_pages(client, wave_team) -> dict[str, tuple[int, str]]:
+    wave_id = wave_team.wave_id
+    urls = [
+        "/quality/",
+        f"/quality/waves/{wave_id}",
+        f"/quality/waves/{wave_id}/scores.csv",
+        f"/quality/waves/{wave_id}/scores.xlsx",
+        f"/quality/waves/{wave_id}/report.pdf",
+        f"/quality/waves/{wave_id}/profile",
+        f"/quality/waves/{wave_id}/instrument",
+        f"/quality/waves/{wave_id}/responses.csv",
+        "/quality/units/team-a",
+        "/quality/units/team-a?format=csv",
+        "/quality/units/north",
+    ]
+    got = {}
+    for url in urls:
+        reply = client.get(url)
+        got[url] = (
+            reply.status_code,
+            reply.get_data(as_text=True) if reply.mimetype.startswith("text") else "",
+        )
+    return got
+
+
+def test_class06_only_the_team_and_its_own_manager_see_results_in_the_team_first_period(
+    app, client, team_first
+):
+    team_link = f"/team/{team_first.results_slug}"
+    # The team's own link and the team's direct manager: results, and the link to hand out.
+    assert MEAN_A1 in client.get(team_link).get_data(as_text=True)
+    client = signed_in(app, DIRECT)
+    direct = what_a_reader_gets(client, team_first)
+    page = direct[f"/dashboard/waves/{team_first.wave_id}/teams/team-a"][1]
+    assert MEAN_A1 in page and team_link in page
+    assert direct[f"/dashboard/waves/{team_first.wave_id}/teams/team-a/report.pdf"][0] == 200
+
+    # Everyone else: no figure, no results link, no download.
+    for email in (DEPARTMENT, QUALITY, ADMIN):
+        client = signed_in(app, email)
+        for url, (status, body) in what_a_reader_gets(client, team_first).items():
+            assert status in (200, 404), (email, url, status)
+            if url.endswith(".pdf"):
+                assert status == 404, (email, url)
+                continue
+            assert MEAN_A1 not in body and "4,0" not in body, (email, url)
+            assert team_first.results_slug not in body, (email, url)
+    for email in (QUALITY, ADMIN):
+        client = signed_in(app, email)
+        for url, (status, body) in quality_pages(client, team_first).items():
+            assert status in (200, 302, 404), (email, url, status)
+            assert team_first.wave.name not in body and "4,0" not in body, (email, url)
+            if "/waves/" in url:
+                assert status == 404, (email, url)
+        links = client.get(f"/admin/waves/{team_first.wave_id}/links").get_data(as_text=True)
+        assert team_first.results_slug not in links
+
+
+def test_class06_after_the_period_everyone_in_scope_sees_the_results(app, team_first):
+    wave = team_first.wave
+    wave.closed_on = date.today() - timedelta(days=14)
+    db.session.commit()
+    for email in (DEPARTMENT, QUALITY, ADMIN):
+        client = signed_in(app, email)
+        got = what_a_reader_gets(client, team_first)
+        page = got[f"/dashboard/waves/{wave.id}/teams/team-a"][1]
+        assert MEAN_A1 in page and f"/team/{team_first.results_slug}" in page, email
+        assert got[f"/dashboard/waves/{wave.id}/teams/team-a/report.pdf"][0] == 200, email
+    for email in (QUALITY, ADMIN):
+        client = signed_in(app, email)
+        assert client.get(f"/quality/waves/{wave.id}").status_code == 200
+        assert client.get(f"/quality/waves/{wave.id}/scores.csv").status_code == 200
+    # The printed team links never carry the results link: it would show them to anyone.
+    links = client.get(f"/admin/waves/{wave.id}/links").get_data(as_text=True)
+    assert team_first.results_slug not in links
+
+
+def test_class06_respondents_are_told_what_the_settings_do(app, client, tree, make_wave):
+    wave = make_wave([tree["team-a"]])
+    link = f"/t/{wave.teams[0].link_slug}"
+    app.config["BABEL_DEFAULT_LOCALE"] = "en"
+    page = client.get(link, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert (
+        "Your team and its own manager see the results first, 14 days before anyone else." in page
+    )
+    app.config["TEAM_FIRST_DAYS"] = 0
+    page = client.get(link, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "see the results first" not in page
