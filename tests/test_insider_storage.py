@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import random
+import threading
+import time
 import uuid
 import zipfile
 from collections import Counter
@@ -15,9 +17,10 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 from scipy.stats import spearmanr
+from sqlalchemy.orm import Session
 
 from survey.extensions import db
-from survey.models import Draft, Role, Wave, WaveStatus
+from survey.models import Draft, Response, Role, Wave, WaveStatus
 from survey.services import shuffle
 from survey.services.responding import submit_draft
 from tests.conftest import csrf_token, login
@@ -227,6 +230,53 @@ def test_class08_a_failed_shuffle_says_so_and_exits_non_zero(app, runner, submit
     result = runner.invoke(args=["anonymity", "shuffle"])
     assert result.exit_code == 1
     assert f"Wave {submitted.id} was left as it was (RuntimeError: disk full)" in result.output
+
+
+def test_class08_a_submission_in_flight_during_a_shuffle_is_kept(app, submitted):
+    """PostgreSQL: a submission that inserted its response but has not committed when a shuffle
+    starts makes the shuffle wait (its lock on the wave's teams), and is then shuffled too."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: a submission simply waits")
+    team = submitted.teams[0]
+    in_flight_id = uuid.uuid4()
+    errors: list[BaseException] = []
+
+    def run_shuffle() -> None:
+        with app.app_context():
+            try:
+                shuffle.shuffle_wave(db.session.get_one(Wave, submitted.id))
+                db.session.commit()
+            except BaseException as error:  # reported by the test below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    with Session(db.engine) as in_flight, db.engine.connect() as watcher:
+        in_flight.execute(
+            sa.insert(Response).values(
+                id=in_flight_id,
+                wave_id=team.wave_id,
+                unit_id=team.unit_id,
+                submitted_on=date.today(),
+                language="nl",
+            )
+        )
+        thread = threading.Thread(target=run_shuffle)
+        thread.start()
+        waiting = sa.text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database()"
+        )
+        deadline = time.monotonic() + 60
+        while not watcher.execute(waiting).scalar() and time.monotonic() < deadline:
+            watcher.rollback()
+            time.sleep(0.02)
+        assert thread.is_alive(), errors  # the shuffle waits for the submission
+        in_flight.commit()
+    thread.join(timeout=120)
+    assert not thread.is_alive() and not errors, errors
+    ids = {row[0] for row in _rows("SELECT id FROM responses")}
+    assert len(ids) == SUBMISSIONS + 1 and in_flight_id not in ids
 
 
 def test_class08_sqlite_overwrites_deleted_rows(app):
