@@ -19,6 +19,7 @@ import questionnaires
 from questionnaires import QuestionnaireError
 from questionnaires.codebook import COLUMNS, codebook_rows, render_markdown
 from reports.xlsx import workbook_bytes
+from survey.commands.anonymity import anonymity_cli
 from survey.commands.backup import backup_command, restore_command
 from survey.commands.retention import retention_cli
 from survey.commands.waves import codes_cli, wave_cli
@@ -56,6 +57,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(retention_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(anonymity_cli)
 
 
 def _instrument_files(paths: tuple[Path, ...]) -> list[Path]:

@@ -61,9 +61,10 @@ def settings_from_environment(instance_path: Path) -> dict:
         "MIN_GROUP_SIZE": _env_int("MIN_GROUP_SIZE", 5),
         "SPREAD_THRESHOLD": _env_int("SPREAD_THRESHOLD", 7),
         "COMMENTS_ENABLED": _env_bool("COMMENTS_ENABLED", True),
-        #: Days after a wave closes during which only the team (through its results link) sees
-        #: its results, so that it discusses them before management does.
-        "TEAM_FIRST_DAYS": _env_int("TEAM_FIRST_DAYS", 0),
+        #: Days after a wave closes during which only the team (through its results link) and
+        #: its own manager see its results, so that it discusses them before the rest of
+        #: management does; long enough for a team meeting.
+        "TEAM_FIRST_DAYS": _env_int("TEAM_FIRST_DAYS", 14),
         #: Where staff reach the platform: printed in team links, on code slips and QR codes.
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         "BABEL_DEFAULT_LOCALE": "nl",

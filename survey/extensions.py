@@ -31,10 +31,13 @@ limiter = Limiter(key_func=client_address)
 @event.listens_for(Engine, "connect")
 def configure_sqlite(dbapi_connection, connection_record) -> None:
     """SQLite enforces foreign keys only when asked, per connection; WAL lets readers and a
-    writer work at the same time. (The busy timeout is the driver's ``timeout``, set by
-    ``survey.config.engine_options``; 5 s by default.)"""
+    writer work at the same time; secure_delete overwrites what is deleted. (The busy timeout
+    is the driver's ``timeout``, set by ``survey.config.engine_options``; 5 s by default.)"""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
+        # Deleted rows are overwritten with zeros, not left in free pages: a shuffle
+        # (survey.services.shuffle) deletes the copies that still hold the order of submission.
+        cursor.execute("PRAGMA secure_delete = ON")
         cursor.close()

@@ -26,6 +26,13 @@ VALID = {
 }
 
 
+@pytest.fixture(autouse=True)
+def everyone_at_once(app):
+    """These tests save and show settings from the old default of no team-first period (the
+    default is 14 days now: tests/test_insider_storage.py)."""
+    app.config["TEAM_FIRST_DAYS"] = 0
+
+
 @pytest.fixture
 def admin(client, make_account):
     make_account(ADMIN, Role.ADMIN)

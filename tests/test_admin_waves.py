@@ -483,7 +483,8 @@ def test_the_links_page_has_a_link_and_a_qr_code_per_team(app, client, admin, tr
     public_url = app.config["PUBLIC_URL"]
     for team in wave.teams:
         assert f"{public_url}/t/{team.link_slug}" in page
-        assert f"{public_url}/team/{team.results_slug}" in page
+        # never the results link: it shows the results to anyone (tests/test_insider_storage.py)
+        assert team.results_slug not in page
         qr = re.search(rf'data-qr="{team.unit.slug}">\s*(<svg.*?</svg>)', page, re.S)
         assert qr, team.unit.slug
         assert 'class="qr"' in qr.group(1) and "<path" in qr.group(1)
@@ -504,7 +505,7 @@ def test_a_codes_only_wave_prints_no_answering_links(client, admin, tree, make_w
     page = client.get(f"/admin/waves/{wave.id}/links").get_data(as_text=True)
     for team in wave.teams:
         assert team.link_slug not in page
-        assert team.results_slug in page
+        assert team.results_slug not in page
     assert "<svg" not in page
     assert "access codes only" in page
     assert f"/admin/waves/{wave.id}/codes" in page

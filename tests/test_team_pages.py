@@ -129,22 +129,30 @@ def team_first(app, tree, make_wave, make_account):
     wave = make_wave([tree["team-a"]], status=WaveStatus.CLOSED)
     wave.closed_on = date.today()
     db.session.commit()
-    make_account("lg@example.org", Role.MANAGER, [tree["team-a"]])
+    make_account("lg@example.org", Role.MANAGER, [tree["north"]])
+    make_account("teamcoach@example.org", Role.MANAGER, [tree["team-a"]])
     add_responses(wave.teams[0], agreeing(6))
     return wave.teams[0]
 
 
-def test_team_first_holds_results_back_from_management_but_not_from_the_team(client, team_first):
-    login(client, "lg@example.org")
+def test_team_first_holds_results_back_from_management_but_not_from_the_team(
+    app, client, team_first
+):
+    login(client, "lg@example.org")  # the department's manager
     manager_page = client.get(f"/dashboard/waves/{team_first.wave_id}/teams/team-a")
     text = manager_page.get_data(as_text=True)
     assert "Het team ziet zijn resultaten eerst" in text and "<td>4,0</td>" not in text
-    # ...but the manager can already hand the team its link
-    assert f"/team/{team_first.results_slug}" in text
-    team_page = client.get(f"/team/{team_first.results_slug}").get_data(as_text=True)
-    assert "<td>4,0</td>" in team_page
+    # ...nor the link, which would show them all without log-in
+    assert team_first.results_slug not in text
     url = f"/dashboard/waves/{team_first.wave_id}/teams/team-a/report.pdf"
     assert client.get(url).status_code == 404
+    team_page = client.get(f"/team/{team_first.results_slug}").get_data(as_text=True)
+    assert "<td>4,0</td>" in team_page
+    # The team's own manager sees them with the team, and can hand the team its link.
+    own = app.test_client()
+    login(own, "teamcoach@example.org")
+    text = own.get(f"/dashboard/waves/{team_first.wave_id}/teams/team-a").get_data(as_text=True)
+    assert "<td>4,0</td>" in text and f"/team/{team_first.results_slug}" in text
 
 
 @pytest.fixture

@@ -22,12 +22,12 @@ from survey.dashboard.forms import ActionForm
 from survey.extensions import db
 from survey.models import ActionKind, Role, TeamAction, Unit, Wave, WaveTeam
 from survey.services import audit
-from survey.services.settings import current_settings
 from survey.services.team_pages import (
     MAX_ACTIONS,
     pdf_response,
     results_context,
     results_ended,
+    team_first_days_for,
 )
 
 READERS = (Role.ADMIN, Role.QUALITY, Role.MANAGER)
@@ -81,8 +81,8 @@ def wave(wave_id: int) -> str:
     return render_template("dashboard/wave.html", wave=wave, teams=teams)
 
 
-def _team_first_days() -> int:
-    return current_settings().team_first_days
+def _team_first_days(wave_team: WaveTeam) -> int:
+    return team_first_days_for(wave_team, current_user)
 
 
 @bp.get("/waves/<int:wave_id>/teams/<slug>")
@@ -93,7 +93,7 @@ def wave_team(wave_id: int, slug: str) -> str:
 
 
 def _team_page(wave_team: WaveTeam, form: ActionForm, status: int = 200) -> tuple[str, int]:
-    context = results_context(wave_team, team_first_days=_team_first_days())
+    context = results_context(wave_team, team_first_days=_team_first_days(wave_team))
     links = {"wave_id": wave_team.wave_id, "slug": wave_team.unit.slug}
     return render_template(
         "dashboard/wave_team.html",
@@ -155,7 +155,7 @@ def delete_action(wave_id: int, slug: str, action_id: int) -> Response:
 @role_required(*READERS)
 def meeting_guide(wave_id: int, slug: str) -> str:
     wave_team = get_wave_team_or_404(wave_id, slug)
-    context = results_context(wave_team, team_first_days=_team_first_days())
+    context = results_context(wave_team, team_first_days=_team_first_days(wave_team))
     return render_template(
         "results/guide.html", wave_team=wave_team, wave=wave_team.wave, **context
     )
@@ -165,7 +165,7 @@ def meeting_guide(wave_id: int, slug: str) -> str:
 @role_required(*READERS)
 def team_report(wave_id: int, slug: str) -> Response:
     wave_team = get_wave_team_or_404(wave_id, slug)
-    context = results_context(wave_team, team_first_days=_team_first_days())
+    context = results_context(wave_team, team_first_days=_team_first_days(wave_team))
     if context["results"] is None:
         abort(404)
     return pdf_response(wave_team, context)

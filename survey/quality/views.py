@@ -27,7 +27,7 @@ from survey.quality.exports import (
     trend_tables,
 )
 from survey.services import background_use, comparisons
-from survey.services.responding import WaveState, instrument_of, wave_state
+from survey.services.responding import instrument_of
 from survey.services.settings import wave_policy
 from survey.services.wave_tree import TreeUnit, tree_paths, wave_tree
 
@@ -45,7 +45,7 @@ def _lang() -> str:
 
 def _ended_wave_or_404(wave_id: int):
     wave = get_wave_or_404(wave_id)
-    if wave_state(wave) is not WaveState.CLOSED:
+    if wave not in comparisons.ended_waves():  # ended and past its team-first period
         abort(404)
     return wave
 

@@ -22,7 +22,9 @@ from JSON ``null``), floats as the shortest text that reads back as the same dou
 
 A backup reads every table in one read-only transaction (a snapshot on PostgreSQL, a WAL
 read transaction on SQLite), so responses that arrive meanwhile are either wholly in it or not
-at all; it streams rows in batches, so memory stays flat however many answers there are. It is
+at all; it streams rows in batches, so memory stays flat however many answers there are. Rows
+are written sorted by primary key, never in stored order (which follows the order of
+submission: ``survey.services.shuffle``). It is
 written to a hidden temporary file beside the target and renamed only when complete.
 
 A restore needs a database migrated to the archive's Alembic revision; it works from the
@@ -43,7 +45,7 @@ import tempfile
 import time
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -173,14 +175,15 @@ def portable_table(name: str, columns: list[tuple[str, str]]) -> sa.Table:
     return sa.Table(name, sa.MetaData(), *sql_columns)
 
 
-def _select_all(table: sa.Table, kinds: list[str]) -> sa.Select:
+def _select_all(table: sa.Table, kinds: list[str], order_by: Sequence[str] = ()) -> sa.Select:
     """Every row, as ``row_encoder`` expects it, streamed in batches (a server-side cursor on
-    PostgreSQL; SQLite's cursor fetches as it goes anyway)."""
+    PostgreSQL; SQLite's cursor fetches as it goes anyway), sorted by the ``order_by`` columns."""
     columns = [
         sa.cast(column, sa.Text) if KINDS[kind].as_text else column
         for column, kind in zip(table.columns, kinds, strict=True)
     ]
-    return sa.select(*columns).execution_options(yield_per=BATCH_ROWS)
+    query = sa.select(*columns).order_by(*(table.c[name] for name in order_by))
+    return query.execution_options(yield_per=BATCH_ROWS)
 
 
 _JSON_LINE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -428,9 +431,13 @@ def _write_table(
     progress("backed up", name, 0, total)
     info = zipfile.ZipInfo(member, date_time=time.localtime()[:6])
     info.compress_type = zipfile.ZIP_DEFLATED
+    # Rows sorted by their primary key, never in the order the database stores them: that
+    # order follows the order of submission (rowid, ctid), and responses and answers are
+    # rewritten under random ids precisely so that nothing does (survey.services.shuffle).
+    key = [column.name for column in model_table.primary_key.columns]
     with (
         archive.open(info, "w", force_zip64=True) as output,
-        connection.execute(_select_all(table, kinds)) as result,
+        connection.execute(_select_all(table, kinds, key)) as result,
     ):
         for batch in result.partitions():
             lines = [encode(row) for row in batch]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 
 import pandas as pd
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ from survey.anonymity import Policy, Reason, Verdict
 from survey.extensions import db
 from survey.models import Answer, Response, ScaleScore, Unit, UnitKind, Wave
 from survey.services.responding import WaveState, wave_state
+from survey.services.settings import current_settings
 
 SUM_COLUMNS = ["wave_id", "unit_id", "scale_code", "n", "total", "squares"]
 
@@ -236,10 +238,20 @@ def gated_cells(
     return cells
 
 
-def ended_waves() -> list[Wave]:
-    """The waves whose results may be compared: ended, oldest first."""
+def ended_waves(today: date | None = None) -> list[Wave]:
+    """The waves whose results may be compared, oldest first: ended, and past their team-first
+    period (until then only the team and its own manager see a wave's results)."""
+    from survey.services.results import management_release_date  # it imports this module
+
+    today = today or date.today()
+    days = current_settings().team_first_days
     waves = db.session.scalars(sa.select(Wave).order_by(Wave.opens_on, Wave.id)).all()
-    return [wave for wave in waves if wave_state(wave) is WaveState.CLOSED]
+    return [
+        wave
+        for wave in waves
+        if wave_state(wave, today) is WaveState.CLOSED
+        and (days <= 0 or today >= management_release_date(wave, days))
+    ]
 
 
 def unit_tree_rows(units: list[Unit]) -> list[tuple[Unit, int]]:

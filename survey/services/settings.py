@@ -41,7 +41,7 @@ class Settings:
             min_group_size=k,
             spread_threshold=max(config.get("SPREAD_THRESHOLD", 7), k),
             comments_enabled=config.get("COMMENTS_ENABLED", True),
-            team_first_days=config.get("TEAM_FIRST_DAYS", 0),
+            team_first_days=config.get("TEAM_FIRST_DAYS", 14),
             languages=tuple(config["LANGUAGES"]),
             life_domains=None,
             retention_years=config.get("RETENTION_YEARS"),

@@ -12,7 +12,8 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from questionnaires import Text
-from survey.models import WaveTeam
+from survey.access import manages_team
+from survey.models import Account, WaveTeam
 from survey.services.charts import page_figures
 from survey.services.responding import WaveState, instrument_of, wave_state
 from survey.services.results import (
@@ -22,7 +23,7 @@ from survey.services.results import (
     team_results,
 )
 from survey.services.retention import retained_results
-from survey.services.settings import wave_policy
+from survey.services.settings import current_settings, wave_policy
 
 #: A team agrees on one to three actions per wave: few enough to actually do.
 MAX_ACTIONS = 3
@@ -31,6 +32,16 @@ PDF_STYLESHEET = Path(__file__).parents[1] / "static" / "css" / "report.css"
 
 def results_ended(wave_team: WaveTeam) -> bool:
     return wave_state(wave_team.wave) is WaveState.CLOSED
+
+
+def team_first_days_for(wave_team: WaveTeam, reader: Account) -> int:
+    """How long after the wave ended ``reader`` waits for the team's results: not at all for
+    the team's own manager (``manages_team``), who discusses them with the team; the
+    organisation's team-first period for everyone else: department managers, quality officers
+    and administrators. (The team's own link waits for nothing: ``survey.team.views``.)"""
+    if manages_team(reader, wave_team.unit_id):
+        return 0
+    return current_settings().team_first_days
 
 
 def _not_released_message(wave_team: WaveTeam, team_first_days: int) -> str:
@@ -88,7 +99,9 @@ def results_context(wave_team: WaveTeam, *, team_first_days: int) -> dict:
     For a wave whose answers were deleted under retention: only the kept scale means
     (``purged``).
 
-    ``team_first_days`` is the organisation's team-first period for management, 0 for the team.
+    ``team_first_days`` is the reader's wait after the wave ended (``team_first_days_for``),
+    0 for the team's own link. ``released`` says whether the reader may see the results now:
+    only then may a page show the team's results link, which shows them to anyone.
     """
     if wave_team.wave.purged_on is not None:
         return {
@@ -97,6 +110,7 @@ def results_context(wave_team: WaveTeam, *, team_first_days: int) -> dict:
             "purged": _purged(wave_team),
             "previous_team": previous_wave_team(wave_team),
             "ended": True,
+            "released": results_are_released(wave_team, team_first_days=team_first_days),
             **page_figures(None, str(get_locale())),
         }
     released = results_are_released(wave_team, team_first_days=team_first_days)
@@ -112,6 +126,10 @@ def results_context(wave_team: WaveTeam, *, team_first_days: int) -> dict:
         else _not_released_message(wave_team, team_first_days),
         "previous_team": previous,
         "ended": results_ended(wave_team),
+        "released": released,
+        "management_release_date": management_release_date(wave_team.wave, team_first_days)
+        if results_ended(wave_team) and not released
+        else None,
         "purged": None,
         **page_figures(results, str(get_locale())),
     }

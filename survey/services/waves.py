@@ -45,6 +45,7 @@ from survey.models import (
 from survey.services import audit
 from survey.services.responding import WaveState, instrument_of, wave_state
 from survey.services.settings import record_promise, wave_policy
+from survey.services.shuffle import shuffle_wave
 from survey.services.wave_tree import freeze_tree
 
 #: The fields an administrator may change in each status (see the module docstring).
@@ -305,6 +306,7 @@ def close_wave(
     if flags:
         details["to_check"] = [flag.wave_team.unit.slug for flag in flags]
     audit.record(actor, "wave.close", _target(wave), **details)
+    shuffle_wave(wave, today)  # no order at rest (survey.services.shuffle)
     return flags
 
 

@@ -1,0 +1,83 @@
+"""Command-line verbs that keep anonymity at rest: ``flask --app wsgi anonymity shuffle``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import click
+from flask.cli import AppGroup
+
+from survey.extensions import db
+from survey.models import Wave
+from survey.services.shuffle import shuffle_wave, waves_due
+
+anonymity_cli = AppGroup("anonymity", help="Keep stored data from revealing who answered when.")
+
+
+class ResponseProgress:
+    """``Wave 3: Voorjaar 2026: 1500/4000 responses``, rewritten in place on a terminal;
+    off a terminal only the final count (so cron mails stay short)."""
+
+    def __init__(self, heading: str):
+        self.heading = heading
+        self.terminal = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.terminal and done < total:
+            sys.stderr.write(f"\r\x1b[K{self.heading}: {done}/{total} responses")
+            sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.terminal:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
+@anonymity_cli.command("shuffle")
+@click.option(
+    "--wave",
+    "wave_id",
+    type=int,
+    metavar="ID",
+    help="Only this wave, shuffled now whether it is due or not.",
+)
+def shuffle_command(wave_id: int | None) -> None:
+    """Rewrite responses in random order under new random ids (run it daily, e.g. from cron).
+
+    Every open wave not yet shuffled today, and every ended wave not yet shuffled on a day after
+    it ended, so that neither the database's own order (SQLite's rowid, PostgreSQL's physical
+    order and transaction ids) nor a backup follows the order in which people answered. Each
+    wave is committed on its own; deleted rows are then erased (VACUUM on PostgreSQL).
+    """
+    today = date.today()
+    if wave_id is not None:
+        wave = db.session.get(Wave, wave_id)
+        if wave is None:
+            raise click.UsageError(f"There is no wave {wave_id}.")
+        waves = [wave]
+    else:
+        waves = waves_due(today)
+        if not waves:
+            click.echo("Nothing to shuffle: every wave was shuffled since its last answer.")
+            return
+    total = len(waves)
+    rewritten = 0
+    for number, wave in enumerate(waves, start=1):
+        heading = f"[{number}/{total}] Wave {wave.id}: {wave.name}"
+        progress = ResponseProgress(heading)
+        try:
+            count = shuffle_wave(wave, today, progress=progress)
+            db.session.commit()
+        except Exception as error:
+            db.session.rollback()
+            progress.finish()
+            click.echo(f"{heading}: failed")
+            raise click.ClickException(
+                f"Wave {wave.id} was left as it was ({error.__class__.__name__}: {error}). "
+                f"The {number - 1} wave(s) before it are done; run the command again."
+            ) from error
+        progress.finish()
+        rewritten += count
+        click.echo(f"{heading}: {count} response(s) rewritten in random order")
+    click.echo(f"Shuffled {total} wave(s), {rewritten} response(s) in all.")
