@@ -393,8 +393,11 @@ class Insider:
             values = [text for text, _ in cells]
 
             def number(name: str, values: list[str] = values) -> float | None:
+                # A row may end in one cell spanning the rest (a sentence instead of figures).
                 index = column.get(name)
-                return _number(values[index].rstrip("%")) if index is not None else None
+                if index is None or index >= len(values):
+                    return None
+                return _number(values[index].rstrip("%"))
 
             self.found.figures.append(
                 Figure(
