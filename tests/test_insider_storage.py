@@ -54,6 +54,9 @@ def submitted(tree, make_wave) -> Wave:
     transaction, through the real submission (draft → response)."""
     wave = make_wave([tree["team-a"], tree["team-b"]])
     teams = sorted(wave.teams, key=lambda team: team.unit.slug)
+    for team in teams:
+        team.invited = SUBMISSIONS  # the link takes no more completed responses than its staff
+    db.session.commit()
     for number in range(SUBMISSIONS):
         team = teams[number % 2]
         draft = Draft(

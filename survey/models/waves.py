@@ -66,6 +66,8 @@ class Wave(Base):
     spread_threshold: Mapped[int | None]
     #: Whether comments were to be shown when the wave opened.
     comments_enabled: Mapped[bool | None]
+    #: The team-first period when the wave opened: management waits at least this long.
+    team_first_days: Mapped[int | None]
     #: The life-domain item codes asked in this wave, frozen when it opened (all the
     #: instrument's domains when the organisation leaves none out); None before it opens.
     life_domains: Mapped[list[str] | None] = mapped_column(sa.JSON)

@@ -24,7 +24,7 @@ from survey.anonymity import Policy, Reason, Verdict
 from survey.extensions import db
 from survey.models import Answer, Response, ScaleScore, Unit, UnitKind, Wave
 from survey.services.responding import WaveState, wave_state
-from survey.services.settings import current_settings
+from survey.services.settings import current_settings, wave_team_first_days
 
 SUM_COLUMNS = ["wave_id", "unit_id", "scale_code", "n", "total", "squares"]
 
@@ -244,13 +244,13 @@ def ended_waves(today: date | None = None) -> list[Wave]:
     from survey.services.results import management_release_date  # it imports this module
 
     today = today or date.today()
-    days = current_settings().team_first_days
+    settings = current_settings()
     waves = db.session.scalars(sa.select(Wave).order_by(Wave.opens_on, Wave.id)).all()
     return [
         wave
         for wave in waves
         if wave_state(wave, today) is WaveState.CLOSED
-        and (days <= 0 or today >= management_release_date(wave, days))
+        and today >= management_release_date(wave, wave_team_first_days(wave, settings))
     ]
 
 

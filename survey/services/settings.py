@@ -107,17 +107,28 @@ def wave_policy(wave: Wave, settings: Settings | None = None) -> Policy:
         # strictest of the waves it shows (``page_settings``).
         shown = g.get("krachtspiegel_page_policy")
         g.krachtspiegel_page_policy = shown.stricter(policy) if shown else policy
+        days = wave_team_first_days(wave, settings)
+        g.krachtspiegel_page_team_first_days = max(
+            g.get("krachtspiegel_page_team_first_days", 0), days
+        )
     return policy
+
+
+def wave_team_first_days(wave: Wave, settings: Settings | None = None) -> int:
+    """The team-first period of ``wave``: never shorter than the one its respondents were told
+    when it opened, whatever the settings say later (a longer one applies)."""
+    return max((settings or current_settings()).team_first_days, wave.team_first_days or 0)
 
 
 def record_promise(wave: Wave, instrument: Instrument, settings: Settings | None = None) -> None:
     """Keep with the wave, as it opens, the rules its respondents are told: k, the spread
-    threshold, comments, and which life domains are asked (so that switching a domain off
-    mid-wave cannot mark who answered before and after)."""
+    threshold, comments, the team-first period, and which life domains are asked (so that
+    switching a domain off mid-wave cannot mark who answered before and after)."""
     settings = settings or current_settings()
     wave.min_group_size = settings.min_group_size
     wave.spread_threshold = settings.spread_threshold
     wave.comments_enabled = settings.comments_enabled
+    wave.team_first_days = settings.team_first_days
     wave.life_domains = [
         item.code
         for group in instrument.groups()
@@ -129,7 +140,8 @@ def record_promise(wave: Wave, instrument: Instrument, settings: Settings | None
 
 def page_settings() -> Settings:
     """The settings as a page states them: where the page shows a wave's figures, k, the
-    spread threshold and comments are those the figures were gated with (``wave_policy``)."""
+    spread threshold, comments and the team-first period are those of that wave's promise
+    (``wave_policy``), not today's."""
     settings = current_settings()
     policy = g.get("krachtspiegel_page_policy") if has_app_context() else None
     if policy is None:
@@ -139,6 +151,7 @@ def page_settings() -> Settings:
         min_group_size=policy.min_group_size,
         spread_threshold=policy.spread_threshold,
         comments_enabled=policy.comments_enabled,
+        team_first_days=g.get("krachtspiegel_page_team_first_days", settings.team_first_days),
     )
 
 

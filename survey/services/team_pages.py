@@ -23,7 +23,7 @@ from survey.services.results import (
     team_results,
 )
 from survey.services.retention import retained_results
-from survey.services.settings import current_settings, wave_policy
+from survey.services.settings import wave_policy, wave_team_first_days
 
 #: A team agrees on one to three actions per wave: few enough to actually do.
 MAX_ACTIONS = 3
@@ -41,7 +41,7 @@ def team_first_days_for(wave_team: WaveTeam, reader: Account) -> int:
     and administrators. (The team's own link waits for nothing: ``survey.team.views``.)"""
     if manages_team(reader, wave_team.unit_id):
         return 0
-    return current_settings().team_first_days
+    return wave_team_first_days(wave_team.wave)
 
 
 def _not_released_message(wave_team: WaveTeam, team_first_days: int) -> str:
