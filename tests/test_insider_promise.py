@@ -166,3 +166,23 @@ def test_class14_switching_a_life_domain_off_mid_wave_marks_nobody(app, admin, d
     # A wave opened after the change asks the new choice.
     db.session.refresh(domains_wave)
     assert "C2.7" in domains_wave.life_domains
+
+
+def test_class06_a_shorter_team_first_period_set_afterwards_does_not_release_a_wave_early(
+    admin, client, tree, make_wave, make_account
+):
+    save(admin, team_first_days="14")
+    wave = make_wave([tree["team-a"]], status=WaveStatus.DRAFT)
+    open_wave(wave, None, today=wave.opens_on)
+    add_responses(wave.teams[0], agreeing(7))
+    close_wave(wave, None)  # today: the team-first period runs for 14 days from now
+    db.session.commit()
+    make_account("q@example.org", Role.QUALITY)
+    quality = client.application.test_client()
+    login(quality, "q@example.org")
+    assert quality.get(f"/quality/waves/{wave.id}").status_code == 404
+    # The attack: set the period to 0 after the wave, then look again.
+    save(admin, team_first_days="0")
+    assert quality.get(f"/quality/waves/{wave.id}").status_code == 404
+    page = admin.get(f"/dashboard/waves/{wave.id}/teams/team-a").get_data(as_text=True)
+    assert "<td>4.0</td>" not in page and wave.teams[0].results_slug not in page
