@@ -26,7 +26,7 @@ least k (the minimum group size, never below 3):
 Why the root's leftover is never merged into a unit's own group, although the issue asked for
 "the smallest labelled group": a unit with k or more responses is shown elsewhere (its team page,
 the quality officer's tables) with its answers counted per item, and "its rows plus 3 others"
-minus those figures would give the 3 others' answers (DESIGN.md, anonymity rule 3). A group that
+minus those figures would give the 3 others' answers (docs/anonymity.md, promise 3). A group that
 gathers units below k appears in no other figure (the quality pages pool only units of at least
 k), so merging into it, or withholding, reveals nothing.
 

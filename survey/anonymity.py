@@ -1,6 +1,6 @@
 """The one anonymity gate: every figure, chart, comment list and export passes through here.
 
-Rules (DESIGN.md, "The anonymity model"):
+Rules (docs/anonymity.md, "The promise"):
 
 1. A group's numbers are shown only when it has at least k answers (k = the minimum group size,
    never below 3); spread and distributions only from the larger spread threshold.

@@ -29,7 +29,7 @@ def test_migrations_are_at_head(app):
 
 
 # The anonymity promise, written into the schema: these are the only columns a response and
-# its answers may have. A new column here needs a reason that survives DESIGN.md's anonymity model.
+# its answers may have. A new column here needs a reason that survives docs/anonymity.md's promise.
 RESPONSE_COLUMNS = {"id", "wave_id", "unit_id", "submitted_on", "language"}
 ANSWER_COLUMNS = {
     "response_id",
