@@ -124,6 +124,8 @@ def test_every_page_of_the_questionnaire_is_accessible(new_page, live_server, fu
     page.goto(link)
     expect(page.get_by_role("status")).to_contain_text("Deze browser heeft")
     audit(page, "landing, answered before")
+    # A second questionnaire from this browser is a colleague's deliberate step.
+    page.get_by_label("Ik ben een collega die hetzelfde toestel gebruikt", exact=False).check()
     page.get_by_role("button", name="Beginnen").click()
     page.get_by_role("button", name="Wis mijn antwoorden").click()
     heading(page, "Je antwoorden zijn gewist")
