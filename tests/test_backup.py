@@ -38,6 +38,7 @@ from survey.models import (
     Wave,
     WaveStatus,
     WaveTeam,
+    WaveTreeUnit,
 )
 from survey.models.waves import ActionKind
 from survey.services.backup import write_backup
@@ -158,6 +159,23 @@ def populate() -> dict[str, Any]:
                 details={"ünits": ["dept", "team-b"], "nested": {"n": 1.5, "none": None}},
             ),
             AuditEvent(account_id=admin.id, actor=admin.email, action="account.create", at=moment),
+            # The tree as it stood when the closed wave ended (survey.services.wave_tree).
+            WaveTreeUnit(
+                wave_id=closed.id,
+                unit_id=org.id,
+                parent_id=None,
+                kind="organisation",
+                name=org.name,
+                slug=org.slug,
+            ),
+            WaveTreeUnit(
+                wave_id=closed.id,
+                unit_id=team_a.id,
+                parent_id=org.id,
+                kind="team",
+                name="Team A — ‘vroeger’",
+                slug=team_a.slug,
+            ),
         ]
     )
     for number in range(6):

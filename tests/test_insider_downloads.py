@@ -46,6 +46,14 @@ from survey.services.questionnaires import store_instrument
 from survey.services.scoring import of_wave, store_scale_scores
 from tests.conftest import CSRF_FIELD, login
 
+
+@pytest.fixture(autouse=True)
+def everyone_at_once(app):
+    """These waves close today; their figures are looked at at once, without the team-first
+    period (its own tests: tests/test_insider_storage.py)."""
+    app.config["TEAM_FIRST_DAYS"] = 0
+
+
 QUALITY = "kwaliteit@example.org"
 K = 5
 

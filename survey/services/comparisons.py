@@ -246,11 +246,12 @@ def ended_waves(today: date | None = None) -> list[Wave]:
     today = today or date.today()
     settings = current_settings()
     waves = db.session.scalars(sa.select(Wave).order_by(Wave.opens_on, Wave.id)).all()
+    ended = [wave for wave in waves if wave_state(wave, today) is WaveState.CLOSED]
+    days = {wave.id: wave_team_first_days(wave, settings) for wave in ended}
     return [
         wave
-        for wave in waves
-        if wave_state(wave, today) is WaveState.CLOSED
-        and today >= management_release_date(wave, wave_team_first_days(wave, settings))
+        for wave in ended
+        if days[wave.id] <= 0 or today >= management_release_date(wave, days[wave.id])
     ]
 
 
