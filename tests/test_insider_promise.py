@@ -59,7 +59,6 @@ def test_class05_lowering_k_after_the_wave_does_not_show_a_team_answered_under_a
     add_responses(wave.teams[0], agreeing(3))
     close_wave(wave, None, today=wave.closes_on)
     db.session.commit()
-    assert wave.min_group_size == 5
     page = f"/dashboard/waves/{wave.id}/teams/team-a"
     team_link = f"/team/{wave.teams[0].results_slug}"
     before = admin.get(page).get_data(as_text=True)
@@ -77,6 +76,7 @@ def test_class05_lowering_k_after_the_wave_does_not_show_a_team_answered_under_a
         assert "<td>4.0</td>" not in text and "4.75" not in text, url
     assert admin.get(f"{page}/report.pdf").status_code in (200, 404)
 
+    assert wave.min_group_size == 5  # the promise, kept with the wave
     # A stricter setting still applies to the old wave.
     save(admin, min_group_size="6", spread_threshold="7")
     assert "Fewer than 6 answers" in admin.get(page).get_data(as_text=True)
@@ -87,10 +87,8 @@ def test_class05_a_wave_records_its_promise_when_it_opens_and_says_which_k_appli
 ):
     save(admin, min_group_size="4", spread_threshold="6", comments_enabled=None)
     wave = make_wave([tree["team-a"]], status=WaveStatus.DRAFT)
-    assert wave.min_group_size is None  # a draft has promised nothing yet
     open_wave(wave, None, today=wave.opens_on)
     db.session.commit()
-    assert (wave.min_group_size, wave.spread_threshold, wave.comments_enabled) == (4, 6, False)
     # Comments switched on later do not appear for a wave answered without them.
     save(admin, min_group_size="3", spread_threshold="3", comments_enabled="y")
     add_responses(wave.teams[0], agreeing(5))
@@ -106,6 +104,10 @@ def test_class05_a_wave_records_its_promise_when_it_opens_and_says_which_k_appli
         text = admin.get(url).get_data(as_text=True)
         assert "<td>4.0</td>" in text, url  # the team is shown (5 answers, k 4) ...
         assert "a private remark" not in text, url  # ... but not its comments
+    # What the wave promised when it opened, kept with it.
+    assert (wave.min_group_size, wave.spread_threshold, wave.comments_enabled) == (4, 6, False)
+    draft = make_wave([tree["team-b"]], status=WaveStatus.DRAFT, name="Later")
+    assert draft.min_group_size is None  # a draft has promised nothing yet
 
 
 @pytest.fixture
