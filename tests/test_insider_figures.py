@@ -17,9 +17,7 @@ import io
 import json
 import math
 import re
-import uuid
 from collections import Counter
-from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
@@ -28,12 +26,12 @@ from werkzeug.exceptions import HTTPException
 
 from reports.reliability import cronbach_alpha
 from survey.extensions import db
-from survey.models import Answer, Response, Role, WaveStatus
+from survey.models import Role, WaveStatus
 from survey.services import background_use, team_pages
 from survey.services.comparisons import ended_waves
-from survey.services.scoring import of_wave, store_scale_scores
 from survey.services.settings import save_settings
 from tests.conftest import login
+from tests.test_team_results import add_responses
 
 
 @pytest.fixture(autouse=True)
@@ -48,33 +46,6 @@ B1 = ["B1.1", "B1.2", "B1.3", "B1.4"]
 CHART_JSON = re.compile(
     r'<script type="application/json" data-chart-for="([^"]+)">(.*?)</script>', re.S
 )
-
-
-def add_responses(wave_team, answer_sets: list[dict[str, object]]) -> None:
-    """Responses as a submission stores them: "dk" for don't know, a list of (row, column)
-    for grid ticks, else the value; scale scores stored after."""
-    for answers in answer_sets:
-        response = Response(
-            id=uuid.uuid4(),
-            wave_id=wave_team.wave_id,
-            unit_id=wave_team.unit_id,
-            submitted_on=date.today(),
-            language="nl",
-        )
-        db.session.add(response)
-        for code, value in answers.items():
-            if value == "dk":
-                db.session.add(Answer(response=response, item_code=code, dont_know=True))
-            elif isinstance(value, list):
-                for row, column in value:
-                    db.session.add(
-                        Answer(response=response, item_code=code, grid_row=row, grid_column=column)
-                    )
-            else:
-                db.session.add(Answer(response=response, item_code=code, value=value))
-    db.session.flush()
-    store_scale_scores(of_wave(wave_team.wave_id))
-    db.session.commit()
 
 
 def varied(count: int, shift: int = 0) -> list[dict[str, object]]:

@@ -28,6 +28,11 @@ def add_responses(wave_team, answer_sets: list[dict[str, object]]) -> None:
         for code, value in answers.items():
             if value == "dk":
                 db.session.add(Answer(response=response, item_code=code, dont_know=True))
+            elif isinstance(value, list):  # ticked grid cells: (row, column) pairs
+                for row, column in value:
+                    db.session.add(
+                        Answer(response=response, item_code=code, grid_row=row, grid_column=column)
+                    )
             else:
                 db.session.add(Answer(response=response, item_code=code, value=value))
     db.session.flush()
