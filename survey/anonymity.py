@@ -15,7 +15,7 @@ The functions are pure (no Flask, no database): callers pass counts and get verd
 from __future__ import annotations
 
 import random
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
@@ -114,6 +114,25 @@ def gate_tree(
                 reasons[smallest] = Reason.DIFFERENCING
                 changed = True
     return {node: Verdict(total(node), reasons[node]) for node in parents}
+
+
+def gate_total(parts: Iterable[int], policy: Policy) -> Verdict:
+    """A total over groups that are each shown on their own page when they reach k (e.g. a
+    wave's responses over its teams, whose results pages show their n).
+
+    The total is shown only when what it holds beyond the groups of at least k is 0 or at
+    least k: otherwise the total minus the shown groups would count the small ones."""
+    counts = list(parts)
+    k = policy.min_group_size
+    whole = sum(counts)
+    rest = sum(n for n in counts if n < k)
+    if whole == 0:
+        return Verdict(0, Reason.NO_ANSWERS)
+    if whole < k:
+        return Verdict(whole, Reason.TOO_FEW)
+    if 0 < rest < k:
+        return Verdict(whole, Reason.DIFFERENCING)
+    return Verdict(whole)
 
 
 def gate_group(n: int, policy: Policy) -> Verdict:

@@ -12,10 +12,12 @@ from survey.anonymity import (
     Policy,
     Reason,
     gate_group,
+    gate_total,
     gate_tree,
     pooled_over_shown_groups,
     visible_comments,
 )
+from survey.config import MIN_GROUP_SIZE_FLOOR
 
 K5 = Policy(min_group_size=5)
 
@@ -151,3 +153,19 @@ def test_a_comparison_minus_any_shown_groups_never_leaves_a_small_group(sizes, k
         for subset in itertools.combinations(shown_sizes, size):
             remainder = pooled.n - sum(subset)
             assert remainder == 0 or remainder >= k
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(st.integers(0, 12), max_size=8),
+    k=st.integers(MIN_GROUP_SIZE_FLOOR, 8),
+)
+def test_a_shown_total_minus_the_groups_shown_on_their_own_is_never_a_small_group(parts, k):
+    policy = Policy(min_group_size=k, spread_threshold=k)
+    verdict = gate_total(parts, policy)
+    shown_on_their_own = sum(n for n in parts if n >= k)
+    if verdict.shown:
+        remainder = verdict.n - shown_on_their_own
+        assert remainder == 0 or remainder >= k
+    assert verdict.n == sum(parts)
+    assert verdict.shown or sum(parts) == 0 or verdict.reason is not None

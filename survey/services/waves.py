@@ -30,6 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from survey import anonymity
 from survey.anonymity import Policy, Reason, Verdict, gate_group
 from survey.extensions import db
 from survey.models import (
@@ -419,20 +420,10 @@ class GatedTotal:
 
 
 def gate_total(parts: Iterable[int], policy: Policy) -> GatedTotal:
-    """``parts`` are the groups' counts; see ``GatedTotal``."""
-    k = policy.min_group_size
+    """``parts`` are the groups' counts; the rule is ``survey.anonymity.gate_total``."""
     counts = list(parts)
-    shown = [n for n in counts if n >= k]
-    rest = sum(n for n in counts if n < k)
-    whole = sum(counts)
-    if whole == 0:
-        verdict = Verdict(0, Reason.NO_ANSWERS)
-    elif whole < k:
-        verdict = Verdict(whole, Reason.TOO_FEW)
-    elif 0 < rest < k:
-        verdict = Verdict(whole, Reason.DIFFERENCING)
-    else:
-        verdict = Verdict(whole)
+    shown = [n for n in counts if n >= policy.min_group_size]
+    verdict = anonymity.gate_total(counts, policy)
     return GatedTotal(GatedCount.of(verdict), sum(shown), len(shown))
 
 
