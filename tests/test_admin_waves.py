@@ -18,12 +18,12 @@ from survey.models import (
     Role,
     Unit,
     Wave,
+    WaveState,
     WaveStatus,
     WaveTeam,
 )
 from survey.services import waves as wave_service
 from survey.services.codes import claim_code, issue_codes
-from survey.services.responding import WaveState, wave_state
 from tests.conftest import csrf_token, login
 
 TODAY = date.today()
@@ -203,7 +203,7 @@ def test_create_open_extend_close(client, admin, tree, questionnaire_version):
     response = post_form(client, url, f"{url}/open", {})
     assert response.status_code == 302
     assert fresh(wave).status is WaveStatus.OPEN
-    assert wave_state(fresh(wave)) is WaveState.OPEN
+    assert fresh(wave).state() is WaveState.OPEN
     assert "staff can answer now" in client.get(url).get_data(as_text=True)
 
     response = post_form(client, url, f"{url}/extend", {"extend-closes_on": day(35)})
@@ -215,7 +215,7 @@ def test_create_open_extend_close(client, admin, tree, questionnaire_version):
     wave = fresh(wave)
     assert wave.status is WaveStatus.CLOSED
     assert wave.closed_on == TODAY
-    assert wave_state(wave) is WaveState.CLOSED
+    assert wave.state() is WaveState.CLOSED
     assert audit_actions() == ["wave.create", "wave.open", "wave.extend", "wave.close"]
     details = db.session.scalars(
         sa.select(AuditEvent.details)
@@ -235,7 +235,7 @@ def test_opening_before_the_opening_day_keeps_the_wave_waiting(
     post_form(client, url, f"{url}/open", {})
     wave = fresh(wave)
     assert wave.status is WaveStatus.OPEN
-    assert wave_state(wave) is WaveState.NOT_YET_OPEN
+    assert wave.state() is WaveState.NOT_YET_OPEN
     assert "Waiting for its opening day" in client.get(url).get_data(as_text=True)
     landing = client.get(f"/t/{wave.teams[0].link_slug}").get_data(as_text=True)
     assert "This questionnaire is not open yet" in landing

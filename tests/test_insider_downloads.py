@@ -337,7 +337,7 @@ def test_class02_the_integer_program_pins_rows_when_both_are_known(app, version)
     the background answer of rows."""
     from reports.safe_export import safe_response_rows
     from survey.services.comparisons import background_breakdown, response_matrix
-    from survey.services.responding import instrument_of
+    from survey.services.questionnaires import instrument_of
     from survey.services.settings import wave_policy
 
     wave, units = build(version, TEAMS)

@@ -35,7 +35,8 @@ from survey.passwords import hash_password
 from survey.services import scoring
 from survey.services.comparisons import ended_waves
 from survey.services.demo import DEMO_DOMAIN, DEMO_PASSWORD
-from survey.services.responding import answer_rows, instrument_of
+from survey.services.questionnaires import instrument_of
+from survey.services.responding import answer_rows
 from survey.services.settings import record_promise, save_settings
 from tests.attack.collect import (
     BreakdownFact,

@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired
 from survey.admin import bp
 from survey.extensions import db
 from survey.services import retention as retention_service
-from survey.services.responding import instrument_of
+from survey.services.questionnaires import instrument_of
 from survey.services.retention import RetentionPlan, retention_plan
 
 

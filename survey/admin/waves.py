@@ -40,10 +40,9 @@ from wtforms.validators import (
 from survey.admin import bp
 from survey.extensions import db
 from survey.i18n import localized
-from survey.models import QuestionnaireVersion, Unit, Wave, WaveStatus, WaveTeam
+from survey.models import QuestionnaireVersion, Unit, Wave, WaveState, WaveStatus, WaveTeam
 from survey.services import waves as wave_service
 from survey.services.codes import MAX_CODES_PER_BATCH, codes_csv, issue_codes, slips_pdf
-from survey.services.responding import WaveState, wave_state
 from survey.services.settings import current_policy, wave_policy
 from survey.services.waves import WaveConflict, WaveInputError
 
@@ -291,7 +290,7 @@ def _wave_page(
             if wave.status is WaveStatus.CLOSED and wave.purged_on is None
             else None
         ),
-        state=wave_state(wave),
+        state=wave.state(),
         edit_form=edit_form or _edit_form(wave, teams, bound=False),
         extend_form=extend_form or ExtendForm(prefix="extend", formdata=None),
         close_form=close_form or CloseForm(prefix="close", formdata=None),

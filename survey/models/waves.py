@@ -15,8 +15,18 @@ from survey.models.units import Unit
 
 
 class WaveStatus(enum.StrEnum):
+    """What an administrator did with the wave (stored)."""
+
     DRAFT = "draft"
     OPEN = "open"
+    CLOSED = "closed"
+
+
+class WaveState(enum.StrEnum):
+    """Whether staff can answer on a given day (derived from the status and the period)."""
+
+    OPEN = "open"
+    NOT_YET_OPEN = "not_yet_open"
     CLOSED = "closed"
 
 
@@ -84,6 +94,16 @@ class Wave(Base):
     teams: Mapped[list[WaveTeam]] = relationship(
         back_populates="wave", cascade="all, delete-orphan"
     )
+
+    def state(self, today: date | None = None) -> WaveState:
+        """Whether staff can answer now: the wave is open and today lies in its period. A wave
+        is CLOSED once an administrator closed it or its last day has passed."""
+        today = today or date.today()
+        if self.status is WaveStatus.CLOSED or today > self.closes_on:
+            return WaveState.CLOSED
+        if self.status is WaveStatus.DRAFT or today < self.opens_on:
+            return WaveState.NOT_YET_OPEN
+        return WaveState.OPEN
 
 
 class WaveTeam(Base):

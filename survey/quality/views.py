@@ -27,7 +27,7 @@ from survey.quality.exports import (
     trend_tables,
 )
 from survey.services import background_use, comparisons
-from survey.services.responding import instrument_of
+from survey.services.questionnaires import instrument_of
 from survey.services.settings import wave_policy
 from survey.services.wave_tree import TreeUnit, tree_paths, wave_tree
 

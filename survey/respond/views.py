@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from questionnaires import DONT_KNOW_LABEL, Section
 from survey.caching import KeptPerObject
 from survey.extensions import client_address, db, limiter
-from survey.models import Draft, Wave, WaveTeam, now_utc
+from survey.models import Draft, Wave, WaveState, WaveTeam, now_utc
 from survey.respond import bp
 from survey.respond.forms import (
     CodeForm,
@@ -28,13 +28,8 @@ from survey.respond.forms import (
 )
 from survey.services import responding
 from survey.services.codes import claim_code
-from survey.services.responding import (
-    TeamComplete,
-    WaveState,
-    asked_instrument,
-    instrument_of,
-    wave_state,
-)
+from survey.services.questionnaires import instrument_of
+from survey.services.responding import TeamComplete, asked_instrument
 from survey.services.settings import wave_policy
 
 #: Session keys: the draft this browser works on, and when it was last active on a respondent
@@ -98,7 +93,7 @@ def too_many_starts(error: Exception) -> tuple[str, int]:
 
 
 def _closed_or_not_yet(wave: Wave) -> tuple[str, int] | None:
-    state = wave_state(wave)
+    state = wave.state()
     if state is WaveState.OPEN:
         return None
     return _message("closed" if state is WaveState.CLOSED else "not_yet_open", wave)

@@ -22,8 +22,7 @@ import sqlalchemy as sa
 from reports.statistics import Change, Summary, change_from_summaries
 from survey.anonymity import Policy, Reason, Verdict
 from survey.extensions import db
-from survey.models import Answer, Response, ScaleScore, Unit, UnitKind, Wave
-from survey.services.responding import WaveState, wave_state
+from survey.models import Answer, Response, ScaleScore, Unit, UnitKind, Wave, WaveState
 from survey.services.settings import current_settings, wave_team_first_days
 
 SUM_COLUMNS = ["wave_id", "unit_id", "scale_code", "n", "total", "squares"]
@@ -246,7 +245,7 @@ def ended_waves(today: date | None = None) -> list[Wave]:
     today = today or date.today()
     settings = current_settings()
     waves = db.session.scalars(sa.select(Wave).order_by(Wave.opens_on, Wave.id)).all()
-    ended = [wave for wave in waves if wave_state(wave, today) is WaveState.CLOSED]
+    ended = [wave for wave in waves if wave.state(today) is WaveState.CLOSED]
     days = {wave.id: wave_team_first_days(wave, settings) for wave in ended}
     return [
         wave

@@ -29,7 +29,7 @@ from survey.anonymity import Policy
 from survey.extensions import db
 from survey.models import Answer, Response, Wave
 from survey.services.comparisons import team_scale_sums
-from survey.services.responding import instrument_of
+from survey.services.questionnaires import instrument_of
 
 #: ICCs compare teams: below this many teams they say little, so they are not shown.
 ICC_FROM_TEAMS = 10

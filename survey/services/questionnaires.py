@@ -318,3 +318,8 @@ def save_life_domains(chosen: Iterable[str], actor: Account) -> Settings:
         raise NoDomainLeft(empty)
     value = None if wanted == set(codes) else [code for code in codes if code in wanted]
     return save_settings({"life_domains": value}, actor)
+
+
+def instrument_of(wave: Wave) -> Instrument:
+    """The parsed instrument a wave asks (kept per version: ``instrument_of_version``)."""
+    return instrument_of_version(wave.questionnaire_version)

@@ -6,7 +6,6 @@ import hashlib
 import secrets
 import uuid
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +16,7 @@ from survey.caching import KeptPerObject
 from survey.extensions import db
 from survey.models import Answer, Draft, Response, Wave, WaveStatus, WaveTeam, now_utc
 from survey.services import scoring
-from survey.services.questionnaires import instrument_of_version
+from survey.services.questionnaires import instrument_of
 from survey.services.settings import current_settings
 
 RESUME_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -29,26 +28,6 @@ BURST_BUCKET_SECONDS = 600
 
 class TeamComplete(Exception):  # noqa: N818 (a state, not a fault)
     """The team has already given as many completed responses as it has staff."""
-
-
-class WaveState(StrEnum):
-    OPEN = "open"
-    NOT_YET_OPEN = "not_yet_open"
-    CLOSED = "closed"
-
-
-def wave_state(wave: Wave, today: date | None = None) -> WaveState:
-    """Whether staff can answer now: the wave is open and today lies in its period."""
-    today = today or date.today()
-    if wave.status is WaveStatus.CLOSED or today > wave.closes_on:
-        return WaveState.CLOSED
-    if wave.status is WaveStatus.DRAFT or today < wave.opens_on:
-        return WaveState.NOT_YET_OPEN
-    return WaveState.OPEN
-
-
-def instrument_of(wave: Wave) -> Instrument:
-    return instrument_of_version(wave.questionnaire_version)
 
 
 def left_out_domains(wave: Wave, instrument: Instrument) -> frozenset[str]:

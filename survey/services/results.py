@@ -35,9 +35,9 @@ from survey.anonymity import (
     visible_comments,
 )
 from survey.extensions import db
-from survey.models import Answer, Response, Wave, WaveStatus, WaveTeam
+from survey.models import Answer, Response, Wave, WaveState, WaveStatus, WaveTeam
 from survey.services.comparisons import team_scale_sums
-from survey.services.responding import WaveState, instrument_of, wave_state
+from survey.services.questionnaires import instrument_of
 
 #: rwg(J) from which a team is said to agree (LeBreton & Senter, 2008: .70 is strong agreement).
 AGREEMENT_FROM = 0.70
@@ -165,7 +165,7 @@ def results_are_released(
     team's own results link passes 0.
     """
     wave = wave_team.wave
-    if wave_state(wave, today) is not WaveState.CLOSED:
+    if wave.state(today) is not WaveState.CLOSED:
         return False
     if team_first_days <= 0:
         return True

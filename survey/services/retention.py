@@ -45,10 +45,10 @@ from survey.models import (
     ScaleScore,
     Unit,
     Wave,
+    WaveState,
     WaveTeam,
 )
 from survey.services import audit
-from survey.services.responding import WaveState, wave_state
 from survey.services.settings import current_settings, wave_policy
 from survey.services.waves import GatedCount, GatedTotal, gate_total
 
@@ -192,7 +192,7 @@ def retention_plan(today: date | None = None) -> RetentionPlan:
         .where(Wave.purged_on.is_(None), sa.func.coalesce(Wave.closed_on, Wave.closes_on) < cutoff)
         .order_by(sa.func.coalesce(Wave.closed_on, Wave.closes_on), Wave.id)
     ).all()
-    waves = [wave for wave in candidates if wave_state(wave, today) is WaveState.CLOSED]
+    waves = [wave for wave in candidates if wave.state(today) is WaveState.CLOSED]
     ids = [wave.id for wave in waves]
     policies = {wave.id: wave_policy(wave, settings) for wave in waves}
     counts = _deleted_counts(ids)

@@ -47,8 +47,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from survey.extensions import db
-from survey.models import Answer, Response, ScaleScore, Wave, WaveStatus, WaveTeam
-from survey.services.responding import WaveState, wave_state
+from survey.models import Answer, Response, ScaleScore, Wave, WaveState, WaveStatus, WaveTeam
 
 #: Responses copied at a time (with their answers): the IN lists stay well below SQLite's
 #: limit of bound parameters, and memory stays flat however large the wave.
@@ -145,7 +144,7 @@ def waves_due(today: date | None = None) -> list[Wave]:
     ).all()
     due = []
     for wave in waves:
-        if wave_state(wave, today) is WaveState.CLOSED:
+        if wave.state(today) is WaveState.CLOSED:
             last_day = wave.closed_on or wave.closes_on
             if wave.shuffled_on is None or wave.shuffled_on <= last_day:
                 due.append(wave)

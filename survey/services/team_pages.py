@@ -13,9 +13,9 @@ from werkzeug.wrappers import Response
 
 from questionnaires import Text
 from survey.access import manages_team
-from survey.models import Account, WaveTeam
+from survey.models import Account, WaveState, WaveTeam
 from survey.services.charts import page_figures
-from survey.services.responding import WaveState, instrument_of, wave_state
+from survey.services.questionnaires import instrument_of
 from survey.services.results import (
     management_release_date,
     previous_wave_team,
@@ -31,7 +31,7 @@ PDF_STYLESHEET = Path(__file__).parents[1] / "static" / "css" / "report.css"
 
 
 def results_ended(wave_team: WaveTeam) -> bool:
-    return wave_state(wave_team.wave) is WaveState.CLOSED
+    return wave_team.wave.state() is WaveState.CLOSED
 
 
 def team_first_days_for(wave_team: WaveTeam, reader: Account) -> int:

@@ -21,8 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from survey.extensions import db
-from survey.models import Response, Unit, UnitKind, Wave, WaveTreeUnit
-from survey.services.responding import WaveState, wave_state
+from survey.models import Response, Unit, UnitKind, Wave, WaveState, WaveTreeUnit
 
 
 @dataclass(frozen=True)
@@ -48,7 +47,7 @@ def wave_tree(wave: Wave, today: date | None = None) -> list[TreeUnit]:
     commits). A wave that has not ended yet has no tree of its own: the current one is returned
     and nothing is stored.
     """
-    if wave_state(wave, today) is not WaveState.CLOSED:
+    if wave.state(today) is not WaveState.CLOSED:
         return _current_tree(wave)
     return freeze_tree(wave)
 

@@ -1,6 +1,6 @@
 """The life of a wave: create it as a draft, open it, extend it, close it, edit what may change.
 
-A wave moves one way only: draft → open → closed. ``wave_state`` (survey.services.responding)
+A wave moves one way only: draft → open → closed. ``Wave.state()`` (survey.models.waves)
 then decides from the status and the dates whether staff can answer today: an open wave whose
 opening day lies ahead waits until then, and one whose closing day has passed takes no answers.
 
@@ -40,11 +40,12 @@ from survey.models import (
     Response,
     Unit,
     Wave,
+    WaveState,
     WaveStatus,
     WaveTeam,
 )
 from survey.services import audit
-from survey.services.responding import WaveState, instrument_of, wave_state
+from survey.services.questionnaires import instrument_of
 from survey.services.settings import record_promise, wave_policy
 from survey.services.shuffle import shuffle_wave
 from survey.services.wave_tree import freeze_tree
@@ -224,7 +225,7 @@ def open_wave(wave: Wave, actor: Account | None, today: date | None = None) -> W
     wave.status = WaveStatus.OPEN
     record_promise(wave, instrument_of(wave))
     db.session.flush()
-    state = wave_state(wave, today)
+    state = wave.state(today)
     audit.record(actor, "wave.open", _target(wave), state=state.value)
     return state
 
@@ -263,7 +264,7 @@ def check_extendable(wave: Wave, today: date | None = None) -> None:
         raise WaveConflict(_("A draft wave is not extended: change its dates instead."))
     if wave.status is WaveStatus.CLOSED:
         raise WaveConflict(_("This wave is closed; it cannot be extended."))
-    if wave_state(wave, today or date.today()) is WaveState.CLOSED:
+    if wave.state(today or date.today()) is WaveState.CLOSED:
         raise WaveConflict(
             _(
                 "This wave's period has ended and its results may have been seen: it cannot be "
@@ -451,7 +452,7 @@ class WaveProgress:
 
 def counted_before(wave: Wave, today: date) -> date | None:
     """The day from which an open wave's responses are not yet counted (``WaveProgress``)."""
-    if wave.status is WaveStatus.CLOSED or wave_state(wave, today) is WaveState.CLOSED:
+    if wave.status is WaveStatus.CLOSED or wave.state(today) is WaveState.CLOSED:
         return None
     return today
 
