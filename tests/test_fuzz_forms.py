@@ -307,9 +307,11 @@ def respondent_forms(app, client, organisation) -> tuple[str, dict[str, Form], o
     """The respondent's forms, and how to get a fresh draft (the fuzz may have submitted or
     discarded the last one). The team's staff is unknown, so no number of submissions fills
     it; a browser that has answered begins again as a colleague, starting again."""
-    organisation.teams[0].invited = None
+    # One team, picked once: a relationship's order after a commit is not fixed on PostgreSQL.
+    team = organisation.teams[0]
+    team.invited = None
+    link = f"/t/{team.link_slug}"
     db.session.commit()
-    link = f"/t/{organisation.teams[0].link_slug}"
 
     def relogin() -> None:
         token = csrf_token_of(client, link)

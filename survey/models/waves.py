@@ -91,8 +91,9 @@ class Wave(Base):
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
     #: The units chosen for the wave; every team in or below them takes part (``teams``).
     units: Mapped[list[Unit]] = relationship(secondary=wave_units, order_by=Unit.name)
+    #: In a fixed order (PostgreSQL returns rows in no particular order otherwise).
     teams: Mapped[list[WaveTeam]] = relationship(
-        back_populates="wave", cascade="all, delete-orphan"
+        back_populates="wave", cascade="all, delete-orphan", order_by="WaveTeam.id"
     )
 
     def state(self, today: date | None = None) -> WaveState:
