@@ -1,4 +1,5 @@
-"""Every table on a quality page as CSV or XLSX: aggregates only, hidden cells marked.
+"""Every table on a quality page as CSV or XLSX: aggregates only, hidden cells marked (and the
+response-level export, made safe by ``reports.safe_export``).
 
 A page builds its tables as (title, header, rows) and passes them here when the request asks
 for ``?format=csv`` or ``?format=xlsx``; the XLSX gets a sheet per table and the codebook.
@@ -20,6 +21,7 @@ from questionnaires.codebook import codebook_rows
 from reports.xlsx import workbook_bytes
 from survey.anonymity import Verdict
 from survey.services.comparisons import HIDDEN_TOO_FEW, Breakdown, Cell
+from survey.services.organisation_results import Heatmap, Profile, ResponseExport
 
 Table = tuple[str, Sequence[str], list[list[object]]]
 FORMATS = ("csv", "xlsx")
@@ -147,11 +149,11 @@ def trend_tables(unit_name: str, waves, rows, first, last, core_waves, core_rows
     ]
     body = []
     for row in rows:
-        values = [row["label"]]
-        for cell in row["cells"]:
+        values = [row.label]
+        for cell in row.cells:
             interval = (cell.interval if cell else None) or (None, None)
             values += [mean_of(cell), _rounded(interval[0]), _rounded(interval[1]), n_of(cell)]
-        change = row["change"]
+        change = row.change
         if change is None:
             values += ["", "", "", "", ""]
         else:
@@ -170,7 +172,7 @@ def trend_tables(unit_name: str, waves, rows, first, last, core_waves, core_rows
             cells_table(
                 _("Questions shared by the questionnaires"),
                 [_("Question")],
-                [([row["code"]], dict(enumerate(row["cells"]))) for row in core_rows],
+                [([row.code], dict(enumerate(row.cells))) for row in core_rows],
                 columns,
             )
         )
@@ -214,4 +216,97 @@ def instrument_tables(quality, with_icc: bool, lang: str) -> list[Table]:
             [_("Scale"), _("Question"), _("Item–rest correlation"), _("Don't know") + " (%)"],
             items,
         ),
+    ]
+
+
+def heatmap_table(heatmap: Heatmap, lang: str) -> Table:
+    """The units × scales table as shown (drill-down and sort), mean and n per scale."""
+    return cells_table(
+        _("scores"),
+        [_("Unit"), _("Level")],
+        [([row.unit.name, row.depth], row.cells) for row in heatmap.table],
+        [(s.code, f"{s.code} {s.title.in_language(lang)}") for s in heatmap.scales],
+    )
+
+
+def _cells_of(cells_by_unit: dict[int, dict[str, Cell]], key: str) -> dict:
+    """unit id → the cell of ``key`` (a scale or a question) for that unit."""
+    return {unit_id: cells.get(key) for unit_id, cells in cells_by_unit.items()}
+
+
+def profile_tables(profile: Profile, lang: str) -> list[Table]:
+    """The organisation profile's tables: per section its scales, per group its questions, for
+    the organisation and each department; and the breakdown by background, if any."""
+    units = [(unit.id, unit.name) for unit in profile.columns]
+    tables = [
+        cells_table(
+            section.title.in_language(lang),
+            [_("Scale")],
+            [
+                ([f"{s.code} {s.title.in_language(lang)}"], _cells_of(profile.scale_cells, s.code))
+                for s in section.scales
+            ],
+            units,
+        )
+        for section in profile.instrument.sections
+        if section.scales
+    ]
+    tables += [
+        cells_table(
+            group.title.in_language(lang),
+            [_("Question")],
+            [
+                ([f"{i.code} {i.text.in_language(lang)}"], _cells_of(profile.item_cells, i.code))
+                for i in group.items
+            ],
+            units,
+        )
+        for group in profile.groups
+    ]
+    if profile.breakdown is not None:
+        tables.append(_breakdown_table(profile, lang))
+    return tables
+
+
+def _breakdown_table(profile: Profile, lang: str) -> Table:
+    """Per scale the organisation's mean per answer to the background question."""
+    background = profile.background
+    options = [(o.code, o.label.in_language(lang)) for o in background.options]
+    options.append((None, _("not answered")))
+    return cells_table(
+        background.text.in_language(lang),
+        [_("Scale")],
+        [
+            (
+                [f"{s.code} {s.title.in_language(lang)}"],
+                breakdown_cells(
+                    profile.breakdown,
+                    s.code,
+                    [code for code, _label in options],
+                    profile.policy.min_group_size,
+                ),
+            )
+            for s in profile.instrument.scales()
+        ],
+        options,
+    )
+
+
+def response_tables(export: ResponseExport) -> list[Table]:
+    """The response-level export: the rows, what each unit label holds, and what was left out."""
+    k = export.min_group_size
+    notes = [
+        [
+            _("Background questions left out (a group would be smaller than %(k)d)", k=k),
+            ", ".join(export.dropped_background) or "–",
+        ],
+        [
+            _("Responses withheld (no group of %(k)d to hide in)", k=k),
+            _("fewer than %(k)d", k=k) if export.withheld is None else export.withheld,
+        ],
+    ]
+    return [
+        (_("responses"), export.header, export.rows),
+        (_("units"), [_("Unit in the export"), _("Holds the responses of")], export.labels),
+        (_("notes"), ["", ""], notes),
     ]

@@ -35,9 +35,25 @@ class BackgroundUseTaken(Exception):
         self.chosen = chosen
 
 
+class BackgroundUseNotChosen(Exception):
+    """A use of the wave's background answers that is not the chosen one: the other use was
+    chosen (``chosen``), or none yet (``chosen`` is None)."""
+
+    def __init__(self, use: str, chosen: str | None) -> None:
+        super().__init__(use)
+        self.use = use
+        self.chosen = chosen
+
+
 def allows(wave: Wave, use: str) -> bool:
     """Whether ``use`` is the one chosen for ``wave``."""
     return wave.background_use == use
+
+
+def require(wave: Wave, use: str) -> None:
+    """Raise ``BackgroundUseNotChosen`` unless ``use`` is the one chosen for ``wave``."""
+    if not allows(wave, use):
+        raise BackgroundUseNotChosen(use, wave.background_use)
 
 
 def choose(wave: Wave, use: str, actor: Account | None) -> bool:
