@@ -19,10 +19,8 @@ from survey.extensions import db
 from survey.models import Role, Unit
 from survey.quality import bp
 from survey.quality.exports import (
-    FORMATS,
     breakdown_cells,
     cells_table,
-    download,
     instrument_tables,
     trend_tables,
 )
@@ -30,6 +28,7 @@ from survey.services import background_use, comparisons
 from survey.services.questionnaires import instrument_of
 from survey.services.settings import wave_policy
 from survey.services.wave_tree import TreeUnit, tree_paths, wave_tree
+from survey.web.downloads import FORMATS, download
 
 QUALITY = (Role.ADMIN, Role.QUALITY)
 
@@ -376,7 +375,7 @@ def report(wave_id: int) -> Response:
     """The organisation's report of a wave, for print: profile, every unit, the organisation's
     trend and how well the questionnaire measured."""
     from survey.services.instrument_quality import ICC_FROM_TEAMS, instrument_quality
-    from survey.services.team_pages import render_pdf
+    from survey.web.pdf import render_pdf
 
     wave = _ended_wave_or_404(wave_id)
     policy = _policy(wave)
