@@ -87,7 +87,7 @@ def scoped_wave_teams(account: Account) -> sa.Select:
 def manages_team(account: Account, team_id: int) -> bool:
     """Whether ``account`` is the team's own manager: a manager whose scope holds the team
     itself, not only a department above it. During the team-first period only they see the
-    team's results besides the team (``survey.services.team_pages.team_first_days_for``)."""
+    team's results besides the team (``survey.services.results.team_first_days_for``)."""
     return account.role is Role.MANAGER and any(unit.id == team_id for unit in account.scope)
 
 

@@ -24,8 +24,8 @@ from survey.services.codes import (
     hash_code,
     issue_codes,
     normalise_code,
-    slips_pdf,
 )
+from survey.web.code_slips import slips_pdf
 
 CODE_FORMAT = re.compile(f"[{ALPHABET}]{{5}}-[{ALPHABET}]{{5}}")
 PUBLIC_URL = "https://ks.example.org"

@@ -27,9 +27,10 @@ from werkzeug.exceptions import HTTPException
 from reports.reliability import cronbach_alpha
 from survey.extensions import db
 from survey.models import Role, WaveStatus
-from survey.services import background_use, team_pages
+from survey.services import background_use
 from survey.services.comparisons import ended_waves
 from survey.services.settings import save_settings
+from survey.web import team_pages
 from tests.conftest import login
 from tests.test_team_results import add_responses
 

@@ -22,12 +22,11 @@ from wtforms.validators import Length, Optional, Regexp, StopValidation, Validat
 
 from survey.admin import bp
 from survey.extensions import db
-from survey.quality.exports import download
 from survey.services import audit as audit_service
 from survey.services.audit import AuditFilter
+from survey.web.downloads import FORMATS, download
 
 PER_PAGE = 50
-EXPORT_FORMATS = ("csv", "xlsx")
 FILTERS = ("actor", "action", "since", "until")
 EARLIEST, LATEST = date(2000, 1, 1), date(2199, 12, 31)
 
@@ -127,7 +126,7 @@ def audit() -> tuple[str, int]:
 
 @bp.get("/audit.<fmt>")
 def audit_export(fmt: str) -> Response | tuple[str, int]:
-    if fmt not in EXPORT_FORMATS:
+    if fmt not in FORMATS:
         abort(404)
     form = _filter_form()
     if not form.validate():

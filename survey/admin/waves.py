@@ -42,9 +42,10 @@ from survey.extensions import db
 from survey.i18n import localized
 from survey.models import QuestionnaireVersion, Unit, Wave, WaveState, WaveStatus, WaveTeam
 from survey.services import waves as wave_service
-from survey.services.codes import MAX_CODES_PER_BATCH, codes_csv, issue_codes, slips_pdf
+from survey.services.codes import MAX_CODES_PER_BATCH, issue_codes
 from survey.services.settings import current_policy, wave_policy
 from survey.services.waves import WaveConflict, WaveInputError
+from survey.web.code_slips import codes_csv, slips_pdf
 
 #: The most staff a team can be expected to have; a larger number is a typing error.
 MAX_INVITED = 10_000

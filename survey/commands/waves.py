@@ -16,14 +16,8 @@ from sqlalchemy.orm import contains_eager
 
 from survey.extensions import db
 from survey.models import Unit, Wave, WaveStatus, WaveTeam
-from survey.services.codes import (
-    MAX_CODES_PER_BATCH,
-    SLIPS_PER_PAGE,
-    CodeError,
-    codes_csv,
-    issue_codes,
-    slips_pdf,
-)
+from survey.services.codes import MAX_CODES_PER_BATCH, CodeError, issue_codes
+from survey.web.code_slips import SLIPS_PER_PAGE, codes_csv, slips_pdf
 
 wave_cli = AppGroup("wave", help="Look at waves and the team links staff answer through.")
 codes_cli = AppGroup("codes", help="Issue single-use access codes for a team in a wave.")

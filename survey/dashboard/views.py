@@ -22,13 +22,8 @@ from survey.dashboard.forms import ActionForm
 from survey.extensions import db
 from survey.models import ActionKind, Role, TeamAction, Unit, Wave, WaveTeam
 from survey.services import audit
-from survey.services.team_pages import (
-    MAX_ACTIONS,
-    pdf_response,
-    results_context,
-    results_ended,
-    team_first_days_for,
-)
+from survey.services.results import results_ended, team_first_days_for
+from survey.web.team_pages import pdf_response, results_context
 
 READERS = (Role.ADMIN, Role.QUALITY, Role.MANAGER)
 
@@ -100,7 +95,7 @@ def _team_page(wave_team: WaveTeam, form: ActionForm, status: int = 200) -> tupl
         wave_team=wave_team,
         wave=wave_team.wave,
         form=form,
-        max_actions=MAX_ACTIONS,
+        max_actions=TeamAction.MAX_PER_WAVE,
         guide_url=url_for("dashboard.meeting_guide", **links),
         report_url=url_for("dashboard.team_report", **links),
         team_link=url_for("team.results", results_slug=wave_team.results_slug, _external=False),
@@ -115,11 +110,14 @@ def add_action(wave_id: int, slug: str) -> Response | tuple[str, int]:
     if not results_ended(wave_team):
         abort(409)
     form = ActionForm()
-    if len(wave_team.actions) >= MAX_ACTIONS:
+    if len(wave_team.actions) >= TeamAction.MAX_PER_WAVE:
         form.validate()
         form.description.errors = [
             *form.description.errors,
-            _("The team already has %(n)d actions for this wave: remove one first.", n=MAX_ACTIONS),
+            _(
+                "The team already has %(n)d actions for this wave: remove one first.",
+                n=TeamAction.MAX_PER_WAVE,
+            ),
         ]
         return _team_page(wave_team, form, 422)
     if not form.validate():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import date, datetime
+from typing import ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -164,6 +165,9 @@ class TeamAction(Base):
     """What a team agreed, after looking at a wave's results, to keep doing or to try."""
 
     __tablename__ = "team_actions"
+
+    #: A team agrees on one to three actions per wave: few enough to actually do.
+    MAX_PER_WAVE: ClassVar[int] = 3
 
     id: Mapped[int] = mapped_column(primary_key=True)
     wave_team_id: Mapped[int] = mapped_column(

@@ -1,30 +1,20 @@
-"""Every table on a quality page as CSV or XLSX: aggregates only, hidden cells marked (and the
+"""The tables of the quality pages' downloads: aggregates only, hidden cells marked (and the
 response-level export, made safe by ``reports.safe_export``).
 
-A page builds its tables as (title, header, rows) and passes them here when the request asks
-for ``?format=csv`` or ``?format=xlsx``; the XLSX gets a sheet per table and the codebook.
+A page builds its tables as (title, header, rows) with these functions and, when the request
+asks for ``?format=csv`` or ``?format=xlsx``, hands them to ``survey.web.downloads.download``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from collections.abc import Mapping, Sequence
 
 from flask_babel import gettext as _
-from werkzeug.wrappers import Response
 
-from questionnaires import Instrument
-from questionnaires.codebook import COLUMNS as CODEBOOK_COLUMNS
-from questionnaires.codebook import codebook_rows
-from reports.xlsx import workbook_bytes
 from survey.anonymity import Verdict
 from survey.services.comparisons import HIDDEN_TOO_FEW, Breakdown, Cell
 from survey.services.organisation_results import Heatmap, Profile, ResponseExport
-
-Table = tuple[str, Sequence[str], list[list[object]]]
-FORMATS = ("csv", "xlsx")
+from survey.web.downloads import Table
 
 
 def hidden_marker(k: int | None) -> str:
@@ -47,46 +37,6 @@ def mean_of(cell: Cell | None, k: int | None = None) -> object:
 
 def n_of(cell: Cell | None) -> object:
     return cell.summary.n if cell is not None and cell.summary is not None else ""
-
-
-def download(
-    tables: list[Table], fmt: str, name: str, instrument: Instrument | None = None
-) -> Response:
-    """The tables as one CSV (a title row before each) or one workbook (a sheet each, plus the
-    instrument's codebook when the tables describe answers to it)."""
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";")
-        for index, (title, header, rows) in enumerate(tables):
-            if index:
-                writer.writerow([])
-            writer.writerow([title])
-            writer.writerow(header)
-            writer.writerows(rows)
-        return Response(
-            "\ufeff" + buffer.getvalue(),
-            mimetype="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{slug}.csv"'},
-        )
-    sheets = [
-        (_sheet_title(title, index), header, rows)
-        for index, (title, header, rows) in enumerate(tables)
-    ]
-    if instrument is not None:
-        codebook = [row.values() for row in codebook_rows([instrument])]
-        sheets.append(("codebook", CODEBOOK_COLUMNS, codebook))
-    return Response(
-        workbook_bytes(sheets),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{slug}.xlsx"'},
-    )
-
-
-def _sheet_title(title: str, index: int) -> str:
-    """Excel sheet names: at most 31 characters, none of []:*?/\\, and unique."""
-    clean = re.sub(r"[\[\]:*?/\\]", " ", title).strip()
-    return f"{index + 1} {clean}"[:31]
 
 
 Column = tuple[object, str]  # (key in a row's cells, header)

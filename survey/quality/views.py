@@ -20,8 +20,6 @@ from survey.extensions import db
 from survey.models import Role, Wave
 from survey.quality import bp
 from survey.quality.exports import (
-    FORMATS,
-    download,
     heatmap_table,
     instrument_tables,
     profile_tables,
@@ -33,7 +31,8 @@ from survey.services.instrument_quality import ICC_FROM_TEAMS, instrument_qualit
 from survey.services.organisation_results import Heatmap, ScaleTrend, SharedItemTrend
 from survey.services.questionnaires import instrument_of
 from survey.services.settings import wave_policy
-from survey.services.team_pages import render_pdf
+from survey.web.downloads import FORMATS, download
+from survey.web.pdf import render_pdf
 
 QUALITY = (Role.ADMIN, Role.QUALITY)
 

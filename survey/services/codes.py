@@ -1,16 +1,14 @@
 """Single-use access codes: issuing them to a team and claiming one when a respondent enters it.
 
 Only the SHA-256 of a code is stored. The plain codes exist in what ``issue_codes`` returns
-and in what its caller prints (a CSV, or the slips of ``slips_pdf``). Claiming a code marks it
-used and links it to nothing else, so no response can be traced back to the code (or the
-person) that opened it.
+and in what its caller prints (a CSV or the slips of ``survey.web.code_slips``). Claiming a
+code marks it used and links it to nothing else, so no response can be traced back to the code
+(or the person) that opened it.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 import secrets
 from collections.abc import Callable, Iterable
@@ -18,7 +16,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import sqlalchemy as sa
-from flask import current_app, render_template
 
 from survey.extensions import db
 from survey.models import AccessCode, Account, WaveStatus, WaveTeam
@@ -28,7 +25,6 @@ from survey.services import audit
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 10
 MAX_CODES_PER_BATCH = 500
-SLIPS_PER_PAGE = 10
 _WELL_FORMED = re.compile(f"[{ALPHABET}]{{{CODE_LENGTH}}}")
 
 
@@ -140,46 +136,3 @@ def claim_code(code: str) -> ClaimResult:
     if wave_team is not None:
         return ClaimResult("used", wave_team)
     return ClaimResult("unknown")
-
-
-def slips_pdf(
-    codes: list[str],
-    wave_team: WaveTeam,
-    *,
-    progress: Callable[[Iterable[list[str]]], Iterable[list[str]]] = lambda pages: pages,
-) -> bytes:
-    """A4 slips to cut out, ``SLIPS_PER_PAGE`` a page: each code with the address to enter it
-    (``PUBLIC_URL/code``), the team, the wave and a short instruction in Dutch and English.
-
-    Laid out a page at a time, so ``progress`` (which wraps the pages) can show how far it is.
-    """
-    from weasyprint import HTML
-    from weasyprint.text.fonts import FontConfiguration
-
-    pages = [
-        codes[start : start + SLIPS_PER_PAGE] for start in range(0, len(codes), SLIPS_PER_PAGE)
-    ]
-    context = {
-        "team_name": wave_team.unit.name,
-        "wave_name": wave_team.wave.name,
-        "code_url": f"{current_app.config['PUBLIC_URL'].rstrip('/')}/code",
-    }
-    font_config = FontConfiguration()
-    documents = [
-        HTML(string=_render_slips(codes=page, **context)).render(font_config=font_config)
-        for page in progress(pages)
-    ]
-    return documents[0].copy([page for doc in documents for page in doc.pages]).write_pdf()
-
-
-def codes_csv(codes: list[str]) -> bytes:
-    """The codes as CSV, one column ``code`` (the format ``codes issue --format csv`` writes)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["code"])
-    writer.writerows([code] for code in codes)
-    return buffer.getvalue().encode()
-
-
-def _render_slips(**context) -> str:
-    return render_template("codes/slips.html", **context)

@@ -26,6 +26,7 @@ from reports.statistics import (
     scale_statistics,
     tick_shares,
 )
+from survey.access import manages_team
 from survey.anonymity import (
     Policy,
     Pooled,
@@ -35,9 +36,10 @@ from survey.anonymity import (
     visible_comments,
 )
 from survey.extensions import db
-from survey.models import Answer, Response, Wave, WaveState, WaveStatus, WaveTeam
+from survey.models import Account, Answer, Response, Wave, WaveState, WaveStatus, WaveTeam
 from survey.services.comparisons import team_scale_sums
 from survey.services.questionnaires import instrument_of
+from survey.services.settings import wave_team_first_days
 
 #: rwg(J) from which a team is said to agree (LeBreton & Senter, 2008: .70 is strong agreement).
 AGREEMENT_FROM = 0.70
@@ -149,6 +151,20 @@ class TeamResults:
 
     def has_comparison(self) -> bool:
         return any(result.organisation for result in self.scales)
+
+
+def results_ended(wave_team: WaveTeam) -> bool:
+    return wave_team.wave.state() is WaveState.CLOSED
+
+
+def team_first_days_for(wave_team: WaveTeam, reader: Account) -> int:
+    """How long after the wave ended ``reader`` waits for the team's results: not at all for
+    the team's own manager (``manages_team``), who discusses them with the team; the
+    organisation's team-first period for everyone else: department managers, quality officers
+    and administrators. (The team's own link waits for nothing: ``survey.team.views``.)"""
+    if manages_team(reader, wave_team.unit_id):
+        return 0
+    return wave_team_first_days(wave_team.wave)
 
 
 def management_release_date(wave: Wave, team_first_days: int) -> date:

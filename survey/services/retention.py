@@ -32,6 +32,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from questionnaires import Text
 from reports.statistics import Summary
 from survey.anonymity import Policy
 from survey.extensions import db
@@ -49,6 +50,7 @@ from survey.models import (
     WaveTeam,
 )
 from survey.services import audit
+from survey.services.questionnaires import instrument_of
 from survey.services.settings import current_settings, wave_policy
 from survey.services.waves import GatedCount, GatedTotal, gate_total
 
@@ -383,4 +385,41 @@ def retained_results(wave_id: int, unit_id: int) -> list[RetainedScaleResult]:
             .where(RetainedScaleResult.wave_id == wave_id, RetainedScaleResult.unit_id == unit_id)
             .order_by(RetainedScaleResult.scale_code)
         )
+    )
+
+
+@dataclass(frozen=True)
+class KeptMean:
+    """One kept scale mean as a team's page shows it."""
+
+    scale_code: str
+    title: Text | None
+    n: int
+    mean: float
+    sd: float | None
+
+
+@dataclass(frozen=True)
+class PurgedTeamResults:
+    """What a team's page shows of a wave whose answers were deleted under retention."""
+
+    on: date
+    kept: list[KeptMean]
+
+
+def purged_team_results(wave_team: WaveTeam) -> PurgedTeamResults:
+    """The team's kept scale means, in the questionnaire's order, through the gate again (k may
+    have been raised since they were kept)."""
+    wave = wave_team.wave
+    k = wave_policy(wave).min_group_size
+    rows = {row.scale_code: row for row in retained_results(wave.id, wave_team.unit_id)}
+    titles = {scale.code: scale.title for scale in instrument_of(wave).scales()}
+    order = list(titles) + sorted(set(rows) - set(titles))
+    return PurgedTeamResults(
+        on=wave.purged_on,
+        kept=[
+            KeptMean(code, titles.get(code), rows[code].n, rows[code].mean, rows[code].sd)
+            for code in order
+            if code in rows and rows[code].n >= k
+        ],
     )

@@ -10,8 +10,8 @@ from werkzeug.wrappers import Response
 
 from survey.extensions import db
 from survey.models import WaveTeam
-from survey.services.team_pages import pdf_response, results_context
 from survey.team import bp
+from survey.web.team_pages import pdf_response, results_context
 
 
 def _wave_team_or_404(results_slug: str) -> WaveTeam:
