@@ -36,7 +36,7 @@ from survey.services.demo import (
 )
 from survey.services.questionnaires import VersionInUse, store_instrument
 from survey.services.responding import purge_expired_drafts
-from survey.services.units import import_unit_tree
+from survey.services.unit_import import import_unit_tree
 
 INSTRUMENT_DIR = Path(questionnaires.__file__).parent
 

@@ -22,6 +22,7 @@ from survey.models import (
     WaveStatus,
     WaveTeam,
 )
+from survey.services import wave_progress as progress_service
 from survey.services import waves as wave_service
 from survey.services.codes import claim_code, issue_codes
 from tests.conftest import csrf_token, login
@@ -493,9 +494,9 @@ def test_the_links_page_has_a_link_and_a_qr_code_per_team(app, client, admin, tr
 
 
 def test_the_qr_code_encodes_the_team_link():
-    svg = wave_service.qr_svg("https://krachtspiegel.example/t/abc")
+    svg = progress_service.qr_svg("https://krachtspiegel.example/t/abc")
     assert svg.startswith('<svg aria-hidden="true"') and svg.endswith("</svg>")
-    assert svg != wave_service.qr_svg("https://krachtspiegel.example/t/abd")
+    assert svg != progress_service.qr_svg("https://krachtspiegel.example/t/abd")
 
 
 def test_a_codes_only_wave_prints_no_answering_links(client, admin, tree, make_wave):

@@ -41,7 +41,7 @@ from survey.models import (
     WaveTreeUnit,
 )
 from survey.models.waves import ActionKind
-from survey.services.backup import write_backup
+from survey.operations.backup.writing import write_backup
 from survey.services.questionnaires import store_instrument
 from tests.conftest import MINI_INSTRUMENT, TEST_DATABASE_URL, base_config, empty_database
 

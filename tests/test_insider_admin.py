@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from survey.extensions import db
 from survey.models import AuditEvent, Response, Role, Unit, Wave, WaveStatus, WaveTeam
+from survey.services import wave_progress as progress_service
 from survey.services import waves as wave_service
 from survey.services.codes import claim_code, issue_codes
 from survey.services.settings import wave_policy
@@ -95,12 +96,16 @@ def test_class07_an_open_waves_counts_do_not_move_with_one_submission(
     assert admin_counts(client, wave) == before
 
     # The next day, the day's answers count, all at once.
-    tomorrow = wave_service.wave_progress(wave, wave_policy(wave), today=TODAY + timedelta(days=1))
+    tomorrow = progress_service.wave_progress(
+        wave, wave_policy(wave), today=TODAY + timedelta(days=1)
+    )
     by_team = {row.wave_team.unit.slug: row.responses.value for row in tomorrow.teams}
     assert by_team == {"team-a": 8, "team-b": 5} and tomorrow.total.whole.value == 13
     assert tomorrow.counted_before == TODAY + timedelta(days=1)
     # Once the period has ended, every response counts and no caption is needed.
-    after = wave_service.wave_progress(wave, wave_policy(wave), today=wave.closes_on + timedelta(1))
+    after = progress_service.wave_progress(
+        wave, wave_policy(wave), today=wave.closes_on + timedelta(1)
+    )
     assert after.counted_before is None and after.total.whole.value == 13
 
 
@@ -369,14 +374,14 @@ def test_class01_expected_staff_teams_over_100_percent_or_in_a_burst_are_flagged
 
 def test_class01_expected_staff_a_meeting_of_a_large_team_is_not_flagged(tree, make_wave):
     policy = wave_policy(make_wave([tree["team-a"]]))
-    assert not wave_service.implausible_burst(4, 20, policy)  # below k
-    assert not wave_service.implausible_burst(9, 20, policy)  # below half of 20
-    assert wave_service.implausible_burst(10, 20, policy)
-    assert wave_service.implausible_burst(5, 6, policy)  # k, and half of 6 is 3
-    assert wave_service.implausible_burst(5, None, policy)  # unknown size: from k
-    assert wave_service.small_for_team_links(9, policy)
-    assert not wave_service.small_for_team_links(10, policy)
-    assert not wave_service.small_for_team_links(None, policy)
+    assert not progress_service.implausible_burst(4, 20, policy)  # below k
+    assert not progress_service.implausible_burst(9, 20, policy)  # below half of 20
+    assert progress_service.implausible_burst(10, 20, policy)
+    assert progress_service.implausible_burst(5, 6, policy)  # k, and half of 6 is 3
+    assert progress_service.implausible_burst(5, None, policy)  # unknown size: from k
+    assert progress_service.small_for_team_links(9, policy)
+    assert not progress_service.small_for_team_links(10, policy)
+    assert not progress_service.small_for_team_links(None, policy)
 
 
 @pytest.mark.parametrize(

@@ -28,8 +28,10 @@ from survey.admin.forms_units import (
 )
 from survey.extensions import db
 from survey.models import Account, Unit, UnitKind
+from survey.services import unit_csv, unit_import
 from survey.services import units as unit_service
-from survey.services.units import MAX_ROWS, MAX_UPLOAD_BYTES, SLUG, UnitError, UploadError
+from survey.services.unit_csv import MAX_ROWS, MAX_UPLOAD_BYTES, UploadError
+from survey.services.units import SLUG, UnitError
 
 Page = str | tuple[str, int]
 
@@ -219,7 +221,7 @@ def _upload_page(form: ImportUploadForm, status: int = 200) -> Page:
 
 
 def _preview(text: str, file_name: str, encoding: str = "utf-8") -> Page:
-    report = unit_service.plan_unit_import(text)
+    report = unit_import.plan_unit_import(text)
     confirm = ImportConfirmForm(formdata=None, csv_text=text, file_name=file_name)
     status = 422 if report.problems or not report.rows else 200
     return render_template(
@@ -240,7 +242,7 @@ def units_import() -> Page:
     # The client's file name is only ever shown, never used to open or store anything.
     file_name = secure_filename(upload.filename or "") or "upload.csv"
     try:
-        text, encoding = unit_service.decode_upload(upload.stream.read(MAX_UPLOAD_BYTES + 1))
+        text, encoding = unit_csv.decode_upload(upload.stream.read(MAX_UPLOAD_BYTES + 1))
     except UploadError as error:
         form.file.errors = [error.translated()]
         return _upload_page(form, 413 if error.too_large else 422)
@@ -256,12 +258,12 @@ def units_import_confirm() -> Response | Page:
         return _upload_page(upload, 422)
     file_name = secure_filename(form.file_name.data or "") or "upload.csv"
     try:
-        text = unit_service.check_csv_text(form.csv_text.data)
+        text = unit_csv.check_csv_text(form.csv_text.data)
     except UploadError as error:
         upload = ImportUploadForm(formdata=None)
         upload.file.errors = [error.translated()]
         return _upload_page(upload, 413 if error.too_large else 422)
-    report = unit_service.import_unit_tree(text, current_user, file_name)
+    report = unit_import.import_unit_tree(text, current_user, file_name)
     if not report.applied or not report.rows:
         db.session.rollback()
         return _preview(text, file_name)

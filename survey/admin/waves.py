@@ -1,9 +1,9 @@
 """Administration: waves. Create a draft, open, extend and close it, print the team links and
 issue access codes (see survey/admin/__init__.py: every route here is for administrators only).
 
-The verbs and their rules live in ``survey.services.waves``; these views parse the forms,
-call them, commit, and answer 422 for a form that failed, 409 for a step the wave's status
-does not allow.
+The verbs and their rules live in ``survey.services.waves``, the progress, closing flags and
+links in ``survey.services.wave_progress``; these views parse the forms, call them, commit, and
+answer 422 for a form that failed, 409 for a step the wave's status does not allow.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from survey.admin import bp
 from survey.extensions import db
 from survey.i18n import localized
 from survey.models import QuestionnaireVersion, Unit, Wave, WaveState, WaveStatus, WaveTeam
+from survey.services import wave_progress as progress_service
 from survey.services import waves as wave_service
 from survey.services.codes import MAX_CODES_PER_BATCH, issue_codes
 from survey.services.settings import current_policy, wave_policy
@@ -218,7 +219,7 @@ def new_wave() -> Response | tuple[str, int]:
         unit
         for units in children.values()
         for unit in units
-        if unit.is_team and wave_service.small_for_team_links(unit.staff, policy)
+        if unit.is_team and progress_service.small_for_team_links(unit.staff, policy)
     ]
     return render_template(
         "admin/waves/new.html",
@@ -271,10 +272,12 @@ def _wave_page(
     conflict: str | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
-    teams = wave_service.wave_teams(wave)
+    teams = progress_service.wave_teams(wave)
     policy = wave_policy(wave)
     progress = (
-        wave_service.wave_progress(wave, policy) if wave.status is not WaveStatus.DRAFT else None
+        progress_service.wave_progress(wave, policy)
+        if wave.status is not WaveStatus.DRAFT
+        else None
     )
     return render_template(
         "admin/waves/wave.html",
@@ -283,11 +286,13 @@ def _wave_page(
         progress=progress,
         k=policy.min_group_size,
         small_teams=[
-            team.unit for team in teams if wave_service.small_for_team_links(team.invited, policy)
+            team.unit
+            for team in teams
+            if progress_service.small_for_team_links(team.invited, policy)
         ],
         # After retention deleted the answers there is nothing left to check.
         flags=(
-            wave_service.closing_flags(wave, policy)
+            progress_service.closing_flags(wave, policy)
             if wave.status is WaveStatus.CLOSED and wave.purged_on is None
             else None
         ),
@@ -370,7 +375,7 @@ def close_wave(wave_id: int) -> Response | tuple[str, int]:
 @bp.post("/waves/<int:wave_id>/edit")
 def edit_wave(wave_id: int) -> Response | tuple[str, int]:
     wave = db.get_or_404(Wave, wave_id)
-    teams = wave_service.wave_teams(wave)
+    teams = progress_service.wave_teams(wave)
     form = _edit_form(wave, teams, bound=True)
     if form.validate():
         changes: dict[str, Any] = {
@@ -403,7 +408,7 @@ def edit_wave(wave_id: int) -> Response | tuple[str, int]:
 @bp.get("/waves/<int:wave_id>/links")
 def wave_links(wave_id: int) -> str:
     wave = db.get_or_404(Wave, wave_id)
-    sheets = wave_service.team_links(wave, current_app.config["PUBLIC_URL"])
+    sheets = progress_service.team_links(wave, current_app.config["PUBLIC_URL"])
     return render_template(
         "admin/waves/links.html",
         wave=wave,
@@ -422,7 +427,7 @@ def _codes_page(
     wave: Wave, form: CodesForm, *, conflict: str | None = None, status: int = 200
 ) -> tuple[str, int]:
     policy = wave_policy(wave)
-    progress = wave_service.wave_progress(wave, policy)
+    progress = progress_service.wave_progress(wave, policy)
     return render_template(
         "admin/waves/codes.html",
         wave=wave,
@@ -437,7 +442,7 @@ def _codes_page(
 @bp.route("/waves/<int:wave_id>/codes", methods=["GET", "POST"])
 def wave_codes(wave_id: int) -> Response | tuple[str, int]:
     wave = db.get_or_404(Wave, wave_id)
-    teams = wave_service.wave_teams(wave)
+    teams = progress_service.wave_teams(wave)
     form = _codes_form(teams)
     if not form.is_submitted():
         return _codes_page(wave, form)

@@ -1,7 +1,7 @@
 """Command-line verbs for backups: ``flask --app wsgi backup FILE`` and ``restore FILE``.
 
 The archive format, and why it is not a database dump, is described in
-``survey.services.backup``.
+``survey.operations.backup``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from survey.services.backup import BackupError, restore_backup, write_backup
+from survey.operations.backup.archive import BackupError
+from survey.operations.backup.restoring import restore_backup
+from survey.operations.backup.writing import write_backup
 
 
 class TableProgress:

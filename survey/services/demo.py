@@ -27,6 +27,7 @@ from survey.models import (
     ActionKind,
     Answer,
     Base,
+    QuestionnaireVersion,
     Response,
     Role,
     TeamAction,
@@ -212,12 +213,33 @@ def build_demo(
     if not database_is_empty():
         raise DemoRefused("the database already holds data")
     today = today or date.today()
+    instrument, version = _store_instruments()
+    organisation, departments, teams = _build_tree()
+    db.session.add(organisation)
+    _add_accounts({**departments, **teams})
+    generator = ResponseGenerator(instrument, seed)
+    waves = _add_waves(instrument, version, organisation, teams, today)
+    responses, answers = _add_responses(generator, waves, teams, progress)
+    for wave in waves:
+        scoring.store_scale_scores(scoring.of_wave(wave.id))
+    audit.record(None, "demo.build", organisation.slug, seed=seed, responses=responses)
+    return DemoSummary(
+        len(TEAMS), len(waves), responses, answers, [(email, role) for email, role, _ in ACCOUNTS]
+    )
+
+
+def _store_instruments() -> tuple[Instrument, QuestionnaireVersion]:
+    """Every bundled questionnaire; the demo's waves ask the Krachtspiegel team instrument."""
     instrument = questionnaires.load_file(INSTRUMENT_FILE)
     version = store_instrument(instrument, INSTRUMENT_FILE.name).version
     for other in sorted(INSTRUMENT_FILE.parent.glob("*.yaml")):
         if other != INSTRUMENT_FILE:
             store_instrument(questionnaires.load_file(other), other.name)
+    return instrument, version
 
+
+def _build_tree() -> tuple[Unit, dict[str, Unit], dict[str, Unit]]:
+    """The organisation, its departments by slug and its teams by slug (not yet added)."""
     organisation = Unit(
         slug="huis-van-kracht", name="Huis van Kracht vzw", kind=UnitKind.ORGANISATION, is_demo=True
     )
@@ -235,8 +257,10 @@ def build_demo(
         )
         for team in TEAMS
     }
-    db.session.add(organisation)
-    units = {**departments, **teams}
+    return organisation, departments, teams
+
+
+def _add_accounts(units: dict[str, Unit]) -> None:
     password_hash = hash_password(DEMO_PASSWORD)
     for email, role, scope in ACCOUNTS:
         db.session.add(
@@ -248,10 +272,16 @@ def build_demo(
             )
         )
 
-    generator = ResponseGenerator(instrument, seed)
-    responses = answers = 0
-    wave_plan = wave_dates(today)
-    for name, opens_on, closes_on, status in wave_plan:
+
+def _add_waves(
+    instrument: Instrument,
+    version: QuestionnaireVersion,
+    organisation: Unit,
+    teams: dict[str, Unit],
+    today: date,
+) -> list[Wave]:
+    """The waves of ``wave_dates``, each asking every team, oldest first."""
+    for name, opens_on, closes_on, status in wave_dates(today):
         wave = Wave(
             questionnaire_version=version,
             name=name,
@@ -265,8 +295,18 @@ def build_demo(
             record_promise(wave, instrument)
         db.session.add(wave)
     db.session.flush()
+    return list(db.session.scalars(sa.select(Wave).order_by(Wave.opens_on)).all())
 
-    waves = db.session.scalars(sa.select(Wave).order_by(Wave.opens_on)).all()
+
+def _add_responses(
+    generator: ResponseGenerator,
+    waves: list[Wave],
+    teams: dict[str, Unit],
+    progress: Callable[[Iterator], Iterator],
+) -> tuple[int, int]:
+    """Every team's responses to every wave, and the actions of the last closed wave; returns
+    the numbers of responses and answers."""
+    responses = answers = 0
     steps = [(number, wave, team) for number, wave in enumerate(waves) for team in TEAMS]
     for wave_number, wave, team in progress(iter(steps)):
         is_open = wave.status is WaveStatus.OPEN
@@ -281,12 +321,7 @@ def build_demo(
             for kind, description in ACTIONS.get(team.slug, []):
                 wave_team.actions.append(TeamAction(kind=kind, description=description))
     db.session.flush()
-    for wave in waves:
-        scoring.store_scale_scores(scoring.of_wave(wave.id))
-    audit.record(None, "demo.build", organisation.slug, seed=seed, responses=responses)
-    return DemoSummary(
-        len(TEAMS), len(waves), responses, answers, [(email, role) for email, role, _ in ACCOUNTS]
-    )
+    return responses, answers
 
 
 class ResponseGenerator:

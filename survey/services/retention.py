@@ -52,7 +52,7 @@ from survey.models import (
 from survey.services import audit
 from survey.services.questionnaires import instrument_of
 from survey.services.settings import current_settings, wave_policy
-from survey.services.waves import GatedCount, GatedTotal, gate_total
+from survey.services.wave_progress import GatedCount, GatedTotal, gate_total
 
 #: Responses deleted per statement: large waves go in several rounds of this many.
 BATCH_SIZE = 500

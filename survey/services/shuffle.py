@@ -9,7 +9,7 @@ With an access log (time, address, path) that order ties a response to a time an
 copies are inserted in a random permutation under new random ids (``uuid4``, from the operating
 system's random source), and the old rows are deleted. Afterwards no stored order (rowid, ctid,
 xmin, id) follows the order of submission; backups are written sorted by id
-(``survey.services.backup``), so they do not either. After the commit the old rows are erased
+(``survey.operations.backup``), so they do not either. After the commit the old rows are erased
 as well as the database allows (``erase_deleted_rows``): PostgreSQL's VACUUM removes the dead
 row versions, which still hold the old order; SQLite overwrites deleted rows (``PRAGMA
 secure_delete``, ``survey.extensions``) and its write-ahead log is emptied.
