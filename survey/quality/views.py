@@ -17,7 +17,7 @@ from survey.anonymity import Policy
 from survey.errors import render_error
 from survey.extensions import db
 from survey.models import Role, Unit
-from survey.quality import bp
+from survey.quality.blueprint import bp
 from survey.quality.exports import (
     FORMATS,
     breakdown_cells,

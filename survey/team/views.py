@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from survey.extensions import db
 from survey.models import WaveTeam
 from survey.services.team_pages import pdf_response, results_context
-from survey.team import bp
+from survey.team.blueprint import bp
 
 
 def _wave_team_or_404(results_slug: str) -> WaveTeam:
