@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 import sqlalchemy as sa
@@ -35,7 +35,15 @@ from survey.anonymity import (
     visible_comments,
 )
 from survey.extensions import db
-from survey.models import Answer, Response, Wave, WaveState, WaveStatus, WaveTeam
+from survey.models import (
+    Answer,
+    Response,
+    Wave,
+    WaveState,
+    WaveStatus,
+    WaveTeam,
+    management_release_date,
+)
 from survey.services.comparisons import team_scale_sums
 from survey.services.questionnaires import instrument_of
 
@@ -149,11 +157,6 @@ class TeamResults:
 
     def has_comparison(self) -> bool:
         return any(result.organisation for result in self.scales)
-
-
-def management_release_date(wave: Wave, team_first_days: int) -> date:
-    """The day from which management sees an ended wave's results (the team sees them first)."""
-    return (wave.closed_on or wave.closes_on) + timedelta(days=team_first_days)
 
 
 def results_are_released(

@@ -13,15 +13,10 @@ from werkzeug.wrappers import Response
 
 from questionnaires import Text
 from survey.access import manages_team
-from survey.models import Account, WaveState, WaveTeam
+from survey.models import Account, WaveState, WaveTeam, management_release_date
 from survey.services.charts import page_figures
 from survey.services.questionnaires import instrument_of
-from survey.services.results import (
-    management_release_date,
-    previous_wave_team,
-    results_are_released,
-    team_results,
-)
+from survey.services.results import previous_wave_team, results_are_released, team_results
 from survey.services.retention import retained_results
 from survey.services.settings import wave_policy, wave_team_first_days
 
