@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from questionnaires import Instrument
 from reports import figures
+from reports.safe_export import safe_response_rows, shown_count
 from survey.access import get_unit_or_404, get_wave_or_404, role_required
 from survey.anonymity import Policy
 from survey.errors import render_error
@@ -27,8 +28,11 @@ from survey.quality.exports import (
     trend_tables,
 )
 from survey.services import background_use, comparisons
+from survey.services.comparisons import response_matrix
+from survey.services.instrument_quality import ICC_FROM_TEAMS, instrument_quality
 from survey.services.questionnaires import instrument_of
 from survey.services.settings import wave_policy
+from survey.services.team_pages import render_pdf
 from survey.services.wave_tree import TreeUnit, tree_paths, wave_tree
 
 QUALITY = (Role.ADMIN, Role.QUALITY)
@@ -375,9 +379,6 @@ def _profile_data(wave, policy: Policy) -> dict:
 def report(wave_id: int) -> Response:
     """The organisation's report of a wave, for print: profile, every unit, the organisation's
     trend and how well the questionnaire measured."""
-    from survey.services.instrument_quality import ICC_FROM_TEAMS, instrument_quality
-    from survey.services.team_pages import render_pdf
-
     wave = _ended_wave_or_404(wave_id)
     policy = _policy(wave)
     data = _profile_data(wave, policy)
@@ -514,8 +515,6 @@ def choose_background_use(wave_id: int) -> Response | tuple[str, int]:
 @bp.get("/waves/<int:wave_id>/instrument")
 @role_required(*QUALITY)
 def instrument(wave_id: int) -> str:
-    from survey.services.instrument_quality import ICC_FROM_TEAMS, instrument_quality
-
     wave = _ended_wave_or_404(wave_id)
     quality = instrument_quality(wave, _policy(wave))
     if (fmt := request.args.get("format")) in FORMATS:
@@ -537,9 +536,6 @@ def responses(wave_id: int, fmt: str) -> Response | tuple[str, int]:
     smallest unit of at least k responses in the wave's own tree, rare background answers
     dropped, rows shuffled, no ids, no dates, no free text. Only when the wave's background
     answers are used for this export, never for breakdowns (``background_use``)."""
-    from reports.safe_export import safe_response_rows, shown_count
-    from survey.services.comparisons import response_matrix
-
     wave = _ended_wave_or_404(wave_id)
     instrument = instrument_of(wave)
     background = [item.code for item in instrument.all_items() if item.background]
