@@ -13,25 +13,10 @@ from questionnaires.item_types import (
     ItemType,
     LikertType,
 )
-from questionnaires.loader import (
-    KNOWN_LANGUAGES,
-    MAX_FILE_BYTES,
-    Problem,
-    QuestionnaireError,
-    load_file,
-    load_text,
-    validate_file,
-)
-from questionnaires.model import (
-    GridEntry,
-    Group,
-    Instrument,
-    Item,
-    Option,
-    Scale,
-    Section,
-    Text,
-)
+from questionnaires.loader import load_file, load_text, validate_file
+from questionnaires.model import Group, Instrument, Item, Scale, Section
+from questionnaires.problems import MAX_FILE_BYTES, Problem, QuestionnaireError
+from questionnaires.text import KNOWN_LANGUAGES, GridEntry, Option, Text
 
 __all__ = [
     "AGREEMENT_LABELS",

@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from yaml.nodes import Node
 
-from questionnaires.model import GridEntry, Item, Option, Text
+from questionnaires.text import GridEntry, Option, Text
+
+if TYPE_CHECKING:  # annotations only: the model imports this registry
+    from questionnaires.model import Item
 
 LIKERT_POINTS = range(1, 6)
 MAX_LENGTH_DEFAULT = 2000
@@ -54,7 +57,7 @@ DONT_KNOW_LABEL = Text(nl="weet ik niet / n.v.t.", en="don't know / not applicab
 
 
 class FieldReader(Protocol):
-    """What the loader offers an item type to read its own keys (see `questionnaires.loader`).
+    """What the loader offers an item type to read its own keys (`questionnaires.node_reader`).
 
     Every method reports its own problems and returns None when the value is unusable.
     """

@@ -17,7 +17,7 @@ from typing import Any
 from yaml import Mark
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from questionnaires.loader import (
+from questionnaires.problems import (
     MAX_DEPTH,
     MAX_NODES,
     Problem,
@@ -25,8 +25,8 @@ from questionnaires.loader import (
     too_deep,
     too_many,
 )
+from questionnaires.yaml_nodes import TAG
 
-_TAG = "tag:yaml.org,2002:"
 #: More dots than this on one line are refused before parsing (see the module's docstring).
 MAX_DOTS_PER_LINE = 200
 _ERROR_POSITION = re.compile(r"\(at line (\d+), column \d+\)$")
@@ -114,17 +114,17 @@ class _Builder:
         if isinstance(value, dict):
             pairs = [
                 (
-                    ScalarNode(_TAG + "str", key, self.mark((*path, key)), None),
+                    ScalarNode(TAG + "str", key, self.mark((*path, key)), None),
                     self.node(child, (*path, key)),
                 )
                 for key, child in value.items()
             ]
-            return MappingNode(_TAG + "map", pairs, mark, None)
+            return MappingNode(TAG + "map", pairs, mark, None)
         if isinstance(value, list):
             items = [self.node(child, (*path, index)) for index, child in enumerate(value)]
-            return SequenceNode(_TAG + "seq", items, mark, None)
+            return SequenceNode(TAG + "seq", items, mark, None)
         tag, text = _scalar(value)
-        return ScalarNode(_TAG + tag, text, mark, None)
+        return ScalarNode(TAG + tag, text, mark, None)
 
 
 def _scalar(value: Any) -> tuple[str, str]:

@@ -10,6 +10,9 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
+from survey.extensions import db, login_manager
+from survey.services.settings import Settings
+
 #: What a database that is restarting, unreachable, locked by another writer or out of pooled
 #: connections raises, whichever driver it is (SQLAlchemy wraps psycopg's and sqlite3's errors).
 DATABASE_UNAVAILABLE = (
@@ -75,9 +78,6 @@ def database_unavailable(error: Exception) -> Response:
     shown as signed out for this one page (the account would be read again from the database)
     and the organisation's settings are the configured defaults.
     """
-    from survey.extensions import db, login_manager
-    from survey.services.settings import Settings
-
     current_app.logger.warning(
         "The database is unavailable (%s %s): %s",
         request.method,
@@ -136,8 +136,6 @@ def release_session(error: BaseException | None) -> None:
     after Flask-SQLAlchemy's teardown, this one runs first, and Flask-SQLAlchemy's then finds
     a session that closes cleanly.
     """
-    from survey.extensions import db
-
     with suppress(sa_exc.SQLAlchemyError):
         db.session.remove()
 
@@ -163,7 +161,5 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def internal_error(error: InternalServerError) -> tuple[str, int]:
-        from survey.extensions import db
-
         db.session.rollback()
         return render_error(500)

@@ -1,14 +1,14 @@
 """Language choice: the visitor's pick, else the browser's preference, else Dutch."""
 
 from flask import current_app, has_request_context, request, session
+from flask_babel import get_locale
+from sqlalchemy.exc import SQLAlchemyError
+
+from survey.services.settings import current_settings, settings_proxy
 
 
 def offered_languages() -> list[str]:
     """The languages the organisation offers (its settings), Dutch first when offered."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from survey.services.settings import current_settings
-
     try:
         chosen = current_settings().languages
     except SQLAlchemyError:  # the database is unreachable: the error page still needs a language
@@ -34,10 +34,6 @@ def localized(text: dict[str, str] | None, locale: str) -> str:
 
 def template_helpers() -> dict:
     """Available in every template: the current language and ``localized(text)``."""
-    from flask_babel import get_locale
-
-    from survey.services.settings import settings_proxy
-
     lang = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
     return {
         "current_lang": lang,

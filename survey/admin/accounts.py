@@ -25,7 +25,7 @@ from wtforms import EmailField, RadioField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
 
-from survey.admin import bp
+from survey.admin.blueprint import bp
 from survey.auth.reauth import recent_password_required
 from survey.extensions import db
 from survey.models import Account, Role, Unit

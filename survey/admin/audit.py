@@ -20,7 +20,7 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, Regexp, StopValidation, ValidationError
 
-from survey.admin import bp
+from survey.admin.blueprint import bp
 from survey.extensions import db
 from survey.services import audit as audit_service
 from survey.services.audit import AuditFilter

@@ -27,7 +27,7 @@ from questionnaires import KNOWN_LANGUAGES, MAX_FILE_BYTES, Problem, Questionnai
 from questionnaires.codebook import COLUMNS, codebook_rows, render_markdown
 from questionnaires.loader import is_toml
 from reports.xlsx import workbook_bytes
-from survey.admin import bp
+from survey.admin.blueprint import bp
 from survey.extensions import db
 from survey.models import QuestionnaireVersion
 from survey.respond.forms import field_name, section_form

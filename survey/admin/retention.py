@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField
 from wtforms.validators import DataRequired
 
-from survey.admin import bp
+from survey.admin.blueprint import bp
 from survey.extensions import db
 from survey.services import retention as retention_service
 from survey.services.questionnaires import instrument_of

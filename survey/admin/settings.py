@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from survey.admin import bp
+from survey.admin.blueprint import bp
 from survey.admin.forms_settings import SettingsForm
 from survey.config import MIN_GROUP_SIZE_FLOOR
 from survey.extensions import db

@@ -16,7 +16,7 @@ from flask_login import current_user
 from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response
 
-from survey.admin import bp
+from survey.admin.blueprint import bp
 from survey.admin.forms_units import (
     ConfirmForm,
     ImportConfirmForm,

@@ -3,7 +3,7 @@
 from flask import current_app, render_template
 from flask_babel import lazy_gettext as _l
 
-from survey.admin import bp
+from survey.admin.blueprint import bp
 
 #: (endpoint, title, what it is for): the front page lists each part.
 SECTIONS = [

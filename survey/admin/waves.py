@@ -37,7 +37,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from survey.admin import bp
+from survey.admin.blueprint import bp
 from survey.extensions import db
 from survey.i18n import localized
 from survey.models import QuestionnaireVersion, Unit, Wave, WaveState, WaveStatus, WaveTeam

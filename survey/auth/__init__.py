@@ -1,5 +1,4 @@
-from flask import Blueprint
+from survey.auth import password, reauth, views  # noqa: F401  (routes register on bp)
+from survey.auth.blueprint import bp
 
-bp = Blueprint("auth", __name__)
-
-from survey.auth import password, reauth, views  # noqa: E402,F401  (routes register on bp)
+__all__ = ["bp"]

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from survey.auth import bp
+from survey.auth.blueprint import bp
 from survey.extensions import db
 from survey.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, password_problems
 from survey.services.accounts import account_for_password_token, set_password

@@ -31,7 +31,7 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, Length
 
-from survey.auth import bp
+from survey.auth.blueprint import bp
 from survey.auth.views import safe_next_url
 from survey.extensions import client_address, limiter
 from survey.passwords import verify_password

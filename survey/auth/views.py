@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from survey.auth import bp
+from survey.auth.blueprint import bp
 from survey.auth.forms import LoginForm
 from survey.extensions import db, limiter
 from survey.services.accounts import authenticate, normalise_email

@@ -1,5 +1,4 @@
-from flask import Blueprint
+from survey.dashboard import views  # noqa: F401  (routes register on bp)
+from survey.dashboard.blueprint import bp
 
-bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
-
-from survey.dashboard import views  # noqa: E402,F401  (routes register on bp)
+__all__ = ["bp"]

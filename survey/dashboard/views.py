@@ -17,7 +17,7 @@ from survey.access import (
     scoped_waves,
     subtree_ids,
 )
-from survey.dashboard import bp
+from survey.dashboard.blueprint import bp
 from survey.dashboard.forms import ActionForm
 from survey.extensions import db
 from survey.models import ActionKind, Role, TeamAction, Unit, Wave, WaveTeam

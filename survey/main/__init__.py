@@ -1,5 +1,4 @@
-from flask import Blueprint
+from survey.main import views  # noqa: F401  (routes register on bp)
+from survey.main.blueprint import bp
 
-bp = Blueprint("main", __name__)
-
-from survey.main import views  # noqa: E402,F401  (routes register on bp)
+__all__ = ["bp"]

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 from survey.auth.views import safe_next_url
 from survey.extensions import db
 from survey.i18n import offered_languages
-from survey.main import bp
+from survey.main.blueprint import bp
 
 
 @bp.get("/")

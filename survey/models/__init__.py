@@ -17,6 +17,7 @@ from survey.models.waves import (
     WaveStatus,
     WaveTeam,
     WaveTreeUnit,
+    management_release_date,
     wave_units,
 )
 
@@ -45,6 +46,7 @@ __all__ = [
     "WaveStatus",
     "WaveTeam",
     "WaveTreeUnit",
+    "management_release_date",
     "manager_scopes",
     "now_utc",
     "wave_units",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import secrets
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import ClassVar
 
 import sqlalchemy as sa
@@ -106,6 +106,11 @@ class Wave(Base):
         if self.status is WaveStatus.DRAFT or today < self.opens_on:
             return WaveState.NOT_YET_OPEN
         return WaveState.OPEN
+
+
+def management_release_date(wave: Wave, team_first_days: int) -> date:
+    """The day from which management sees an ended wave's results (the team sees them first)."""
+    return (wave.closed_on or wave.closes_on) + timedelta(days=team_first_days)
 
 
 class WaveTeam(Base):

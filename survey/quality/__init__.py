@@ -1,5 +1,4 @@
-from flask import Blueprint
+from survey.quality import views  # noqa: F401  (routes register on bp)
+from survey.quality.blueprint import bp
 
-bp = Blueprint("quality", __name__, url_prefix="/quality")
-
-from survey.quality import views  # noqa: E402,F401  (routes register on bp)
+__all__ = ["bp"]

@@ -18,7 +18,7 @@ from survey.access import get_unit_or_404, get_wave_or_404, role_required
 from survey.errors import render_error
 from survey.extensions import db
 from survey.models import Role, Wave
-from survey.quality import bp
+from survey.quality.blueprint import bp
 from survey.quality.exports import (
     heatmap_table,
     instrument_tables,

@@ -1,5 +1,4 @@
-from flask import Blueprint
+from survey.respond import views  # noqa: F401  (routes register on bp)
+from survey.respond.blueprint import bp
 
-bp = Blueprint("respond", __name__)
-
-from survey.respond import views  # noqa: E402,F401  (routes register on bp)
+__all__ = ["bp"]

@@ -13,7 +13,7 @@ from questionnaires import DONT_KNOW_LABEL, Section
 from survey.caching import KeptPerObject
 from survey.extensions import client_address, db, limiter
 from survey.models import Draft, Wave, WaveState, WaveTeam, now_utc
-from survey.respond import bp
+from survey.respond.blueprint import bp
 from survey.respond.forms import (
     CodeForm,
     ColleagueStartForm,

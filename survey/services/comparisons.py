@@ -22,7 +22,16 @@ import sqlalchemy as sa
 from reports.statistics import Change, Summary, change_from_summaries
 from survey.anonymity import Policy, Reason, Verdict
 from survey.extensions import db
-from survey.models import Answer, Response, ScaleScore, Unit, UnitKind, Wave, WaveState
+from survey.models import (
+    Answer,
+    Response,
+    ScaleScore,
+    Unit,
+    UnitKind,
+    Wave,
+    WaveState,
+    management_release_date,
+)
 from survey.services.settings import current_settings, wave_team_first_days
 
 SUM_COLUMNS = ["wave_id", "unit_id", "scale_code", "n", "total", "squares"]
@@ -240,8 +249,6 @@ def gated_cells(
 def ended_waves(today: date | None = None) -> list[Wave]:
     """The waves whose results may be compared, oldest first: ended, and past their team-first
     period (until then only the team and its own manager see a wave's results)."""
-    from survey.services.results import management_release_date  # it imports this module
-
     today = today or date.today()
     settings = current_settings()
     waves = db.session.scalars(sa.select(Wave).order_by(Wave.opens_on, Wave.id)).all()

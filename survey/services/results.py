@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 import sqlalchemy as sa
@@ -36,7 +36,16 @@ from survey.anonymity import (
     visible_comments,
 )
 from survey.extensions import db
-from survey.models import Account, Answer, Response, Wave, WaveState, WaveStatus, WaveTeam
+from survey.models import (
+    Account,
+    Answer,
+    Response,
+    Wave,
+    WaveState,
+    WaveStatus,
+    WaveTeam,
+    management_release_date,
+)
 from survey.services.comparisons import team_scale_sums
 from survey.services.questionnaires import instrument_of
 from survey.services.settings import wave_team_first_days
@@ -165,11 +174,6 @@ def team_first_days_for(wave_team: WaveTeam, reader: Account) -> int:
     if manages_team(reader, wave_team.unit_id):
         return 0
     return wave_team_first_days(wave_team.wave)
-
-
-def management_release_date(wave: Wave, team_first_days: int) -> date:
-    """The day from which management sees an ended wave's results (the team sees them first)."""
-    return (wave.closed_on or wave.closes_on) + timedelta(days=team_first_days)
 
 
 def results_are_released(

@@ -1,5 +1,4 @@
-from flask import Blueprint
+from survey.team import views  # noqa: F401  (routes register on bp)
+from survey.team.blueprint import bp
 
-bp = Blueprint("team", __name__, url_prefix="/team")
-
-from survey.team import views  # noqa: E402,F401  (routes register on bp)
+__all__ = ["bp"]

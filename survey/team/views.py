@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from survey.extensions import db
 from survey.models import WaveTeam
-from survey.team import bp
+from survey.team.blueprint import bp
 from survey.web.team_pages import pdf_response, results_context
 
 

@@ -9,9 +9,8 @@ from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from survey.models import WaveTeam
+from survey.models import WaveTeam, management_release_date
 from survey.services.results import (
-    management_release_date,
     previous_wave_team,
     results_are_released,
     results_ended,

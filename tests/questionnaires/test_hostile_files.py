@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from questionnaires import Instrument, QuestionnaireError, load_text
-from questionnaires.loader import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, load_bytes
+from questionnaires.loader import load_bytes
+from questionnaires.problems import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES
 from questionnaires.toml_nodes import key_lines
 
 FILES = Path(__file__).parent / "files"

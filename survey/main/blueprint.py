@@ -1,0 +1,5 @@
+"""The main blueprint on its own: the package and its views import it, not each other."""
+
+from flask import Blueprint
+
+bp = Blueprint("main", __name__)

@@ -1,0 +1,5 @@
+"""The respond blueprint on its own: the package and its views import it, not each other."""
+
+from flask import Blueprint
+
+bp = Blueprint("respond", __name__)
