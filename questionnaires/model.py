@@ -45,7 +45,7 @@ class Item:
     optional: bool = False
     #: Likert only: offer the separate "weet ik niet / n.v.t." answer.
     dont_know: bool = False
-    #: Likert only: score as 6 - value.
+    #: Likert only: scored turned round (``reports.scores.reversed_value``: 6 − value).
     reverse: bool = False
     #: single_choice only: a background question (role, years in the team).
     background: bool = False

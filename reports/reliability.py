@@ -2,7 +2,7 @@
 lies between teams.
 
 ``items`` is wide: one row per respondent, one column per item of a single scale (named by item
-code), already reverse-coded (``reports.statistics.coded_values``), missing answers as NaN. The
+code), already reverse-coded (``reports.scores.coded_values``), missing answers as NaN. The
 item statistics use the respondents who answered every item (listwise deletion). The ICCs take
 the sufficient statistics of a score per team, as SQL aggregates them. These are figures about
 the questionnaire for the quality officer; the anonymity gate still decides what is shown.

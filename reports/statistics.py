@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from reports.scores import SCALE_POINTS, respondent_scale_scores
+from reports.scores import SCALE_POINTS, coded_values, respondent_scale_scores
 
 #: Answers of 4 and 5 ("often", "(almost) always"; "agree", "strongly agree") are favourable.
 FAVOURABLE_FROM = 4
@@ -23,14 +23,6 @@ FAVOURABLE_FROM = 4
 UNIFORM_NULL_VARIANCE = (SCALE_POINTS**2 - 1) / 12
 
 COLUMNS = ["n", "mean", "sd", "pct_favourable", "pct_dont_know", "rwg"]
-
-
-def coded_values(answers: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
-    """The answers to scored items, with reverse-coded items turned round (6 − value)."""
-    merged = answers.merge(items, on="item_code", how="inner")
-    value = merged["value"].astype(float)
-    reverse = merged["reverse"].astype(bool)
-    return merged.assign(value=value.where(~reverse, SCALE_POINTS + 1 - value))
 
 
 def rwg_j(item_values: pd.DataFrame) -> float:

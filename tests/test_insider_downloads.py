@@ -43,7 +43,7 @@ from survey.models import (
     WaveTeam,
 )
 from survey.services.questionnaires import store_instrument
-from survey.services.scoring import of_wave, store_scale_scores
+from survey.services.scale_scores import of_wave, store_scale_scores
 from tests.conftest import CSRF_FIELD, login
 
 

@@ -32,7 +32,7 @@ from survey.models import (
     WaveTeam,
 )
 from survey.passwords import hash_password
-from survey.services import scoring
+from survey.services import scale_scores
 from survey.services.comparisons import ended_waves
 from survey.services.demo import DEMO_DOMAIN, DEMO_PASSWORD
 from survey.services.questionnaires import instrument_of
@@ -308,7 +308,7 @@ def build_organisation(k: int, teams: list[int], departments: list[int], seed: i
             )
             db.session.execute(sa.insert(Answer), answer_rows(response_id, answers))
     db.session.flush()
-    scoring.store_scale_scores(scoring.of_wave(wave.id))
+    scale_scores.store_scale_scores(scale_scores.of_wave(wave.id))
     db.session.commit()
     return wave
 

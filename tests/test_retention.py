@@ -27,7 +27,7 @@ from survey.models import (
     WaveTeam,
 )
 from survey.services.retention import apply_retention, retention_plan, years_before
-from survey.services.scoring import of_wave, store_scale_scores
+from survey.services.scale_scores import of_wave, store_scale_scores
 from survey.services.settings import save_settings
 from tests.conftest import csrf_token, login
 

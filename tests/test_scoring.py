@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from reports.scores import respondent_scale_scores
 from survey.extensions import db
 from survey.models import Answer, Item, Response, Scale, ScaleScore
-from survey.services.scoring import of_wave, store_scale_scores
+from survey.services.scale_scores import of_wave, store_scale_scores
 
 
 def test_stored_scores_equal_the_pandas_rule_on_the_demo(runner, app):

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from survey.extensions import db
 from survey.models import Answer, Response, Role, Wave, WaveStatus
-from survey.services.scoring import of_wave, store_scale_scores
+from survey.services.scale_scores import of_wave, store_scale_scores
 from tests.conftest import login
 
 A1 = ["A1.1", "A1.2", "A1.3"]  # A1.3 is reverse-coded

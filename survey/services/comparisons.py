@@ -1,7 +1,7 @@
 """Comparing units and waves for the quality officer, aggregated in SQL, through the gate.
 
 The database does the heavy part: from the scale scores stored as responses arrived
-(``survey.services.scoring``), per wave, team and scale the count, sum and sum of squares.
+(``survey.services.scale_scores``), per wave, team and scale the count, sum and sum of squares.
 Only those sums reach Python: from them come means, intervals and changes between waves
 (``reports.statistics.Summary``).
 

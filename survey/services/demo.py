@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 import questionnaires
 from questionnaires import Instrument
+from reports.scores import reversed_value
 from survey.extensions import db
 from survey.models import (
     Account,
@@ -38,7 +39,7 @@ from survey.models import (
     WaveTeam,
 )
 from survey.passwords import hash_password
-from survey.services import audit, scoring
+from survey.services import audit, scale_scores
 from survey.services.questionnaires import store_instrument
 from survey.services.responding import answer_rows
 from survey.services.settings import record_promise
@@ -221,7 +222,7 @@ def build_demo(
     waves = _add_waves(instrument, version, organisation, teams, today)
     responses, answers = _add_responses(generator, waves, teams, progress)
     for wave in waves:
-        scoring.store_scale_scores(scoring.of_wave(wave.id))
+        scale_scores.store_scale_scores(scale_scores.of_wave(wave.id))
     audit.record(None, "demo.build", organisation.slug, seed=seed, responses=responses)
     return DemoSummary(
         len(TEAMS), len(waves), responses, answers, [(email, role) for email, role, _ in ACCOUNTS]
@@ -376,7 +377,7 @@ class ResponseGenerator:
                     continue
                 latent = mean + level + self._effect(team, key) + self.rng.normal(0, 0.55)
                 value = int(np.clip(round(latent), 1, 5))
-                answers[item.code] = {"value": 6 - value if item.reverse else value}
+                answers[item.code] = {"value": reversed_value(value) if item.reverse else value}
             elif item.type == "grid":
                 if self.rng.random() < 0.2:  # the deep dive is optional; some skip it
                     continue

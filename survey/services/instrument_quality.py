@@ -24,6 +24,7 @@ from reports.reliability import (
     item_rest_correlations,
     mcdonald_omega,
 )
+from reports.scores import reversed_value
 from reports.statistics import Summary
 from survey.anonymity import Policy
 from survey.extensions import db
@@ -120,7 +121,7 @@ def instrument_quality(
         values = wide.reindex(columns=item_codes).copy()
         for item in scale.items:
             if item.reverse:
-                values[item.code] = 6 - values[item.code]
+                values[item.code] = reversed_value(values[item.code])
         if not policy.shows_spread(int(values.dropna().shape[0])):
             hidden.append(scale)
             continue

@@ -15,7 +15,7 @@ from questionnaires import Instrument, Item
 from survey.caching import KeptPerObject
 from survey.extensions import db
 from survey.models import Answer, Draft, Response, Wave, WaveStatus, WaveTeam, now_utc
-from survey.services import scoring
+from survey.services import scale_scores
 from survey.services.questionnaires import instrument_of
 from survey.services.settings import current_settings
 
@@ -235,7 +235,7 @@ def submit_draft(draft_id: uuid.UUID, language: str, today: date | None = None) 
         # Core, not the ORM's bulk insert: that one sends a statement per set of non-empty
         # columns (value, text, grid cell: up to four); this sends the rows in one.
         db.session.execute(sa.insert(Answer.__table__), rows)
-        scoring.store_scale_scores(scoring.of_response(response.id), replace=False)
+        scale_scores.store_scale_scores(scale_scores.of_response(response.id), replace=False)
     return response
 
 

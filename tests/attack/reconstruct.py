@@ -31,7 +31,7 @@ from scipy.sparse import lil_array
 
 from questionnaires import Instrument
 from reports.reliability import cronbach_alpha, item_rest_correlations
-from reports.scores import MIN_SHARE_ANSWERED, SCALE_POINTS
+from reports.scores import SCALE_POINTS, enough_answered, reversed_value, scale_score
 from tests.attack.collect import BreakdownFact, Collected, ExportRow, Figure, ReliabilityFact
 
 #: Seconds for one solve, and for all the solves of one program.
@@ -109,17 +109,17 @@ def scale_items(instrument: Instrument) -> dict[str, list[tuple[str, bool]]]:
 
 
 def row_scores(row: ExportRow, scales: dict[str, list[tuple[str, bool]]]) -> dict[str, float]:
-    """The row's scale scores by ``reports.scores``: the mean of the answered items (reverse
-    items as 6 − value) when at least 75% of the scale's items are answered."""
+    """The row's scale scores by the rule of ``reports.scores``: the mean of the answered items
+    (reverse items turned) when at least 75% of the scale's items are answered."""
     scores = {}
     for code, items in scales.items():
         given = [
-            SCALE_POINTS + 1 - row.values[item] if reverse else row.values[item]
+            reversed_value(row.values[item]) if reverse else row.values[item]
             for item, reverse in items
             if item in row.values
         ]
-        if given and len(given) >= MIN_SHARE_ANSWERED * len(items):
-            scores[code] = sum(given) / len(given)
+        if given and enough_answered(len(given), len(items)):
+            scores[code] = scale_score(sum(given), len(given))
     return scores
 
 
@@ -337,7 +337,7 @@ def _withheld_rows(found: Collected, instrument: Instrument, hidden: int) -> lis
         items = [(item.code, bool(item.reverse)) for item in scale.items]
         visible = np.array(
             [
-                [6 - row.values[c] if rev else row.values[c] for c, rev in items]
+                [reversed_value(row.values[c]) if rev else row.values[c] for c, rev in items]
                 for row in found.rows
                 if all(c in row.values for c, _ in items)
             ]
@@ -552,7 +552,7 @@ def _hidden_item(
     hidden_counts = {counts[code]: 1.0 for code, _ in items if counts[code] >= 0}
     for v in values:
         # The scale's shares count reverse-coded answers: value v of a reverse item is 6 − v.
-        terms = {c[code, SCALE_POINTS + 1 - v if reverse else v]: 1.0 for code, reverse in items}
+        terms = {c[code, reversed_value(v) if reverse else v]: 1.0 for code, reverse in items}
         share = shares[v - 1] / 100
         for index in hidden_counts:
             terms[index] = terms.get(index, 0) - share

@@ -23,6 +23,7 @@ from html import escape
 from flask import Flask, abort, redirect, request
 
 from questionnaires import Instrument
+from reports.scores import enough_answered, reversed_value, scale_score
 
 DATABASE_URL = os.environ["FLOOR_DATABASE_URL"]
 WAVE_ID = int(os.environ["FLOOR_WAVE_ID"])
@@ -150,9 +151,11 @@ def _rows(response_id) -> tuple[list[tuple], list[tuple]]:
             answers.append((response_id, code, "", "", int(posted), False, None))
     scores = []
     for scale_code, reverse in SCALES:
-        answered = [6 - values[c] if reverse[c] else values[c] for c in reverse if c in values]
-        if answered and len(answered) >= 0.75 * len(reverse):
-            scores.append((response_id, scale_code, sum(answered) / len(answered)))
+        answered = [
+            reversed_value(values[c]) if reverse[c] else values[c] for c in reverse if c in values
+        ]
+        if answered and enough_answered(len(answered), len(reverse)):
+            scores.append((response_id, scale_code, scale_score(sum(answered), len(answered))))
     return answers, scores
 
 

@@ -10,7 +10,7 @@ Rows go in by large batches, never through the web flow nor as one ORM object pe
 ``COPY ... FROM STDIN`` on PostgreSQL (about three times as fast there), with SQLAlchemy Core
 ``insert()`` executemany elsewhere. The answer rows are made by ``responding.answer_rows``, the
 function a real submission uses, so they follow the same rules (and CHECK constraints). The
-scale scores are then stored wave by wave with ``scoring.store_scale_scores``, as the demo does
+scale scores are then stored wave by wave with ``scale_scores.store_scale_scores``, as the demo does
 (a submission stores its own). On PostgreSQL the tables are vacuumed and analysed before the
 scores and after them, as autovacuum would soon do in production: otherwise the planner works
 without statistics and autovacuum may start in the middle of a measurement.
@@ -38,6 +38,7 @@ import sqlalchemy as sa
 
 import questionnaires
 from questionnaires import Instrument
+from reports.scores import reversed_value
 from survey.extensions import db
 from survey.models import (
     Answer,
@@ -50,7 +51,7 @@ from survey.models import (
     WaveStatus,
     WaveTeam,
 )
-from survey.services import scoring
+from survey.services import scale_scores
 from survey.services.accounts import create_account
 from survey.services.demo import database_is_empty
 from survey.services.questionnaires import store_instrument
@@ -122,7 +123,7 @@ class Generated:
     answers: int
     #: Filling the database, scale scores and ``VACUUM ANALYZE`` included.
     seconds: float
-    #: Of which storing the scale scores (``scoring.store_scale_scores``).
+    #: Of which storing the scale scores (``scale_scores.store_scale_scores``).
     scoring_seconds: float = 0.0
     #: Of which ``VACUUM ANALYZE``, before and after the scale scores (PostgreSQL only; 0
     #: elsewhere).
@@ -214,7 +215,7 @@ class AnswerModel:
             + rng.normal(0, 0.55, (count, len(self.likert_codes)))
         )
         points = np.clip(np.rint(latent), 1, 5).astype(int)
-        points = np.where(self.reverse, 6 - points, points).tolist()
+        points = np.where(self.reverse, reversed_value(points), points).tolist()
         dont_know = (
             (rng.random((count, len(self.likert_codes))) < DONT_KNOW_SHARE) & self.dont_know_allowed
         ).tolist()
@@ -355,7 +356,7 @@ def store_scale_scores(wave_ids: list[int], progress: Progress) -> float:
     started = time.perf_counter()
     progress(0, len(wave_ids))
     for number, wave_id in enumerate(wave_ids, start=1):
-        scoring.store_scale_scores(scoring.of_wave(wave_id))
+        scale_scores.store_scale_scores(scale_scores.of_wave(wave_id))
         db.session.commit()
         progress(number, len(wave_ids))
     return time.perf_counter() - started

@@ -37,7 +37,7 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
 from questionnaires.item_types import ITEM_TYPES, AnswerKind
-from reports.scores import MIN_SHARE_ANSWERED, SCALE_POINTS
+from reports.scores import enough_answered, reversed_value, scale_score
 from survey.models import Answer, Draft, Item, Response, Scale, ScaleScore, Wave
 from survey.respond.views import DRAFT
 from tests.benchmarks import loadgen
@@ -203,12 +203,12 @@ def _scale_scores(points: dict[str, int], scales: dict[str, list[tuple[str, bool
     expected = {}
     for scale, members in scales.items():
         values = [
-            SCALE_POINTS + 1 - points[code] if reverse else points[code]
+            reversed_value(points[code]) if reverse else points[code]
             for code, reverse in members
             if code in points
         ]
-        if values and len(values) >= MIN_SHARE_ANSWERED * len(members):
-            expected[scale] = sum(values) / len(values)
+        if values and enough_answered(len(values), len(members)):
+            expected[scale] = scale_score(sum(values), len(values))
     return expected
 
 

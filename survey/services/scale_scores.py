@@ -1,17 +1,19 @@
-"""Scale scores, computed in SQL and stored as responses arrive (``ScaleScore``).
+"""Scale scores stored as responses arrive (``ScaleScore``), computed in SQL.
 
-One INSERT … SELECT does it for any set of responses: the mean of each scored scale's answered
-items, reverse-coded items as 6 − value, where at least 75% of the scale's items are answered
-(the rule of ``reports.scores``, which a test checks this against). Every path that stores
-responses calls ``store_scale_scores``: the questionnaire's submission, the demo, the benchmark
-generator; migration 0005 did it once for the responses that were already there.
+One INSERT … SELECT does it for any set of responses, by the scoring rule of ``reports.scores``
+turned into SQL: the same ``reversed_value``, ``enough_answered`` and ``scale_score`` applied to
+column expressions, so the stored scores and the pandas statistics cannot drift apart
+(``tests/test_scoring_rule.py`` checks that they agree on random answers). An answer counts when
+it has a value: "don't know" has none. Every path that stores responses calls
+``store_scale_scores``: the questionnaire's submission, the demo, the benchmark generator;
+migration 0005 did it once for the responses that were already there.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from reports.scores import MIN_SHARE_ANSWERED
+from reports.scores import enough_answered, reversed_value, scale_score
 from survey.extensions import db
 from survey.models import Answer, Item, Response, Scale, ScaleScore, Wave
 
@@ -25,12 +27,12 @@ def scores_select(responses: sa.Select) -> sa.Select:
         .group_by(Scale.id)
         .subquery()
     )
-    coded = sa.case((Item.reverse, 6 - Answer.value), else_=Answer.value)
+    coded = sa.case((Item.reverse, reversed_value(Answer.value)), else_=Answer.value)
     return (
         sa.select(
             Answer.response_id,
             Scale.code,
-            (sa.cast(sa.func.sum(coded), sa.Float) / sa.func.count()).label("score"),
+            scale_score(sa.cast(sa.func.sum(coded), sa.Float), sa.func.count()).label("score"),
         )
         .join(Response, Answer.response_id == Response.id)
         .join(Wave, Wave.id == Response.wave_id)
@@ -42,7 +44,7 @@ def scores_select(responses: sa.Select) -> sa.Select:
         .join(items_per_scale, items_per_scale.c.scale_id == Scale.id)
         .where(Answer.response_id.in_(responses), Answer.value.is_not(None))
         .group_by(Answer.response_id, Scale.code, items_per_scale.c.item_count)
-        .having(sa.func.count() >= MIN_SHARE_ANSWERED * items_per_scale.c.item_count)
+        .having(enough_answered(sa.func.count(), items_per_scale.c.item_count))
     )
 
 
