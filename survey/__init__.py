@@ -163,6 +163,6 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from survey.cli import register
+    from survey.commands import register
 
     register(app)
