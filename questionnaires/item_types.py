@@ -109,18 +109,6 @@ class ItemType:
         """(value, label) pairs to offer, in order; DONT_KNOW is not among them."""
         return ()
 
-    def accepts(self, item: Item, kind: AnswerKind | str, value: object = None) -> bool:
-        """Whether an answer of this kind and value may be stored for `item`."""
-        if kind not in self.answer_kinds_of(item):
-            return False
-        if kind == AnswerKind.VALUE:
-            return type(value) is int and value in self.valid_values(item)
-        if kind == AnswerKind.CELL:
-            return value in self.valid_cells(item)
-        if kind == AnswerKind.TEXT:
-            return isinstance(value, str) and len(value) <= (item.max_length or 0)
-        return value is None
-
     def __repr__(self) -> str:
         return f"<ItemType {self.name}>"
 

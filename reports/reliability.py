@@ -222,15 +222,3 @@ def icc_from_groups(groups: pd.DataFrame) -> IccResult:
         if not math.isnan(f):
             p = float(stats.f.sf(f, group_count - 1, within_freedom))
     return IccResult(icc1, icc2, group_count, int(respondents), msb, msw, f, p)
-
-
-def icc_from_scores(scores: pd.Series, groups: pd.Series) -> IccResult:
-    """``icc_from_groups`` on one score per respondent and their group, aligned on the index.
-
-    Respondents without a score or a group are left out.
-    """
-    frame = pd.DataFrame({"score": scores, "group": groups}).dropna()
-    sufficient = frame.groupby("group", observed=True)["score"].agg(
-        n="count", mean="mean", var="var"
-    )
-    return icc_from_groups(sufficient)

@@ -25,21 +25,13 @@ UNIFORM_NULL_VARIANCE = (SCALE_POINTS**2 - 1) / 12
 COLUMNS = ["n", "mean", "sd", "pct_favourable", "pct_dont_know", "rwg"]
 
 
-def rwg_j(item_values: pd.DataFrame) -> float:
-    """Within-group agreement rwg(J) (James, Demaree & Wolf, 1984) against the uniform null.
-
-    ``item_values``: respondents × items. rwg(J) = J(1 − s̄²/σ²) / (J(1 − s̄²/σ²) + s̄²/σ²),
-    with s̄² the mean of the items' variances and σ² = 2.0 for five points; truncated at 0 when
-    the observed variance exceeds the null (the team sees it differently).
-    """
-    variances = item_values.var(ddof=1).dropna()
-    if variances.empty:
-        return math.nan
-    return _rwg(float(variances.mean()), len(variances))
-
-
 def _rwg(mean_variance: float, items: int) -> float:
-    """rwg(J) from the mean of the items' variances and the number of items."""
+    """Within-group agreement rwg(J) (James, Demaree & Wolf, 1984) against the uniform null,
+    from the mean s̄² of the items' variances and the number of items J.
+
+    rwg(J) = J(1 − s̄²/σ²) / (J(1 − s̄²/σ²) + s̄²/σ²), with σ² = 2.0 for five points; truncated
+    at 0 when the observed variance exceeds the null (the team sees it differently).
+    """
     ratio = mean_variance / UNIFORM_NULL_VARIANCE
     if ratio >= 1:
         return 0.0

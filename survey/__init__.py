@@ -93,9 +93,11 @@ def register_extensions(app: Flask) -> None:
 
 def register_login(app: Flask) -> None:
     import sqlalchemy as sa
+    from flask import g
     from flask_babel import lazy_gettext as _l
 
     from survey.models import Account
+    from survey.services.demo import demo_organisation_name
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -105,9 +107,17 @@ def register_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_account(session_token: str) -> Account | None:
-        return db.session.scalar(
-            sa.select(Account).where(Account.session_token == session_token, Account.active)
-        )
+        # The demo notice (register_demo_notice) comes with the account: every signed-in page
+        # loads the account anyway, so the notice costs no query of its own.
+        row = db.session.execute(
+            sa.select(Account, demo_organisation_name()).where(
+                Account.session_token == session_token, Account.active
+            )
+        ).first()
+        if row is None:
+            return None
+        g.krachtspiegel_demo_organisation = row[1]
+        return row[0]
 
 
 def register_blueprints(app: Flask) -> None:
@@ -129,8 +139,12 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_demo_notice(app: Flask) -> None:
-    """Signed-in pages say so when the platform holds the made-up demo organisation."""
-    from flask import has_request_context
+    """Signed-in pages say so when the platform holds the made-up demo organisation.
+
+    Its name is read with the signed-in account (``register_login``); only a page shown in the
+    request that signed someone in, without loading the account, asks for it on its own.
+    """
+    from flask import g, has_request_context
     from flask_login import current_user
 
     from survey.services.demo import demo_organisation
@@ -139,8 +153,10 @@ def register_demo_notice(app: Flask) -> None:
     def demo_notice() -> dict:
         if not has_request_context() or not current_user.is_authenticated:
             return {}
-        organisation = demo_organisation()
-        return {"demo_organisation": organisation.name if organisation else None}
+        if "krachtspiegel_demo_organisation" not in g:
+            organisation = demo_organisation()
+            g.krachtspiegel_demo_organisation = organisation.name if organisation else None
+        return {"demo_organisation": g.krachtspiegel_demo_organisation}
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -163,6 +179,6 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from survey.cli import register
+    from survey.commands import register
 
     register(app)

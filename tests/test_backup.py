@@ -309,16 +309,19 @@ def test_restored_answers_read_as_before_through_the_models(app, runner, tmp_pat
             for response in responses
         ]
 
+    def settings_row() -> dict:
+        return db.session.execute(sa.select(OrganisationSettings.__table__)).one()._asdict()
+
     def scores() -> list:
         return sorted(db.session.execute(sa.select(ScaleScore.scale_code, ScaleScore.score)).all())
 
     answers_before, scores_before = model_view(), scores()
-    settings_before = db.session.get(OrganisationSettings, 1).as_dict()
+    settings_before = settings_row()
     result = invoke(runner, "restore", str(archive), "--replace")
     assert result.exit_code == 0, result.output
     assert model_view() == answers_before
     assert scores() == scores_before
-    assert db.session.get(OrganisationSettings, 1).as_dict() == settings_before
+    assert settings_row() == settings_before
     wave = db.session.get(Wave, ids["closed_wave"])
     assert len(wave.teams[0].access_codes) == 2
     assert AWKWARD_TEXT in [action.description for action in wave.teams[0].actions]

@@ -1,5 +1,7 @@
 """The demo organisation: its shape, its determinism, and the story its numbers tell."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import pandas as pd
@@ -173,6 +175,40 @@ def test_demo_log_ins_work_and_the_pages_say_it_is_demo_data(demo, client):
     assert "Demogegevens: Huis van Kracht vzw is een fictieve organisatie" in page
     assert client.get("/dashboard/units/team-anker").status_code == 200
     assert client.get("/dashboard/units/team-kompas").status_code == 404
+
+
+@contextmanager
+def statements_sent() -> Iterator[list[str]]:
+    """The SQL statements the app sends meanwhile."""
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        sent.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_the_demo_notice_costs_no_query_of_its_own(demo, client):
+    login(client, "leiding.anker@huisvankracht.example", DEMO_PASSWORD)
+    with statements_sent() as sent:
+        page = client.get("/dashboard/").get_data(as_text=True)
+    assert "Demogegevens: Huis van Kracht vzw is een fictieve organisatie" in page
+    (read,) = [statement for statement in sent if "WHERE units.is_demo" in statement]
+    assert "FROM accounts" in read  # read with the signed-in account
+
+
+def test_a_real_organisation_has_no_demo_notice(tree, make_account, client):
+    make_account("beheer@example.org", Role.ADMIN)
+    login(client, "beheer@example.org")
+    with statements_sent() as sent:
+        page = client.get("/dashboard/").get_data(as_text=True)
+    assert "demo-notice" not in page and "Demogegevens" not in page
+    (read,) = [statement for statement in sent if "WHERE units.is_demo" in statement]
+    assert "FROM accounts" in read
 
 
 def test_delete_everything_empties_the_database(demo, app):

@@ -19,24 +19,16 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import EmailField, RadioField, SelectMultipleField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
 
 from survey.admin.blueprint import bp
+from survey.admin.forms.accounts import AccessForm, InviteForm
 from survey.auth.reauth import recent_password_required
 from survey.extensions import db
 from survey.models import Account, Role, Unit
 from survey.services import accounts as service
 from survey.services.mail import MailError, mail_configured
 
-ROLE_CHOICES = [
-    SelectChoice(Role.MANAGER.value, _l("Manager")),
-    SelectChoice(Role.QUALITY.value, _l("Quality officer")),
-    SelectChoice(Role.ADMIN.value, _l("Administrator")),
-]
 #: What each role may do, shown beside its choice.
 ROLE_HINTS = {
     Role.MANAGER.value: _l(
@@ -50,46 +42,6 @@ ROLE_HINTS = {
         "Manages units, accounts, questionnaires, waves and settings, and sees every result."
     ),
 }
-
-
-#: The largest id a database integer column holds (PostgreSQL's INTEGER; SQLite refuses
-#: anything past 64 bits with an OverflowError, which would be a 500).
-MAX_ID = 2**31 - 1
-
-
-def database_id(value: object) -> int:
-    """A posted unit id as an int, refused (a form error) when no row could have it."""
-    number = int(value)  # type: ignore[call-overload]
-    if not 1 <= number <= MAX_ID:
-        raise ValueError("not an id")
-    return number
-
-
-class AccessForm(FlaskForm):
-    role = RadioField(
-        _l("Role"), choices=ROLE_CHOICES, validators=[InputRequired(_l("Choose a role."))]
-    )
-    units = SelectMultipleField(
-        _l("Units this manager sees"), coerce=database_id, validate_choice=False
-    )
-
-    def validate_units(self, field: SelectMultipleField) -> None:
-        if self.role.data == Role.MANAGER.value and not field.data:
-            raise ValidationError(_l("Choose at least one unit that this manager sees."))
-
-
-class InviteForm(AccessForm):
-    email = EmailField(
-        _l("E-mail address"),
-        validators=[
-            DataRequired(_l("Fill in the e-mail address.")),
-            Length(max=254, message=_l("An e-mail address has at most 254 characters.")),
-            Email(
-                _l("Fill in an e-mail address such as name@example.org."), granular_message=False
-            ),
-        ],
-        render_kw={"autocomplete": "off", "spellcheck": "false"},
-    )
 
 
 # --- Helpers ---------------------------------------------------------------------------------

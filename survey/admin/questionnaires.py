@@ -14,23 +14,20 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from markupsafe import Markup
 from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response
-from wtforms import SelectMultipleField
 
 from questionnaires import KNOWN_LANGUAGES, MAX_FILE_BYTES, Problem, QuestionnaireError
 from questionnaires.codebook import COLUMNS, codebook_rows, render_markdown
 from questionnaires.loader import is_toml
 from reports.xlsx import workbook_bytes
 from survey.admin.blueprint import bp
+from survey.admin.forms.questionnaires import LifeDomainsForm, UploadForm
 from survey.extensions import db
+from survey.forms import field_name, section_form
 from survey.models import QuestionnaireVersion
-from survey.respond.forms import field_name, section_form
 from survey.services import questionnaires as service
 from survey.services.questionnaires import LoadStatus, NoDomainLeft, VersionInUse
 from survey.services.responding import settings_left_out_domains
@@ -39,19 +36,6 @@ from survey.services.settings import current_settings
 Page = str | tuple[str, int]
 #: The upload page lists at most this many problems of a file (the command line lists all).
 SHOWN_PROBLEMS = 100
-
-
-class UploadForm(FlaskForm):
-    file = FileField(
-        _l("Questionnaire file"),
-        validators=[FileRequired(_l("Choose a questionnaire file (.yaml or .toml) to upload."))],
-        render_kw={"accept": ".yaml,.yml,.toml"},
-    )
-
-
-class LifeDomainsForm(FlaskForm):
-    #: Unknown codes are ignored by the service, so the field does not check its choices.
-    domains = SelectMultipleField(_l("Life domains"), choices=[], validate_choice=False)
 
 
 def _version_or_404(version_id: int) -> QuestionnaireVersion:

@@ -5,30 +5,14 @@ goes and what is kept (``survey.services.retention``); a confirmed form deletes 
 """
 
 from flask import current_app, render_template, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField
-from wtforms.validators import DataRequired
 
 from survey.admin.blueprint import bp
+from survey.admin.forms.retention import ApplyRetentionForm
 from survey.extensions import db
 from survey.services import retention as retention_service
 from survey.services.questionnaires import instrument_of
 from survey.services.retention import RetentionPlan, retention_plan
-
-
-class ApplyRetentionForm(FlaskForm):
-    understood = BooleanField(
-        _l("I understand this cannot be undone"),
-        validators=[
-            DataRequired(
-                _l("Tick the box to confirm that you understand the deletion cannot be undone.")
-            )
-        ],
-    )
-    #: The waves the administrator saw, so that a plan that changed meanwhile is not applied.
-    waves = HiddenField()
 
 
 def _wave_ids(plan: RetentionPlan) -> str:

@@ -13,7 +13,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from survey.admin.blueprint import bp
-from survey.admin.forms_settings import SettingsForm
+from survey.admin.forms.settings import SettingsForm
 from survey.config import MIN_GROUP_SIZE_FLOOR
 from survey.extensions import db
 from survey.services.settings import Settings, current_settings, save_settings

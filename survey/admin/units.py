@@ -17,8 +17,7 @@ from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response
 
 from survey.admin.blueprint import bp
-from survey.admin.forms_units import (
-    ConfirmForm,
+from survey.admin.forms.units import (
     ImportConfirmForm,
     ImportUploadForm,
     MoveForm,
@@ -27,6 +26,7 @@ from survey.admin.forms_units import (
     UnitCreateForm,
 )
 from survey.extensions import db
+from survey.forms import PlainForm
 from survey.models import Account, Unit, UnitKind
 from survey.services import unit_csv, unit_import
 from survey.services import units as unit_service
@@ -93,7 +93,7 @@ def _unit_page(unit: Unit, status: int = 200, errors: tuple[str, ...] = (), **fo
         move_form=move,
         staff_form=staff,
         move_elsewhere=any(parent.id != unit.parent_id for parent in parents),
-        confirm_form=ConfirmForm(),
+        confirm_form=PlainForm(),
         to_archive=to_archive,
         to_restore=to_restore,
         open_waves=unit_service.open_waves_of(teams) if to_archive else [],

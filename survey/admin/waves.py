@@ -15,29 +15,17 @@ import sqlalchemy as sa
 from flask import Response, current_app, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DateField,
-    IntegerField,
-    RadioField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-)
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import (
-    DataRequired,
-    InputRequired,
-    Length,
-    NumberRange,
-    Optional,
-    ValidationError,
-)
 
 from survey.admin.blueprint import bp
+from survey.admin.forms.waves import (
+    CloseForm,
+    CodesForm,
+    ExtendForm,
+    WaveEditForm,
+    WaveForm,
+    wave_edit_form,
+)
 from survey.extensions import db
 from survey.i18n import localized
 from survey.models import QuestionnaireVersion, Unit, Wave, WaveState, WaveStatus, WaveTeam
@@ -48,119 +36,8 @@ from survey.services.settings import current_policy, wave_policy
 from survey.services.waves import WaveConflict, WaveInputError
 from survey.web.code_slips import codes_csv, slips_pdf
 
-#: The most staff a team can be expected to have; a larger number is a typing error.
-MAX_INVITED = 10_000
 #: A new wave's form suggests this period, from today.
 DEFAULT_PERIOD_DAYS = 21
-
-# --- Forms ------------------------------------------------------------------------------------
-
-
-class DayField(DateField):
-    """An ``<input type=date>`` read as an ISO date (what browsers send), with a clear message;
-    an empty field is left to the required validator."""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        text = " ".join(valuelist).strip() if valuelist else ""
-        self.data = None
-        if not text:
-            return
-        try:
-            self.data = date.fromisoformat(text)
-        except ValueError:
-            raise ValueError(_("Enter a date as year-month-day, for example 2026-03-31.")) from None
-        if not 2000 <= self.data.year <= 2999:
-            self.data = None
-            raise ValueError(_("Enter a date as year-month-day, for example 2026-03-31."))
-
-
-def _closes_after_opening(form: FlaskForm, field: DayField) -> None:
-    opens_on = form.opens_on.data
-    if opens_on and field.data and field.data < opens_on:
-        raise ValidationError(_("The closing date cannot be before the opening date."))
-
-
-NAME_LENGTH = 200
-_name_validators = [
-    DataRequired(_l("Give the wave a name.")),
-    Length(max=NAME_LENGTH, message=_l("Use at most %(max)d characters.")),
-]
-
-
-class WaveEditForm(FlaskForm):
-    """What may change in a wave; fields its status does not allow are removed (``_edit_form``),
-    and a field ``invited_<wave team id>`` (the team's expected staff) is added per team while
-    the wave is a draft or open."""
-
-    name = StringField(
-        _l("Name"), validators=_name_validators, render_kw={"maxlength": NAME_LENGTH}
-    )
-    opens_on = DayField(
-        _l("Opens on"), validators=[InputRequired(_l("Enter the day the wave opens."))]
-    )
-    closes_on = DayField(
-        _l("Closes on"),
-        validators=[InputRequired(_l("Enter the day the wave closes.")), _closes_after_opening],
-    )
-    codes_only = BooleanField(_l("Access codes only: the team links do not let anyone in"))
-
-
-class WaveForm(WaveEditForm):
-    """A new wave: what an edit may change, plus the questionnaire version and the units
-    (their choices come from the database)."""
-
-    version = SelectField(
-        _l("Questionnaire version"),
-        coerce=int,
-        validators=[InputRequired(_l("Choose a questionnaire version."))],
-    )
-    units = SelectMultipleField(
-        _l("Units that take part"),
-        coerce=int,
-        validators=[DataRequired(_l("Choose at least one unit."))],
-    )
-
-
-class ExtendForm(FlaskForm):
-    closes_on = DayField(
-        _l("New closing date"),
-        validators=[InputRequired(_l("Enter the new closing date."))],
-    )
-
-
-class CloseForm(FlaskForm):
-    confirm = BooleanField(
-        _l("Yes, close this wave now: nobody can answer it any more."),
-        validators=[DataRequired(_l("Tick the box to confirm that the wave closes now."))],
-    )
-
-
-class CodesForm(FlaskForm):
-    """Access codes for one team; ``team`` gets the wave's teams as choices."""
-
-    team = SelectField(_l("Team"), validators=[InputRequired(_l("Choose a team."))])
-    count = IntegerField(
-        _l("Number of codes"),
-        validators=[
-            InputRequired(_l("Enter how many codes to issue.")),
-            NumberRange(
-                min=1,
-                max=MAX_CODES_PER_BATCH,
-                message=_l("Enter a number from %(min)d to %(max)d."),
-            ),
-        ],
-        render_kw={"min": 1, "max": MAX_CODES_PER_BATCH, "inputmode": "numeric"},
-    )
-    output = RadioField(
-        _l("As"),
-        choices=[
-            SelectChoice("pdf", _l("Slips to print and cut out (PDF, ten a page)")),
-            SelectChoice("csv", _l("A list (CSV), e.g. to mail merge")),
-        ],
-        default="pdf",
-        validators=[InputRequired(_l("Choose how you want the codes."))],
-    )
-
 
 # --- The list and a new wave ------------------------------------------------------------------
 
@@ -233,36 +110,6 @@ def new_wave() -> Response | tuple[str, int]:
 # --- One wave ---------------------------------------------------------------------------------
 
 
-def _edit_form(wave: Wave, teams: list[WaveTeam], bound: bool) -> WaveEditForm:
-    """The edit form for the fields the wave's status allows, with a field per team for its
-    expected staff; ``bound`` reads the posted form, else it shows the stored values."""
-
-    class EditForm(WaveEditForm):
-        pass
-
-    editable = wave_service.editable_fields(wave)
-    for wave_team in teams if "invited" in editable else []:
-        field = IntegerField(
-            wave_team.unit.name,
-            validators=[
-                Optional(),
-                NumberRange(
-                    min=1, max=MAX_INVITED, message=_l("Enter a number from %(min)d to %(max)d.")
-                ),
-            ],
-            render_kw={"min": 1, "inputmode": "numeric"},
-        )
-        setattr(EditForm, f"invited_{wave_team.id}", field)
-    invited = {f"invited_{wave_team.id}": wave_team.invited for wave_team in teams}
-    invited = invited if "invited" in editable else {}
-    kwargs: dict[str, Any] = {} if bound else {"formdata": None}
-    form = EditForm(prefix="edit", obj=wave, data=invited, **kwargs)
-    for name in ("opens_on", "closes_on", "codes_only"):
-        if name not in editable:
-            delattr(form, name)
-    return form
-
-
 def _wave_page(
     wave: Wave,
     *,
@@ -297,7 +144,7 @@ def _wave_page(
             else None
         ),
         state=wave.state(),
-        edit_form=edit_form or _edit_form(wave, teams, bound=False),
+        edit_form=edit_form or wave_edit_form(wave, teams, bound=False),
         extend_form=extend_form or ExtendForm(prefix="extend", formdata=None),
         close_form=close_form or CloseForm(prefix="close", formdata=None),
         conflict=conflict,
@@ -376,7 +223,7 @@ def close_wave(wave_id: int) -> Response | tuple[str, int]:
 def edit_wave(wave_id: int) -> Response | tuple[str, int]:
     wave = db.get_or_404(Wave, wave_id)
     teams = progress_service.wave_teams(wave)
-    form = _edit_form(wave, teams, bound=True)
+    form = wave_edit_form(wave, teams, bound=True)
     if form.validate():
         changes: dict[str, Any] = {
             name: getattr(form, name).data

@@ -1,7 +1,13 @@
+"""Forms of the sign-in pages: log in, confirm the password again, choose a password."""
+
+from __future__ import annotations
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from survey.passwords import MAX_PASSWORD_LENGTH
 
 
 class LoginForm(FlaskForm):
@@ -14,4 +20,31 @@ class LoginForm(FlaskForm):
         _l("Password"),
         validators=[DataRequired(_l("Fill in your password.")), Length(max=1024)],
         render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ConfirmPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("Your password"),
+        validators=[DataRequired(_l("Fill in your password.")), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(_l("Choose a password.")),
+            Length(max=4 * MAX_PASSWORD_LENGTH),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    password_again = PasswordField(
+        _l("The same password again"),
+        validators=[
+            DataRequired(_l("Type the password a second time.")),
+            EqualTo("password", _l("The two passwords are not the same.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
     )

@@ -8,36 +8,14 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length
 
 from survey.auth.blueprint import bp
+from survey.auth.forms import SetPasswordForm
 from survey.extensions import db
-from survey.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, password_problems
+from survey.passwords import MIN_PASSWORD_LENGTH, password_problems
 from survey.services.accounts import account_for_password_token, set_password
-
-
-class SetPasswordForm(FlaskForm):
-    password = PasswordField(
-        _l("New password"),
-        validators=[
-            DataRequired(_l("Choose a password.")),
-            Length(max=4 * MAX_PASSWORD_LENGTH),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
-    password_again = PasswordField(
-        _l("The same password again"),
-        validators=[
-            DataRequired(_l("Type the password a second time.")),
-            EqualTo("password", _l("The two passwords are not the same.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
 
 
 @bp.route("/password/<token>", methods=["GET", "POST"], endpoint="set_password")

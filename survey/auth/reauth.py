@@ -24,14 +24,11 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, user_logged_in
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import PasswordField
-from wtforms.validators import DataRequired, Length
 
 from survey.auth.blueprint import bp
+from survey.auth.forms import ConfirmPasswordForm
 from survey.auth.views import safe_next_url
 from survey.extensions import client_address, limiter
 from survey.passwords import verify_password
@@ -90,14 +87,6 @@ def recent_password_required(
         return wrapped
 
     return decorator
-
-
-class ConfirmPasswordForm(FlaskForm):
-    password = PasswordField(
-        _l("Your password"),
-        validators=[DataRequired(_l("Fill in your password.")), Length(max=1024)],
-        render_kw={"autocomplete": "current-password"},
-    )
 
 
 def _account_key() -> str:

@@ -8,8 +8,8 @@ from datetime import date
 import click
 from flask.cli import AppGroup
 
+from survey.commands.waves import find_wave
 from survey.extensions import db
-from survey.models import Wave
 from survey.services.shuffle import shuffle_wave, waves_due
 
 anonymity_cli = AppGroup("anonymity", help="Keep stored data from revealing who answered when.")
@@ -52,10 +52,7 @@ def shuffle_command(wave_id: int | None) -> None:
     """
     today = date.today()
     if wave_id is not None:
-        wave = db.session.get(Wave, wave_id)
-        if wave is None:
-            raise click.UsageError(f"There is no wave {wave_id}.")
-        waves = [wave]
+        waves = [find_wave(wave_id)]
     else:
         waves = waves_due(today)
         if not waves:

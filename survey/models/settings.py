@@ -9,7 +9,6 @@ configuration alone keeps working.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -46,6 +45,3 @@ class OrganisationSettings(Base):
     updated_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=now_utc, onupdate=now_utc
     )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {column.name: getattr(self, column.name) for column in self.__table__.columns}

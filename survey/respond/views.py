@@ -12,20 +12,17 @@ from werkzeug.wrappers import Response
 from questionnaires import DONT_KNOW_LABEL, Section
 from survey.caching import KeptPerObject
 from survey.extensions import client_address, db, limiter
-from survey.models import Draft, Wave, WaveState, WaveTeam, now_utc
-from survey.respond.blueprint import bp
-from survey.respond.forms import (
-    CodeForm,
-    ColleagueStartForm,
+from survey.forms import (
     PlainForm,
-    ResumeForm,
     SectionForm,
-    StartForm,
     answers_from,
     duplicated_fields,
     field_name,
     section_form,
 )
+from survey.models import Draft, Wave, WaveState, WaveTeam, now_utc
+from survey.respond.blueprint import bp
+from survey.respond.forms import CodeForm, ColleagueStartForm, ResumeForm, StartForm
 from survey.services import responding
 from survey.services.codes import claim_code
 from survey.services.questionnaires import instrument_of

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone, to_utc
 
@@ -155,14 +156,7 @@ def export_table(events: list[AuditEvent]) -> tuple[list[str], list[list[str]]]:
     """The header and rows of an export: when (reader's time zone), who, what, target, details.
 
     Every cell is text, and text that a spreadsheet would run as a formula is quoted."""
-    header = [
-        str(_l("When")),
-        str(_l("Who")),
-        str(_l("Action")),
-        str(_l("What")),
-        str(_l("Target")),
-        str(_l("Details")),
-    ]
+    header = [_("When"), _("Who"), _("Action"), _("What"), _("Target"), _("Details")]
     rows = [
         [
             local_time(event.at).strftime("%Y-%m-%d %H:%M:%S"),

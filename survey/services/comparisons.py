@@ -131,16 +131,6 @@ def background_breakdown(wave_id: int, item_code: str, policy: Policy) -> Breakd
     return Breakdown(by_scale, hidden)
 
 
-def response_counts(wave_ids: Iterable[int]) -> dict[tuple[int, int], int]:
-    """(wave id, team id) → number of responses."""
-    rows = db.session.execute(
-        sa.select(Response.wave_id, Response.unit_id, sa.func.count(Response.id))
-        .where(Response.wave_id.in_(list(wave_ids)))
-        .group_by(Response.wave_id, Response.unit_id)
-    ).all()
-    return {(wave_id, unit_id): count for wave_id, unit_id, count in rows}
-
-
 @dataclass(frozen=True)
 class Cell:
     """One unit's figure for one scale in one wave.

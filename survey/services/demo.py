@@ -165,6 +165,13 @@ def demo_organisation() -> Unit | None:
     return db.session.scalar(sa.select(Unit).where(Unit.is_demo, Unit.parent_id.is_(None)))
 
 
+def demo_organisation_name() -> sa.ScalarSelect[str]:
+    """The demo organisation's name (NULL when there is none) as a column of another query:
+    signed-in pages read it with their account (``survey.register_login``), not on its own."""
+    demo_root = sa.select(Unit.name).where(Unit.is_demo, Unit.parent_id.is_(None)).limit(1)
+    return demo_root.scalar_subquery()
+
+
 def delete_everything() -> None:
     """Empty every table (for ``demo --reset``)."""
     tables = [table.name for table in reversed(Base.metadata.sorted_tables)]

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 from questionnaires import Scale
 from reports.reliability import (
-    ALPHA_FLAG_BELOW,
     IccResult,
+    alpha_flag,
     cronbach_alpha,
     icc_from_groups,
     item_rest_correlations,
@@ -55,7 +55,7 @@ class ScaleQuality:
 
     @property
     def flagged(self) -> bool:
-        return not math.isnan(self.alpha) and self.alpha < ALPHA_FLAG_BELOW
+        return alpha_flag(self.alpha)
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ _ASKED: KeptPerObject[Instrument, Instrument] = KeptPerObject(64)
 def asked_instrument(wave: Wave) -> Instrument:
     """The wave's instrument as its respondents are asked it: without the life domains that
     are not asked in it. The same object for the same choice, so that what is built from a
-    section (``respond.forms.section_form``) can be kept too."""
+    section (``survey.forms.section_form``) can be kept too."""
     instrument = instrument_of(wave)
     left_out = left_out_domains(wave, instrument)
     if not left_out:

@@ -77,28 +77,21 @@ def test_likert_labels():
 
 
 @pytest.mark.parametrize(
-    ("code", "kind", "value", "accepted"),
+    ("code", "kinds"),
     [
-        ("A1.1", "value", 5, True),
-        ("A1.1", "value", 0, False),
-        ("A1.1", "value", True, False),
-        ("A1.1", "value", "3", False),
-        ("A1.1", "dont_know", None, True),
-        ("C1.2", "dont_know", None, False),
-        ("BG1", "value", 9, True),
-        ("BG1", "value", 3, False),
-        ("BG1", "dont_know", None, False),
-        ("C4", "cell", ("resources", "health"), True),
-        ("C4", "cell", ("health", "resources"), False),
-        ("C4", "value", 1, False),
-        ("O1", "text", "x" * 500, True),
-        ("O1", "text", "x" * 501, False),
-        ("O1", "cell", ("a", "b"), False),
+        ("A1.1", {AnswerKind.VALUE, AnswerKind.DONT_KNOW}),
+        ("C1.2", {AnswerKind.VALUE}),  # a Likert item without "don't know"
+        ("BG1", {AnswerKind.VALUE}),
+        ("C4", {AnswerKind.CELL}),
+        ("O1", {AnswerKind.TEXT}),
     ],
 )
-def test_accepts(items, code, kind, value, accepted):
-    item = items[code]
-    assert item.item_type.accepts(item, kind, value) is accepted
+def test_the_kinds_of_answer_an_item_stores(items, code, kinds):
+    assert items[code].answer_kinds == kinds
+
+
+def test_a_text_item_keeps_its_maximum_length(items):
+    assert items["O1"].max_length == 500
 
 
 def test_text_is_an_immutable_hashable_mapping():

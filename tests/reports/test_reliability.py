@@ -15,7 +15,6 @@ from reports.reliability import (
     alpha_flag,
     cronbach_alpha,
     icc_from_groups,
-    icc_from_scores,
     item_rest_correlations,
     mcdonald_omega,
     one_factor_loadings,
@@ -247,10 +246,17 @@ def test_item_rest_is_nan_for_an_item_that_does_not_vary():
 SCORES = {"A": [1, 2, 3], "B": [4, 6], "C": [3, 4, 4, 5], "D": [5]}
 
 
-def scores_and_teams(by_team: dict[str, list[float]]) -> tuple[pd.Series, pd.Series]:
-    teams = [team for team, values in by_team.items() for _ in values]
-    values = [value for team_values in by_team.values() for value in team_values]
-    return pd.Series(values, dtype=float), pd.Series(teams)
+def team_statistics(by_team: dict[str, list[float]]) -> pd.DataFrame:
+    """Each team's n, mean and sample variance of its scores: what the service reads from SQL
+    and hands ``icc_from_groups``."""
+    teams = [pd.Series(values, dtype=float) for values in by_team.values()]
+    return pd.DataFrame(
+        {
+            "n": [team.count() for team in teams],
+            "mean": [team.mean() for team in teams],
+            "var": [team.var(ddof=1) for team in teams],
+        }
+    )
 
 
 def test_icc_on_unbalanced_teams_by_hand():
@@ -277,11 +283,10 @@ def test_icc_on_unbalanced_teams_by_hand():
     assert result.p == pytest.approx(0.0512, abs=5e-4)
 
 
-def test_icc_from_scores_agrees_with_the_groups_and_with_scipy_f_oneway():
-    """The same teams, from the scores: f_oneway's F gives ICC(2) = 1 − 1/F and
+def test_icc_agrees_with_scipy_f_oneway():
+    """The same teams, from their scores: f_oneway's F gives ICC(2) = 1 − 1/F and
     ICC(1) = (F − 1) / (F − 1 + k̄) (divide numerator and denominator by MSW)."""
-    scores, teams = scores_and_teams(SCORES)
-    result = icc_from_scores(scores, teams)
+    result = icc_from_groups(team_statistics(SCORES))
     anova = stats.f_oneway(*[np.array(values, dtype=float) for values in SCORES.values()])
     assert result.f == pytest.approx(anova.statistic)
     assert result.p == pytest.approx(anova.pvalue)
@@ -302,8 +307,7 @@ def test_icc_agrees_with_f_oneway_on_simulated_unequal_teams():
         f"T{j}": (3 + 0.5 * rng.standard_normal() + rng.standard_normal(size)).tolist()
         for j, size in enumerate(sizes)
     }
-    scores, teams = scores_and_teams(by_team)
-    result = icc_from_scores(scores, teams)
+    result = icc_from_groups(team_statistics(by_team))
     anova = stats.f_oneway(*[np.array(values) for values in by_team.values()])
     total = sum(sizes)
     k_bar = (total - sum(size**2 for size in sizes) / total) / (len(sizes) - 1)
@@ -317,8 +321,7 @@ def test_icc1_is_negative_when_teams_are_more_alike_than_chance():
     """Allowed, not truncated: truncating at 0 would bias the estimate upwards across teams.
     With k̄ = 2 its floor is −1/(k̄ − 1) = −1."""
     # A 1 5: mean 3, var 8; B 2 5: mean 3.5, var 4.5; C 1 4: mean 2.5, var 4.5; grand mean 3
-    scores, teams = scores_and_teams({"A": [1, 5], "B": [2, 5], "C": [1, 4]})
-    result = icc_from_scores(scores, teams)
+    result = icc_from_groups(team_statistics({"A": [1, 5], "B": [2, 5], "C": [1, 4]}))
     # MSB = 2 · (0 + .25 + .25) / 2 = .5; MSW = (8 + 4.5 + 4.5) / 3 = 17/3
     assert result.msb == pytest.approx(0.5) and result.msw == pytest.approx(17 / 3)
     # ICC(1) = (.5 − 17/3) / (.5 + 17/3) = (−31/6) / (37/6) = −31/37 = −0.837838
@@ -327,13 +330,13 @@ def test_icc1_is_negative_when_teams_are_more_alike_than_chance():
     assert result.icc2 == pytest.approx(-31 / 3)
     assert result.f == pytest.approx(3 / 34)
     # all means equal: MSB = 0, ICC(1) = −MSW / MSW = −1, the floor
-    scores, teams = scores_and_teams({"A": [1, 5], "B": [2, 4], "C": [3, 3]})
-    assert icc_from_scores(scores, teams).icc1 == pytest.approx(-1.0)
+    assert icc_from_groups(
+        team_statistics({"A": [1, 5], "B": [2, 4], "C": [3, 3]})
+    ).icc1 == pytest.approx(-1.0)
 
 
 def test_identical_teams_without_spread_within_give_icc_one():
-    scores, teams = scores_and_teams({"A": [2, 2], "B": [4, 4, 4]})
-    result = icc_from_scores(scores, teams)
+    result = icc_from_groups(team_statistics({"A": [2, 2], "B": [4, 4, 4]}))
     # MSW = 0, MSB > 0: all variance is between teams
     assert (result.icc1, result.icc2, result.f, result.p) == (1.0, 1.0, math.inf, 0.0)
 
@@ -354,7 +357,7 @@ def test_icc_is_nan_when_it_cannot_be_estimated():
     )
     assert empty.groups == 1 and math.isnan(empty.icc1)
     # no variance anywhere: 0/0
-    flat = icc_from_scores(*scores_and_teams({"A": [3, 3], "B": [3, 3]}))
+    flat = icc_from_groups(team_statistics({"A": [3, 3], "B": [3, 3]}))
     assert math.isnan(flat.icc1) and math.isnan(flat.icc2) and math.isnan(flat.f)
 
 
@@ -364,7 +367,7 @@ def test_a_team_of_several_needs_its_variance():
 
 
 def test_icc_result_is_frozen():
-    result = icc_from_scores(*scores_and_teams(SCORES))
+    result = icc_from_groups(team_statistics(SCORES))
     assert isinstance(result, IccResult)
     with pytest.raises(AttributeError):
         result.icc1 = 0.0  # type: ignore[misc]

@@ -10,7 +10,6 @@ from reports.statistics import (
     answer_counts,
     change_between,
     item_statistics,
-    rwg_j,
     scale_statistics,
     tick_shares,
 )
@@ -73,20 +72,27 @@ def test_mean_sd_favourable_dont_know_and_the_75_percent_rule():
     assert result["pct_dont_know"] == pytest.approx(20.0)
 
 
+#: Two items, neither reversed: for rwg(J) on the answers as given.
+TWO_ITEMS = ITEMS[ITEMS["item_code"].isin(["S.1", "S.2"])].assign(reverse=False)
+
+
+def rwg_of(rows: dict[str, list]) -> float:
+    return scale_statistics(answers(rows), TWO_ITEMS).loc["S", "rwg"]
+
+
 def test_rwg_against_the_uniform_null():
     # item 1: 4 4 5 → variance 1/3; item 2: 3 4 5 → variance 1. Mean 2/3; ratio (2/3)/2 = 1/3.
     # rwg(2) = 2(1 − 1/3) / (2(1 − 1/3) + 1/3) = (4/3) / (5/3) = 0.8
-    wide = pd.DataFrame({"i1": [4, 4, 5], "i2": [3, 4, 5]})
-    assert rwg_j(wide) == pytest.approx(0.8)
+    assert rwg_of({"r1": [4, 3], "r2": [4, 4], "r3": [5, 5]}) == pytest.approx(0.8)
 
 
 def test_rwg_is_truncated_at_zero_when_the_team_sees_it_differently():
     # variances 4.5 and 8 (1/5 and 5/1 split): mean above the null variance of 2
-    assert rwg_j(pd.DataFrame({"i1": [1, 4], "i2": [1, 5]})) == 0.0
+    assert rwg_of({"r1": [1, 1], "r2": [4, 5]}) == 0.0
 
 
 def test_perfect_agreement_gives_rwg_one():
-    assert rwg_j(pd.DataFrame({"i1": [4, 4, 4], "i2": [5, 5, 5]})) == pytest.approx(1.0)
+    assert rwg_of({"r1": [4, 5], "r2": [4, 5], "r3": [4, 5]}) == pytest.approx(1.0)
 
 
 def test_change_interval_by_welch():

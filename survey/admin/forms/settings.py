@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectMultipleField
+from wtforms import BooleanField, IntegerField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     InputRequired,
@@ -13,9 +13,9 @@ from wtforms.validators import (
     StopValidation,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from survey.config import MIN_GROUP_SIZE_FLOOR
+from survey.forms import MultiCheckboxField
 
 #: The languages the platform has; the labels are each language's own name.
 LANGUAGE_CHOICES = [SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")]
@@ -42,10 +42,7 @@ class WholeNumberField(IntegerField):
             raise StopValidation()
 
 
-class LanguagesField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
+class LanguagesField(MultiCheckboxField):
     def pre_validate(self, form: FlaskForm) -> None:
         offered = {choice.value for choice in LANGUAGE_CHOICES}
         if not self.data:

@@ -138,10 +138,6 @@ class MoveForm(FlaskForm):
     parent = ParentField(_l("Move to"), validators=[DataRequired(_l("Choose where to move to."))])
 
 
-class ConfirmForm(FlaskForm):
-    """Only the CSRF token: for the archive and restore buttons."""
-
-
 class ImportUploadForm(FlaskForm):
     file = FileField(
         _l("CSV file"),
