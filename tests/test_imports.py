@@ -41,6 +41,7 @@ FUNCTION_IMPORTS: dict[tuple[str, str], str] = {
     ("survey", "register_request_hooks"): FACTORY,
     ("survey", "register_error_handlers"): FACTORY,
     ("survey", "register_commands"): FACTORY,
+    ("survey.commands", "register"): FACTORY,
 }
 
 
