@@ -272,14 +272,9 @@ def demo(app: Flask, demo_database: DemoDatabase) -> str:
     return demo_database.output
 
 
-def new_app(database_url: str, **config) -> Flask:
+def app_on(database_url: str, **config) -> Iterator[Flask]:
     app = create_app({**base_config(database_url), **config})
     app.test_client_class = IsolatedClient
-    return app
-
-
-def app_on(database_url: str, **config) -> Iterator[Flask]:
-    app = new_app(database_url, **config)
     with app.app_context():
         yield app
         db.session.remove()
