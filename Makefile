@@ -41,13 +41,17 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 
 # SQLite always; PostgreSQL too when TEST_DATABASE_URL is set. Browser tests run once, on SQLite.
+# TEST_WORKERS pytest-xdist workers (0: none), each on its own SQLite file or PostgreSQL database;
+# a test file stays on one worker (--dist loadfile), so its module fixtures are built once.
+TEST_WORKERS ?= 2
+PYTEST_PARALLEL := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 test: $(VENV)/.installed-dev translations lint
 	@if [ -x /usr/bin/chromium ]; then echo "Browser tests: running in /usr/bin/chromium."; \
 	else echo "Browser tests: SKIPPED, /usr/bin/chromium is missing (apt-get install -y chromium)."; fi
-	env -u TEST_DATABASE_URL $(BIN)/pytest
+	env -u TEST_DATABASE_URL $(PYTEST_PARALLEL)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "Again on PostgreSQL ($$TEST_DATABASE_URL), without the browser tests:"; \
-		$(BIN)/pytest -m "not browser"; \
+		$(PYTEST_PARALLEL) -m "not browser"; \
 	else echo "PostgreSQL: not tested (set TEST_DATABASE_URL=postgresql+psycopg://... to include it)."; fi
 
 extract-messages: $(VENV)/.installed-dev

@@ -4,10 +4,14 @@ after every test, and small factories for the objects tests need."""
 from __future__ import annotations
 
 import contextvars
+import functools
 import os
 import re
+import sqlite3
 import threading
 from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -18,6 +22,7 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 import questionnaires
+from questionnaires import Instrument
 from survey import create_app
 from survey.extensions import db
 from survey.models import (
@@ -40,6 +45,12 @@ from survey.services.questionnaires import store_instrument
 use_cheap_hashing_for_tests()
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+#: The pytest-xdist worker ("gw0", "gw1", ...), or "" without xdist.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+#: The seed of the demo organisation that ``demo`` gives a test (built once per session).
+DEMO_SEED = 11
+#: On PostgreSQL, the schema of the session's database that holds the demo organisation.
+DEMO_SCHEMA = "demo"
 PASSWORD = "correct horse battery staple"
 MINI_INSTRUMENT = Path(__file__).parent / "questionnaires" / "files" / "mini.yaml"
 CSRF_FIELD = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
@@ -47,6 +58,26 @@ CSRF_FIELD = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 
 def pytest_report_header() -> str:
     return f"database: {'PostgreSQL ' + TEST_DATABASE_URL if TEST_DATABASE_URL else 'SQLite'}"
+
+
+def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
+    """A ``DaysFromToday`` in a parametrised test's id reads "today+14", the same every day.
+    (Known by its ``days``: pytest loads this file as ``conftest``, test modules import it as
+    ``tests.conftest``, so the class exists twice.)"""
+    days = getattr(val, "days", None)
+    return f"today{days:+d}" if isinstance(val, str) and isinstance(days, int) else None
+
+
+class DaysFromToday(str):
+    """The ISO date ``days`` from today, for parametrised form input: its test id says
+    "today+14" rather than a calendar date that changes daily."""
+
+    days: int
+
+    def __new__(cls, days: int) -> DaysFromToday:
+        value = super().__new__(cls, (date.today() + timedelta(days=days)).isoformat())
+        value.days = days
+        return value
 
 
 def base_config(database_url: str) -> dict:
@@ -69,21 +100,62 @@ def reset_postgresql(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A database migrated to head once per test session."""
+def on_postgresql(url: str) -> bool:
+    return sa.make_url(url).get_backend_name() == "postgresql"
+
+
+def postgresql_database(url: str, name: str) -> str:
+    """The URL of database ``name`` on the server of ``url``."""
+    return sa.make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def postgresql_server(url: str, *statements: str) -> None:
+    """Runs CREATE/DROP DATABASE statements on the server of ``url`` (outside a transaction)."""
+    postgresql_run(postgresql_database(url, "postgres"), *statements)
+
+
+def postgresql_run(url: str, *statements: str) -> None:
+    """Runs each statement in database ``url``, each on its own (autocommit)."""
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            for statement in statements:
+                connection.exec_driver_sql(statement)
+    finally:
+        engine.dispose()
+
+
+def migrate_to_head(url: str) -> Flask:
     from flask_migrate import upgrade
 
-    if TEST_DATABASE_URL:
-        url = TEST_DATABASE_URL
-        reset_postgresql(url)
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
     app = create_app(base_config(url))
     with app.app_context():
         upgrade()
         db.engine.dispose()
-    return url
+    return app
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database migrated to head once per test session (per pytest-xdist worker: each worker
+    has its own SQLite file, or its own PostgreSQL database named after TEST_DATABASE_URL's)."""
+    if not TEST_DATABASE_URL:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+        migrate_to_head(url)
+        yield url
+    elif not WORKER:
+        reset_postgresql(TEST_DATABASE_URL)
+        migrate_to_head(TEST_DATABASE_URL)
+        yield TEST_DATABASE_URL
+    else:
+        name = f"{sa.make_url(TEST_DATABASE_URL).database}_{WORKER}"
+        postgresql_server(
+            TEST_DATABASE_URL, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'
+        )
+        url = postgresql_database(TEST_DATABASE_URL, name)
+        migrate_to_head(url)
+        yield url
+        postgresql_server(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def empty_database() -> None:
@@ -100,6 +172,81 @@ def empty_database() -> None:
         connection.commit()
 
 
+@dataclass(frozen=True)
+class DemoDatabase:
+    """The demo organisation, built once: in a SQLite file of its own, or in the PostgreSQL
+    schema ``demo`` of the session's database."""
+
+    url: str
+    output: str  # what `flask demo --seed DEMO_SEED` printed
+
+
+@pytest.fixture(scope="session")
+def demo_database(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DemoDatabase]:
+    """The demo organisation (seed ``DEMO_SEED``), built once per session (per xdist worker) on
+    the first test that asks for ``demo``, and copied into that test's database (``copy_demo``)."""
+    if on_postgresql(database_url):
+        postgresql_run(
+            database_url,
+            f"DROP SCHEMA IF EXISTS {DEMO_SCHEMA} CASCADE",
+            f"CREATE SCHEMA {DEMO_SCHEMA}",
+        )
+        url = (
+            sa.make_url(database_url)
+            .update_query_dict({"options": f"-csearch_path={DEMO_SCHEMA}"})
+            .render_as_string(hide_password=False)
+        )
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite'}"
+    app = migrate_to_head(url)
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["demo", "--seed", str(DEMO_SEED)])
+        assert result.exit_code == 0, result.output
+        db.session.remove()
+        db.engine.dispose()
+    yield DemoDatabase(url, result.output)
+    if on_postgresql(database_url):
+        postgresql_run(database_url, f"DROP SCHEMA IF EXISTS {DEMO_SCHEMA} CASCADE")
+
+
+def copy_demo(demo: DemoDatabase, database_url: str) -> None:
+    """Copies the demo organisation into the (empty) test database, which the test's teardown
+    empties as always. SQLite: the backup API writes the demo file over the test's. PostgreSQL:
+    the rows of schema ``demo`` into ``public`` in one transaction, foreign-key triggers off,
+    sequences carried over (a template database costs a checkpoint on every DROP DATABASE:
+    0.4 to 8 s on the shared 2-core machine, more than building the demo)."""
+    if not on_postgresql(database_url):
+        with (
+            closing(sqlite3.connect(sa.make_url(demo.url).database)) as source,
+            closing(sqlite3.connect(sa.make_url(database_url).database)) as target,
+        ):
+            source.backup(target)
+        return
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            for table in Base.metadata.sorted_tables:
+                columns = ", ".join(f'"{column.name}"' for column in table.columns)
+                connection.exec_driver_sql(
+                    f"INSERT INTO public.{table.name} ({columns}) "
+                    f"SELECT {columns} FROM {DEMO_SCHEMA}.{table.name}"
+                )
+            sequences = connection.exec_driver_sql(
+                "SELECT sequencename FROM pg_sequences WHERE schemaname = %(schema)s",
+                {"schema": DEMO_SCHEMA},
+            ).scalars()
+            for sequence in list(sequences):
+                connection.exec_driver_sql(
+                    f"SELECT setval('public.{sequence}', last_value, is_called) "
+                    f"FROM {DEMO_SCHEMA}.{sequence}"
+                )
+    finally:
+        engine.dispose()
+
+
 class IsolatedClient(FlaskClient):
     """Runs each request outside the test's app context, as in production: its own ``g``, its
     own database session; the test's objects stay in the test's session."""
@@ -109,8 +256,20 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture
-def app(database_url: str) -> Iterator[Flask]:
+def app(request: pytest.FixtureRequest, database_url: str) -> Iterator[Flask]:
+    """An app on the session's database, emptied after the test; for a test that asks for
+    ``demo``, the database holds a fresh copy of the demo organisation first."""
+    if "demo" in request.fixturenames:
+        copy_demo(request.getfixturevalue("demo_database"), database_url)
     yield from app_on(database_url)
+
+
+@pytest.fixture
+def demo(app: Flask, demo_database: DemoDatabase) -> str:
+    """The demo organisation as ``flask demo --seed 11`` builds it, built once per session and
+    copied into the test's database (by the ``app`` fixture, before the app starts); the value
+    is what the command printed."""
+    return demo_database.output
 
 
 def app_on(database_url: str, **config) -> Iterator[Flask]:
@@ -206,9 +365,15 @@ def make_account(app: Flask):
     return make
 
 
+@functools.cache
+def mini_instrument() -> Instrument:
+    """The mini instrument, read and validated once per session (an Instrument is immutable)."""
+    return questionnaires.load_file(MINI_INSTRUMENT)
+
+
 @pytest.fixture
 def questionnaire_version(app: Flask) -> QuestionnaireVersion:
-    outcome = store_instrument(questionnaires.load_file(MINI_INSTRUMENT), MINI_INSTRUMENT.name)
+    outcome = store_instrument(mini_instrument(), MINI_INSTRUMENT.name)
     db.session.commit()
     return outcome.version
 

@@ -264,9 +264,10 @@ HOSTILE_UPLOADS = {
     ("content", "name", "status", "message"), HOSTILE_UPLOADS.values(), ids=HOSTILE_UPLOADS
 )
 def test_hostile_uploads_get_a_clear_message(admin, content, name, status, message):
-    start = time.perf_counter()
+    # CPU seconds of this process: the wall time also counts whatever else the machine runs.
+    start = time.process_time()
     reply = upload(admin, content, name)
-    assert time.perf_counter() - start < 5
+    assert time.process_time() - start < 5
     assert reply.status_code == status
     assert message in text_of(reply.get_data(as_text=True))
     assert versions() == []
@@ -301,10 +302,10 @@ FILE_NAMES = st.sampled_from(["x.yaml", "x.yml", "x.toml", "X.TOML", "../x.yaml"
 )
 @given(content=st.binary(max_size=4000) | YAMLISH, name=FILE_NAMES)
 def test_random_uploads_never_fail(admin, content, name):
-    start = time.perf_counter()
+    start = time.process_time()
     reply = upload(admin, content, name)
     assert reply.status_code in (302, 409, 422)
-    assert time.perf_counter() - start < 5
+    assert time.process_time() - start < 5
 
 
 STRUCTURES = st.recursive(

@@ -25,7 +25,7 @@ from survey.models import (
 from survey.services import wave_progress as progress_service
 from survey.services import waves as wave_service
 from survey.services.codes import claim_code, issue_codes
-from tests.conftest import csrf_token, login
+from tests.conftest import DaysFromToday, csrf_token, login
 
 TODAY = date.today()
 
@@ -39,7 +39,7 @@ def admin(client, make_account):
 
 
 def day(offset: int) -> str:
-    return (TODAY + timedelta(days=offset)).isoformat()
+    return DaysFromToday(offset)
 
 
 def audit_actions() -> list[str]:

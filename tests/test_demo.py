@@ -5,7 +5,6 @@ from contextlib import contextmanager
 from datetime import date
 
 import pandas as pd
-import pytest
 import sqlalchemy as sa
 
 from reports import respondent_scale_scores
@@ -13,13 +12,6 @@ from survey.extensions import db
 from survey.models import Account, Answer, Item, Response, Role, Unit, UnitKind, Wave, WaveStatus
 from survey.services.demo import DEMO_PASSWORD, TEAMS, delete_everything
 from tests.conftest import login
-
-
-@pytest.fixture
-def demo(runner):
-    result = runner.invoke(args=["demo", "--seed", "11"])
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 def counts_per_team_and_wave() -> dict[tuple[str, str], int]:

@@ -217,9 +217,7 @@ def test_the_programs_pin_down_a_hidden_item_inside_a_shown_scale():
 # --- (ii) through the application: the demo organisation --------------------------------------
 
 
-def test_an_insider_pins_nothing_down_in_the_demo(runner, client):
-    result = runner.invoke(args=["demo", "--seed", "11"])
-    assert result.exit_code == 0, result.output
+def test_an_insider_pins_nothing_down_in_the_demo(demo, client):
     wave = ended_waves()[-1]
     instrument = instrument_of(wave)
     assert login(client, f"kwaliteit@{DEMO_DOMAIN}", DEMO_PASSWORD).status_code == 302

@@ -18,9 +18,8 @@ QUALITY = "kwaliteit@huisvankracht.example"
 
 
 @pytest.fixture
-def demo(runner, client):
-    result = runner.invoke(args=["demo", "--seed", "11"])
-    assert result.exit_code == 0, result.output
+def demo(demo, client):
+    """The demo organisation (tests/conftest.py), the quality officer logged in."""
     login(client, QUALITY, PASSWORD)
 
 

@@ -19,12 +19,6 @@ JEUGDHULP = "leiding.jeugdhulp@huisvankracht.example"
 ADMIN = "beheer@huisvankracht.example"
 
 
-@pytest.fixture
-def demo(runner):
-    result = runner.invoke(args=["demo", "--seed", "11"])
-    assert result.exit_code == 0, result.output
-
-
 def latest_closed_wave() -> Wave:
     return db.session.scalar(
         sa.select(Wave).where(Wave.status == WaveStatus.CLOSED).order_by(Wave.opens_on.desc())

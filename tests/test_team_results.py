@@ -102,8 +102,7 @@ def test_no_results_while_the_wave_is_open(client, tree, make_wave, make_account
     assert "9 antwoorden" not in page
 
 
-def test_the_small_demo_team_shows_only_suppression_messages(client, runner):
-    assert runner.invoke(args=["demo"]).exit_code == 0
+def test_the_small_demo_team_shows_only_suppression_messages(demo, client):
     login(client, "kwaliteit@huisvankracht.example", "krachtspiegel-demo")
     overview = client.get("/dashboard/").get_data(as_text=True)
     assert "Demogegevens" in overview
