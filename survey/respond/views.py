@@ -220,6 +220,12 @@ def _current_draft() -> Draft | None:
     return responding.get_draft(session.get(DRAFT))
 
 
+def _require_posted_button() -> None:
+    """The POST-only respondent routes carry nothing but the CSRF token: without it, 400."""
+    if not PlainForm().validate_on_submit():
+        abort(400)
+
+
 def _draft_in_open_wave() -> tuple[Draft | None, tuple[str, int] | None]:
     """This browser's draft, or the page to show instead (none in progress, wave not open)."""
     draft = _current_draft()
@@ -337,9 +343,7 @@ def review() -> tuple[str, int] | str:
 
 @bp.post("/respond/submit")
 def submit() -> Response | tuple[str, int]:
-    form = PlainForm()
-    if not form.validate_on_submit():
-        abort(400)
+    _require_posted_button()
     draft, other_page = _draft_in_open_wave()
     if draft is None:
         return other_page
@@ -385,9 +389,7 @@ def thanks() -> str | tuple[str, int]:
 @bp.post("/respond/pause")
 def pause() -> str | tuple[str, int]:
     """Pause from a page that is not a questionnaire page (the team-complete page)."""
-    form = PlainForm()
-    if not form.validate_on_submit():
-        abort(400)
+    _require_posted_button()
     draft, other_page = _draft_in_open_wave()
     if draft is None:
         return other_page
@@ -396,9 +398,7 @@ def pause() -> str | tuple[str, int]:
 
 @bp.post("/respond/discard")
 def discard() -> str | tuple[str, int]:
-    form = PlainForm()
-    if not form.validate_on_submit():
-        abort(400)
+    _require_posted_button()
     draft = _current_draft()
     if draft is not None:
         responding.delete_draft(draft)
