@@ -140,6 +140,37 @@ def kept_background(
     return kept, dropped
 
 
+def _checked_answer_columns(
+    responses: pd.DataFrame,
+    parents: Mapping[Unit, Unit | None],
+    names: Mapping[Unit, str],
+    k: int,
+    background: list[str],
+) -> list[str]:
+    """The answer columns of ``responses``, after refusing (``ValueError``) any input that
+    could export more than the rules allow."""
+    if k < MIN_GROUP_SIZE_FLOOR:
+        raise ValueError(f"the minimum group size can never be below {MIN_GROUP_SIZE_FLOOR}")
+    if len(set(background)) < len(background) or set(background) & set(ID_COLUMNS):
+        raise ValueError(f"background columns must be distinct answer columns: {background}")
+    missing = [column for column in (*ID_COLUMNS, *background) if column not in responses]
+    if missing:
+        raise ValueError(f"responses lack the columns {missing}")
+    unnamed = [unit for unit in parents if unit not in names]
+    if unnamed:
+        raise ValueError(f"units without a name: {unnamed!r}")
+    if len({names[unit] for unit in parents}) < len(parents):
+        raise ValueError("two units share a name: their rows would look like one group")
+    answers = [column for column in responses.columns if column not in (*ID_COLUMNS, *background)]
+    refused = [column for column in (*answers, *background) if not _numeric(responses[column])]
+    if refused:
+        raise ValueError(
+            f"only numeric answers and option codes can be exported, not {refused} "
+            "(free text and dates never go into this export)"
+        )
+    return answers
+
+
 def safe_response_rows(
     responses: pd.DataFrame,
     parents: Mapping[Unit, Unit | None],
@@ -158,27 +189,8 @@ def safe_response_rows(
     ``names``: unit → display name, one name per unit. ``rng`` shuffles the rows (default: the
     system's randomness; tests pass a seeded ``random.Random``).
     """
-    if k < MIN_GROUP_SIZE_FLOOR:
-        raise ValueError(f"the minimum group size can never be below {MIN_GROUP_SIZE_FLOOR}")
     background = list(background)
-    if len(set(background)) < len(background) or set(background) & set(ID_COLUMNS):
-        raise ValueError(f"background columns must be distinct answer columns: {background}")
-    missing = [column for column in (*ID_COLUMNS, *background) if column not in responses]
-    if missing:
-        raise ValueError(f"responses lack the columns {missing}")
-    unnamed = [unit for unit in parents if unit not in names]
-    if unnamed:
-        raise ValueError(f"units without a name: {unnamed!r}")
-    if len({names[unit] for unit in parents}) < len(parents):
-        raise ValueError("two units share a name: their rows would look like one group")
-    answers = [column for column in responses.columns if column not in (*ID_COLUMNS, *background)]
-    refused = [column for column in (*answers, *background) if not _numeric(responses[column])]
-    if refused:
-        raise ValueError(
-            f"only numeric answers and option codes can be exported, not {refused} "
-            "(free text and dates never go into this export)"
-        )
-
+    answers = _checked_answer_columns(responses, parents, names, k, background)
     counts = responses["unit_id"].value_counts(dropna=False).to_dict()
     label_of = unit_labels(parents, counts, k)
     row_labels = [label_of[unit] for unit in responses["unit_id"]]

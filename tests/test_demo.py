@@ -9,7 +9,17 @@ import sqlalchemy as sa
 
 from reports import respondent_scale_scores
 from survey.extensions import db
-from survey.models import Account, Answer, Item, Response, Role, Unit, UnitKind, Wave, WaveStatus
+from survey.models import (
+    Account,
+    Answer,
+    Response,
+    Role,
+    StoredItem,
+    Unit,
+    UnitKind,
+    Wave,
+    WaveStatus,
+)
 from survey.services.demo import DEMO_PASSWORD, TEAMS, delete_everything
 from tests.conftest import login
 
@@ -80,9 +90,9 @@ def scale_means(team: str, module: str) -> list[float]:
     """The team's mean respondent score over the module's scales, per closed wave."""
     items = pd.DataFrame(
         db.session.execute(
-            sa.select(Item.code.label("item_code"), Item.reverse, Item.scale_id).where(
-                Item.scale_id.is_not(None), Item.section_code == module
-            )
+            sa.select(
+                StoredItem.code.label("item_code"), StoredItem.reverse, StoredItem.scale_id
+            ).where(StoredItem.scale_id.is_not(None), StoredItem.section_code == module)
         ).all()
     )
     items["scale_code"] = items["scale_id"].astype(str)

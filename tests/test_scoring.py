@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from reports.scores import respondent_scale_scores
 from survey.extensions import db
-from survey.models import Answer, Item, Response, Scale, ScaleScore
+from survey.models import Answer, Response, ScaleScore, StoredItem, StoredScale
 from survey.services.scale_scores import of_wave, store_scale_scores
 
 
@@ -24,8 +24,9 @@ def test_stored_scores_equal_the_pandas_rule_on_the_demo(demo, app):
     ).astype({"value": float})
     items = pd.DataFrame(
         db.session.execute(
-            sa.select(Item.code, Scale.code, Item.reverse).join(Scale, Item.scale_id == Scale.id)
-            .where(Scale.scored).distinct()
+            sa.select(StoredItem.code, StoredScale.code, StoredItem.reverse)
+            .join(StoredScale, StoredItem.scale_id == StoredScale.id)
+            .where(StoredScale.scored).distinct()
         ).all(),
         columns=["item_code", "scale_code", "reverse"],
     )  # fmt: skip

@@ -25,12 +25,12 @@ from reports.scores import SCALE_POINTS, respondent_scale_scores
 from survey.extensions import db
 from survey.models import (
     Answer,
-    Item,
     Questionnaire,
     QuestionnaireVersion,
     Response,
-    Scale,
     ScaleScore,
+    StoredItem,
+    StoredScale,
     Wave,
     WaveStatus,
     WaveTeam,
@@ -84,7 +84,7 @@ def store_version(scales: list[RandomScale]) -> QuestionnaireVersion:
     )
     position = 0
     for scale_position, scale in enumerate(scales):
-        row = Scale(
+        row = StoredScale(
             code=scale.code,
             section_code="S",
             scored=scale.scored,
@@ -100,8 +100,8 @@ def store_version(scales: list[RandomScale]) -> QuestionnaireVersion:
     return version
 
 
-def likert_item(code: str, position: int, reverse: bool = False, scale=None) -> Item:
-    return Item(
+def likert_item(code: str, position: int, reverse: bool = False, scale=None) -> StoredItem:
+    return StoredItem(
         code=code,
         section_code="S",
         scale=scale,

@@ -152,7 +152,7 @@ def unit_move(unit_slug: str) -> Response | Page:
         moved = unit_service.move_unit(unit, parent, current_user)
     except UnitError as error:
         db.session.rollback()
-        form.parent.errors = [error.translated()]
+        form.parent.errors = [str(error)]
         return _unit_page(unit, 422, move=form)
     if moved:
         db.session.commit()
@@ -162,49 +162,39 @@ def unit_move(unit_slug: str) -> Response | Page:
 
 @bp.post("/units/<unit_slug>/archive")
 def unit_archive(unit_slug: str) -> Response | Page:
-    def done(name: str, below: int) -> str:
-        if below:
-            return ngettext(
-                "%(name)s is archived, with %(num)d unit below it.",
-                "%(name)s is archived, with %(num)d units below it.",
-                below,
-                name=name,
-            )
-        return _("%(name)s is archived.", name=name)
-
-    return _archive_or_restore(unit_slug, unit_service.archive_unit, done)
+    return _archive_or_restore(
+        unit_slug, unit_service.archive_unit, lambda name: _("%(name)s is archived.", name=name)
+    )
 
 
 @bp.post("/units/<unit_slug>/restore")
 def unit_restore(unit_slug: str) -> Response | Page:
-    def done(name: str, below: int) -> str:
-        if below:
-            return ngettext(
-                "%(name)s is restored, with %(num)d unit below it.",
-                "%(name)s is restored, with %(num)d units below it.",
-                below,
-                name=name,
-            )
-        return _("%(name)s is restored.", name=name)
-
-    return _archive_or_restore(unit_slug, unit_service.restore_unit, done)
+    return _archive_or_restore(
+        unit_slug, unit_service.restore_unit, lambda name: _("%(name)s is restored.", name=name)
+    )
 
 
 def _archive_or_restore(
     unit_slug: str,
     change: Callable[[Unit, Account], list[Unit]],
-    done: Callable[[str, int], str],
+    done: Callable[[str], str],
 ) -> Response | Page:
-    """Archive or restore a unit with the units that go with it; ``done(name, number below)``
-    says what happened."""
+    """Archive or restore a unit with the units that go with it; ``done(name)`` says what
+    happened to the unit, a second sentence what happened below it."""
     unit = _unit_or_404(unit_slug)
     try:
         changed = change(unit, current_user)
     except UnitError as error:
         db.session.rollback()
-        return _unit_page(unit, 409, (error.translated(),))
+        return _unit_page(unit, 409, (str(error),))
     db.session.commit()
-    flash(done(unit.name, len(changed) - 1))
+    below = len(changed) - 1
+    message = done(unit.name)
+    if below:
+        message += " " + ngettext(
+            "So is the unit below it.", "So are the %(num)d units below it.", below
+        )
+    flash(message)
     return redirect(url_for("admin.unit_edit", unit_slug=unit.slug))
 
 
@@ -244,7 +234,7 @@ def units_import() -> Page:
     try:
         text, encoding = unit_csv.decode_upload(upload.stream.read(MAX_UPLOAD_BYTES + 1))
     except UploadError as error:
-        form.file.errors = [error.translated()]
+        form.file.errors = [str(error)]
         return _upload_page(form, 413 if error.too_large else 422)
     return _preview(text, file_name, encoding)
 
@@ -261,7 +251,7 @@ def units_import_confirm() -> Response | Page:
         text = unit_csv.check_csv_text(form.csv_text.data)
     except UploadError as error:
         upload = ImportUploadForm(formdata=None)
-        upload.file.errors = [error.translated()]
+        upload.file.errors = [str(error)]
         return _upload_page(upload, 413 if error.too_large else 422)
     report = unit_import.import_unit_tree(text, current_user, file_name)
     if not report.applied or not report.rows:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
 from survey.extensions import db
 from survey.services.unit_import import import_unit_tree
@@ -25,7 +26,8 @@ def import_units_command(csv_file: Path) -> None:
         text = csv_file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise click.ClickException(f"{csv_file} is not a UTF-8 text file.") from None
-    report = import_unit_tree(text)
+    with force_locale("en"):  # the command line speaks English
+        report = import_unit_tree(text)
     if report.rejected:
         db.session.rollback()
         for line, message in report.rejected:

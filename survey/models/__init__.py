@@ -3,7 +3,12 @@
 from survey.models.accounts import Account, Role, manager_scopes
 from survey.models.audit import AuditEvent
 from survey.models.base import Base, now_utc
-from survey.models.questionnaires import Item, Questionnaire, QuestionnaireVersion, Scale
+from survey.models.questionnaires import (
+    Questionnaire,
+    QuestionnaireVersion,
+    StoredItem,
+    StoredScale,
+)
 from survey.models.responses import Answer, Draft, Response, ScaleScore
 from survey.models.retention import RetainedScaleResult
 from survey.models.settings import OrganisationSettings
@@ -29,14 +34,14 @@ __all__ = [
     "AuditEvent",
     "Draft",
     "Base",
-    "Item",
+    "StoredItem",
     "OrganisationSettings",
     "Questionnaire",
     "QuestionnaireVersion",
     "Response",
     "RetainedScaleResult",
     "Role",
-    "Scale",
+    "StoredScale",
     "ScaleScore",
     "TeamAction",
     "Unit",

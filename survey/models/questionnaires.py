@@ -62,11 +62,11 @@ class QuestionnaireVersion(Base):
     loaded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
 
     questionnaire: Mapped[Questionnaire] = relationship(back_populates="versions")
-    scales: Mapped[list[Scale]] = relationship(
-        back_populates="version", order_by="Scale.position", cascade="all, delete-orphan"
+    scales: Mapped[list[StoredScale]] = relationship(
+        back_populates="version", order_by="StoredScale.position", cascade="all, delete-orphan"
     )
-    items: Mapped[list[Item]] = relationship(
-        back_populates="version", order_by="Item.position", cascade="all, delete-orphan"
+    items: Mapped[list[StoredItem]] = relationship(
+        back_populates="version", order_by="StoredItem.position", cascade="all, delete-orphan"
     )
 
     @property
@@ -75,7 +75,7 @@ class QuestionnaireVersion(Base):
         return f"{self.questionnaire.key} {self.version}{suffix}"
 
 
-class Scale(Base):
+class StoredScale(Base):
     """A scored scale (the mean of its items) or an unscored group of items."""
 
     __tablename__ = "scales"
@@ -93,10 +93,12 @@ class Scale(Base):
     position: Mapped[int]
 
     version: Mapped[QuestionnaireVersion] = relationship(back_populates="scales")
-    items: Mapped[list[Item]] = relationship(back_populates="scale", order_by="Item.position")
+    items: Mapped[list[StoredItem]] = relationship(
+        back_populates="scale", order_by="StoredItem.position"
+    )
 
 
-class Item(Base):
+class StoredItem(Base):
     """One question, identified across versions by its stable code (e.g. ``A3.2``)."""
 
     __tablename__ = "items"
@@ -118,4 +120,4 @@ class Item(Base):
     position: Mapped[int]
 
     version: Mapped[QuestionnaireVersion] = relationship(back_populates="items")
-    scale: Mapped[Scale | None] = relationship(back_populates="items")
+    scale: Mapped[StoredScale | None] = relationship(back_populates="items")

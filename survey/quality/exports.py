@@ -188,30 +188,27 @@ def profile_tables(profile: Profile, lang: str) -> list[Table]:
     """The organisation profile's tables: per section its scales, per group its questions, for
     the organisation and each department; and the breakdown by background, if any."""
     units = [(unit.id, unit.name) for unit in profile.columns]
-    tables = [
-        cells_table(
-            section.title.in_language(lang),
-            [_("Scale")],
-            [
-                ([f"{s.code} {s.title.in_language(lang)}"], _cells_of(profile.scale_cells, s.code))
-                for s in section.scales
-            ],
-            units,
+    blocks = [
+        (
+            section.title,
+            _("Scale"),
+            [(s.code, s.title) for s in section.scales],
+            profile.scale_cells,
         )
         for section in profile.instrument.sections
         if section.scales
+    ] + [
+        (group.title, _("Question"), [(i.code, i.text) for i in group.items], profile.item_cells)
+        for group in profile.groups
     ]
-    tables += [
+    tables = [
         cells_table(
-            group.title.in_language(lang),
-            [_("Question")],
-            [
-                ([f"{i.code} {i.text.in_language(lang)}"], _cells_of(profile.item_cells, i.code))
-                for i in group.items
-            ],
+            title.in_language(lang),
+            [header],
+            [([f"{code} {text.in_language(lang)}"], _cells_of(cells, code)) for code, text in rows],
             units,
         )
-        for group in profile.groups
+        for title, header, rows, cells in blocks
     ]
     if profile.breakdown is not None:
         tables.append(_breakdown_table(profile, lang))

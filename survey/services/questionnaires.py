@@ -17,11 +17,11 @@ from questionnaires.loader import load_bytes
 from survey.extensions import db
 from survey.models import (
     Account,
-    Item,
     Questionnaire,
     QuestionnaireVersion,
     Response,
-    Scale,
+    StoredItem,
+    StoredScale,
     Wave,
 )
 from survey.services import audit
@@ -121,12 +121,12 @@ def store_instrument(
 
 
 def _add_scales_and_items(version: QuestionnaireVersion, instrument: Instrument) -> None:
-    sets: dict[str, Scale] = {}
+    sets: dict[str, StoredScale] = {}
     for section in instrument.sections:
         for item_set, scored in [(scale, True) for scale in section.scales] + [
             (group, False) for group in section.groups
         ]:
-            sets[item_set.code] = Scale(
+            sets[item_set.code] = StoredScale(
                 code=item_set.code,
                 section_code=section.code,
                 scored=scored,
@@ -137,7 +137,7 @@ def _add_scales_and_items(version: QuestionnaireVersion, instrument: Instrument)
     for position, item in enumerate(instrument.all_items()):
         set_code = item.scale or item.group
         version.items.append(
-            Item(
+            StoredItem(
                 code=item.code,
                 section_code=item.section,
                 scale=sets[set_code] if set_code else None,

@@ -15,35 +15,38 @@ import sqlalchemy as sa
 
 from reports.scores import enough_answered, reversed_value, scale_score
 from survey.extensions import db
-from survey.models import Answer, Item, Response, Scale, ScaleScore, Wave
+from survey.models import Answer, Response, ScaleScore, StoredItem, StoredScale, Wave
 
 
 def scores_select(responses: sa.Select) -> sa.Select:
     """SELECT response_id, scale_code, score for the responses whose ids ``responses`` gives."""
     items_per_scale = (
-        sa.select(Scale.id.label("scale_id"), sa.func.count(Item.id).label("item_count"))
-        .join(Item, Item.scale_id == Scale.id)
-        .where(Scale.scored)
-        .group_by(Scale.id)
+        sa.select(
+            StoredScale.id.label("scale_id"), sa.func.count(StoredItem.id).label("item_count")
+        )
+        .join(StoredItem, StoredItem.scale_id == StoredScale.id)
+        .where(StoredScale.scored)
+        .group_by(StoredScale.id)
         .subquery()
     )
-    coded = sa.case((Item.reverse, reversed_value(Answer.value)), else_=Answer.value)
+    coded = sa.case((StoredItem.reverse, reversed_value(Answer.value)), else_=Answer.value)
     return (
         sa.select(
             Answer.response_id,
-            Scale.code,
+            StoredScale.code,
             scale_score(sa.cast(sa.func.sum(coded), sa.Float), sa.func.count()).label("score"),
         )
         .join(Response, Answer.response_id == Response.id)
         .join(Wave, Wave.id == Response.wave_id)
         .join(
-            Item,
-            (Item.version_id == Wave.questionnaire_version_id) & (Item.code == Answer.item_code),
+            StoredItem,
+            (StoredItem.version_id == Wave.questionnaire_version_id)
+            & (StoredItem.code == Answer.item_code),
         )
-        .join(Scale, (Scale.id == Item.scale_id) & Scale.scored)
-        .join(items_per_scale, items_per_scale.c.scale_id == Scale.id)
+        .join(StoredScale, (StoredScale.id == StoredItem.scale_id) & StoredScale.scored)
+        .join(items_per_scale, items_per_scale.c.scale_id == StoredScale.id)
         .where(Answer.response_id.in_(responses), Answer.value.is_not(None))
-        .group_by(Answer.response_id, Scale.code, items_per_scale.c.item_count)
+        .group_by(Answer.response_id, StoredScale.code, items_per_scale.c.item_count)
         .having(enough_answered(sa.func.count(), items_per_scale.c.item_count))
     )
 

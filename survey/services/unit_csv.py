@@ -2,8 +2,7 @@
 text, the text as rows, and every row that breaks the file's own rules as a ``Problem``.
 What the rows would change in the tree is ``survey.services.unit_import``.
 
-Messages are English with ``%(name)s`` values (what the command line prints); pages translate
-them where they are shown (``Problem.translated``, ``UploadError.translated``).
+Messages are translated when they are made, in the locale in force (see ``survey.services``).
 """
 
 from __future__ import annotations
@@ -12,17 +11,16 @@ import codecs
 import csv
 import io
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
 
 from survey.models import UnitKind
 from survey.services.units import (
     MAX_STAFF,
-    N_,
     NAME_LENGTH,
     SLUG,
     SLUG_LENGTH,
-    Translatable,
     UnitError,
 )
 
@@ -57,20 +55,22 @@ KINDS = {
 }
 
 
-@dataclass(frozen=True, eq=False)
-class Problem(Translatable):
+@dataclass(frozen=True)
+class Problem:
     """Why a row of a CSV file (or the whole file, line 1) was refused."""
 
     line: int
     message: str
-    params: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class UploadError(UnitError):
     """An uploaded file that cannot be read as CSV text at all."""
 
-    def __init__(self, message: str, too_large: bool = False, **params: Any) -> None:
-        super().__init__(message, **params)
+    def __init__(self, message: str, too_large: bool = False) -> None:
+        super().__init__(message)
         self.too_large = too_large
 
 
@@ -92,6 +92,16 @@ class UnitRow:
         return self.path[-2] if len(self.path) > 1 else None
 
 
+def _too_large() -> UploadError:
+    return UploadError(
+        _(
+            "The file is larger than %(size)d kB. Split it into smaller files.",
+            size=MAX_UPLOAD_BYTES // 1000,
+        ),
+        too_large=True,
+    )
+
+
 def decode_upload(data: bytes) -> tuple[str, str]:
     """The text of an uploaded CSV file and the encoding it was read in ("utf-8" or "cp1252").
 
@@ -99,26 +109,22 @@ def decode_upload(data: bytes) -> tuple[str, str]:
     export in Windows-1252 is read as such, and the page says so. Anything else is refused.
     """
     if len(data) > MAX_UPLOAD_BYTES:
-        raise UploadError(
-            N_("The file is larger than %(size)d kB. Split it into smaller files."),
-            too_large=True,
-            size=MAX_UPLOAD_BYTES // 1000,
-        )
+        raise _too_large()
     if not data.strip(b" \t\r\n"):
-        raise UploadError(N_("The file is empty."))
+        raise UploadError(_("The file is empty."))
     if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         raise UploadError(
-            N_(
+            _(
                 "This is a spreadsheet workbook, not a CSV file. In Excel, choose Save as, "
                 "then CSV UTF-8, and upload that file."
             )
         )
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise UploadError(
-            N_("This file is saved as UTF-16 text. Save it as CSV UTF-8 and upload it again.")
+            _("This file is saved as UTF-16 text. Save it as CSV UTF-8 and upload it again.")
         )
     if b"\x00" in data:
-        raise UploadError(N_("This is not a text file. Upload a CSV file (comma or semicolon)."))
+        raise UploadError(_("This is not a text file. Upload a CSV file (comma or semicolon)."))
     data = data.removeprefix(codecs.BOM_UTF8)
     try:
         text, encoding = data.decode("utf-8"), "utf-8"
@@ -127,7 +133,7 @@ def decode_upload(data: bytes) -> tuple[str, str]:
             text, encoding = data.decode("cp1252"), "cp1252"
         except UnicodeDecodeError:
             raise UploadError(
-                N_(
+                _(
                     "The file is neither UTF-8 nor Windows-1252 text. Save it as CSV UTF-8 and "
                     "upload it again."
                 )
@@ -139,15 +145,11 @@ def check_csv_text(text: str) -> str:
     """``text`` with its line ends made plain, if it can be a CSV file at all."""
     text = text.removeprefix("\ufeff")
     if len(text.encode("utf-8")) > MAX_UPLOAD_BYTES * 2:
-        raise UploadError(
-            N_("The file is larger than %(size)d kB. Split it into smaller files."),
-            too_large=True,
-            size=MAX_UPLOAD_BYTES // 1000,
-        )
+        raise _too_large()
     if not text.strip():
-        raise UploadError(N_("The file is empty."))
+        raise UploadError(_("The file is empty."))
     if CONTROL_CHARACTERS.search(text):
-        raise UploadError(N_("This is not a text file. Upload a CSV file (comma or semicolon)."))
+        raise UploadError(_("This is not a text file. Upload a CSV file (comma or semicolon)."))
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -160,7 +162,7 @@ def read_unit_csv(text: str) -> tuple[list[UnitRow], list[Problem]]:
     try:
         header = next(reader, None)
     except csv.Error as error:
-        return [], [Problem(1, N_("not a readable CSV file: %(error)s"), {"error": str(error)})]
+        return [], [Problem(1, _("not a readable CSV file: %(error)s", error=str(error)))]
     problems = _header_problems(header)
     if problems:
         return [], problems
@@ -175,7 +177,7 @@ def read_unit_csv(text: str) -> tuple[list[UnitRow], list[Problem]]:
             count += 1
             if count > MAX_ROWS:  # the whole file is refused, not its first rows' details
                 return [], [
-                    Problem(line, N_("more than %(max)d rows; split the file"), {"max": MAX_ROWS})
+                    Problem(line, _("more than %(max)d rows; split the file", max=MAX_ROWS))
                 ]
             row = _read_row(line, record, columns)
             if isinstance(row, Problem):
@@ -184,9 +186,7 @@ def read_unit_csv(text: str) -> tuple[list[UnitRow], list[Problem]]:
                 rows.append(row)
     except csv.Error as error:
         problems.append(
-            Problem(
-                reader.line_num, N_("not a readable CSV file: %(error)s"), {"error": str(error)}
-            )
+            Problem(reader.line_num, _("not a readable CSV file: %(error)s", error=str(error)))
         )
     return rows, problems
 
@@ -197,8 +197,7 @@ def _header_problems(header: list[str] | None) -> list[Problem]:
     if "path" not in known or "name" not in known:
         return [
             Problem(
-                1,
-                N_("the first row must name the columns: path,name (and optionally kind, staff)"),
+                1, _("the first row must name the columns: path,name (and optionally kind, staff)")
             )
         ]
     unknown = [name for name in names if name and name not in COLUMNS]
@@ -206,26 +205,24 @@ def _header_problems(header: list[str] | None) -> list[Problem]:
         return [
             Problem(
                 1,
-                N_(
+                _(
                     "unknown column(s) %(columns)s: the columns are path, name and optionally "
-                    "kind and staff"
+                    "kind and staff",
+                    columns=", ".join(unknown),
                 ),
-                {"columns": ", ".join(unknown)},
             )
         ]
     twice = sorted({column for column in known if known.count(column) > 1})
     if twice:
-        return [Problem(1, N_("the column %(column)s appears twice"), {"column": twice[0]})]
+        return [Problem(1, _("the column %(column)s appears twice", column=twice[0]))]
     return []
 
 
 def _read_row(line: int, record: list[str], columns: list[str | None]) -> UnitRow | Problem:
     if any(value.strip() for value in record[len(columns) :]):
-        return Problem(line, N_("this row has more values than the first row has columns"))
+        return Problem(line, _("this row has more values than the first row has columns"))
     if any(len(value) > MAX_FIELD_LENGTH for value in record):
-        return Problem(
-            line, N_("a value is longer than %(max)d characters"), {"max": MAX_FIELD_LENGTH}
-        )
+        return Problem(line, _("a value is longer than %(max)d characters", max=MAX_FIELD_LENGTH))
     values = {column: value.strip() for column, value in zip(columns, record, strict=False)}
     path_text = values.get("path", "").strip("/")
     name = values.get("name", "")
@@ -234,19 +231,17 @@ def _read_row(line: int, record: list[str], columns: list[str | None]) -> UnitRo
     if not path_text or any(not SLUG.match(part) or len(part) > SLUG_LENGTH for part in path):
         return Problem(
             line,
-            N_(
+            _(
                 "path '%(path)s': each part must be a slug of lower-case letters, digits and "
-                "hyphens (e.g. org/zorg-noord/team-a)"
+                "hyphens (e.g. org/zorg-noord/team-a)",
+                path=path_text,
             ),
-            {"path": path_text},
         )
     if not name or len(name) > NAME_LENGTH:
-        return Problem(line, N_("name must be between 1 and 200 characters"))
+        return Problem(line, _("name must be between 1 and 200 characters"))
     if kind_text and kind_text not in KINDS:
         return Problem(
-            line,
-            N_("kind '%(kind)s' is unknown (organisation, department or team)"),
-            {"kind": kind_text},
+            line, _("kind '%(kind)s' is unknown (organisation, department or team)", kind=kind_text)
         )
     staff_text = values.get("staff", "")
     staff = None
@@ -254,8 +249,11 @@ def _read_row(line: int, record: list[str], columns: list[str | None]) -> UnitRo
         if not re.fullmatch(r"[0-9]{1,6}", staff_text) or not 1 <= int(staff_text) <= MAX_STAFF:
             return Problem(
                 line,
-                N_("staff '%(staff)s' must be a whole number from 1 to %(max)d"),
-                {"staff": staff_text, "max": MAX_STAFF},
+                _(
+                    "staff '%(staff)s' must be a whole number from 1 to %(max)d",
+                    staff=staff_text,
+                    max=MAX_STAFF,
+                ),
             )
         staff = int(staff_text)
     return UnitRow(line, path, name, KINDS[kind_text] if kind_text else None, staff)

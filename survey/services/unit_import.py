@@ -5,8 +5,7 @@ The command line (``flask units import``) and the import page share one plan:
 ``plan_unit_import`` checks every row and says what would change, without writing anything;
 ``import_unit_tree`` makes the same plan and applies it only when no row was refused.
 
-Messages are English with ``%(name)s`` values (what the command line prints); pages translate
-them where they are shown (``Problem.translated``).
+Messages are translated when they are made, in the locale in force (see ``survey.services``).
 """
 
 from __future__ import annotations
@@ -15,12 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from survey.extensions import db
 from survey.models import Account, Unit, UnitKind
 from survey.services import audit
 from survey.services.unit_csv import Problem, UnitRow, read_unit_csv
-from survey.services.units import N_
 
 
 @dataclass
@@ -85,8 +84,11 @@ def plan_unit_import(text: str) -> ImportReport:
             report.problems.append(
                 Problem(
                     row.line,
-                    N_("'%(slug)s' appears twice (first on line %(line)d)"),
-                    {"slug": row.slug, "line": in_file[row.slug].line},
+                    _(
+                        "'%(slug)s' appears twice (first on line %(line)d)",
+                        slug=row.slug,
+                        line=in_file[row.slug].line,
+                    ),
                 )
             )
             continue
@@ -166,22 +168,22 @@ class _Plan:
         if unit is not None and row.kind and row.kind is not unit.kind:
             return Problem(
                 row.line,
-                N_("'%(slug)s' exists as a %(kind)s; an import cannot change the kind of a unit"),
-                {"slug": row.slug, "kind": unit.kind.value},
+                _(
+                    "'%(slug)s' exists as a %(kind)s; an import cannot change the kind of a unit",
+                    slug=row.slug,
+                    kind=unit.kind.value,
+                ),
             )
         if (kind is UnitKind.ORGANISATION) != (parent is None):
-            return Problem(row.line, N_("only a path of one part is an organisation"))
+            return Problem(row.line, _("only a path of one part is an organisation"))
         if row.staff is not None and kind is not UnitKind.TEAM:
             return Problem(
                 row.line,
-                N_("'%(slug)s' is not a team; only a team has a number of staff"),
-                {"slug": row.slug},
+                _("'%(slug)s' is not a team; only a team has a number of staff", slug=row.slug),
             )
         if row.slug in self.parents_in_file and kind is UnitKind.TEAM:
             return Problem(
-                row.line,
-                N_("'%(slug)s' is a team; a team has no units below it"),
-                {"slug": row.slug},
+                row.line, _("'%(slug)s' is a team; a team has no units below it", slug=row.slug)
             )
         return None
 
@@ -190,32 +192,37 @@ class _Plan:
         for a new unit, and the path matches the tree."""
         parent = row.parent_slug
         if parent and parent not in self.in_file and parent not in self.existing:
-            return Problem(row.line, N_("parent '%(slug)s' does not exist"), {"slug": parent})
+            return Problem(row.line, _("parent '%(slug)s' does not exist", slug=parent))
         if unit is not None and _parent_slug(unit) != parent:
             if unit.parent is None:
                 return Problem(
                     row.line,
-                    N_("'%(slug)s' already exists as an organisation; it cannot move"),
-                    {"slug": row.slug},
+                    _(
+                        "'%(slug)s' already exists as an organisation; it cannot move",
+                        slug=row.slug,
+                    ),
                 )
             return Problem(
                 row.line,
-                N_("'%(slug)s' already exists under %(parent)s; move units on the admin pages"),
-                {"slug": row.slug, "parent": _parent_slug(unit)},
+                _(
+                    "'%(slug)s' already exists under %(parent)s; move units on the admin pages",
+                    slug=row.slug,
+                    parent=_parent_slug(unit),
+                ),
             )
         if parent and self.kind_of_slug(parent) is UnitKind.TEAM:
             return Problem(
-                row.line, N_("'%(slug)s' is a team; a team has no units below it"), {"slug": parent}
+                row.line, _("'%(slug)s' is a team; a team has no units below it", slug=parent)
             )
         if parent and self.path_of(parent) != row.path[:-1]:
             return Problem(
                 row.line,
-                N_("path '%(path)s' does not match the tree: %(parent)s is at %(actual)s"),
-                {
-                    "path": "/".join(row.path),
-                    "parent": parent,
-                    "actual": "/".join(self.path_of(parent)),
-                },
+                _(
+                    "path '%(path)s' does not match the tree: %(parent)s is at %(actual)s",
+                    path="/".join(row.path),
+                    parent=parent,
+                    actual="/".join(self.path_of(parent)),
+                ),
             )
         if (
             unit is None
@@ -224,8 +231,7 @@ class _Plan:
         ):
             return Problem(
                 row.line,
-                N_("parent '%(slug)s' is archived; restore it on the units page first"),
-                {"slug": parent},
+                _("parent '%(slug)s' is archived; restore it on the units page first", slug=parent),
             )
         return None
 

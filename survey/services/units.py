@@ -2,8 +2,7 @@
 (create, rename, move, archive, restore). Importing a tree from a CSV file is
 ``survey.services.unit_import``.
 
-Messages are English with ``%(name)s`` values (what the command line prints); pages translate
-them where they are shown (``UnitError.translated``).
+Messages are translated when they are made, in the locale in force (see ``survey.services``).
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext
+from flask_babel import gettext as _
 
 from survey.extensions import db
 from survey.models import Account, Unit, UnitKind, Wave, WaveStatus, WaveTeam
@@ -28,31 +27,8 @@ NAME_LENGTH = 200
 MAX_STAFF = 10_000
 
 
-def N_(message: str) -> str:
-    """Marks ``message`` for the translation catalogue; it is translated where it is shown."""
-    return message
-
-
-class Translatable:
-    """An English message with its values, printed as is or translated on a page."""
-
-    message: str
-    params: dict[str, Any]
-
-    def __str__(self) -> str:
-        return self.message % self.params if self.params else self.message
-
-    def translated(self) -> str:
-        return gettext(self.message, **self.params)
-
-
-class UnitError(Translatable, Exception):
-    """An act on the unit tree that its rules do not allow."""
-
-    def __init__(self, message: str, **params: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.params = params
+class UnitError(Exception):
+    """An act on the unit tree that its rules do not allow; its text is translated."""
 
 
 # --- the tree as a whole --------------------------------------------------------------------
@@ -178,16 +154,15 @@ def free_slug(base: str) -> str:
 def check_slug(slug: str) -> None:
     if not SLUG.match(slug) or len(slug) > SLUG_LENGTH:
         raise UnitError(
-            N_(
+            _(
                 "Use only lower-case letters, digits and single hyphens, at most %(max)d "
-                "characters (e.g. team-noord)."
-            ),
-            max=SLUG_LENGTH,
+                "characters (e.g. team-noord).",
+                max=SLUG_LENGTH,
+            )
         )
     if slug_taken(slug):
         raise UnitError(
-            N_("The short name %(slug)s is already used (perhaps by an archived unit)."),
-            slug=slug,
+            _("The short name %(slug)s is already used (perhaps by an archived unit).", slug=slug)
         )
 
 
@@ -195,15 +170,15 @@ def check_parent(kind: UnitKind, parent: Unit | None) -> None:
     """The tree's rules for a unit of ``kind`` placed under ``parent``."""
     if kind is UnitKind.ORGANISATION:
         if parent is not None:
-            raise UnitError(N_("An organisation is the top of its tree: it has no parent."))
+            raise UnitError(_("An organisation is the top of its tree: it has no parent."))
         return
     if parent is None:
-        raise UnitError(N_("Choose the unit this one is part of."))
+        raise UnitError(_("Choose the unit this one is part of."))
     if parent.kind is UnitKind.TEAM:
-        raise UnitError(N_("%(name)s is a team: a team has no units below it."), name=parent.name)
+        raise UnitError(_("%(name)s is a team: a team has no units below it.", name=parent.name))
     if parent.archived_on is not None:
         raise UnitError(
-            N_("%(name)s is archived: restore it first, or choose another unit."), name=parent.name
+            _("%(name)s is archived: restore it first, or choose another unit.", name=parent.name)
         )
 
 
@@ -224,7 +199,7 @@ def create_unit(
     else:
         slug = free_slug(slug_from_name(name))
     if staff is not None and kind is not UnitKind.TEAM:
-        raise UnitError(N_("Only a team has a number of staff."))
+        raise UnitError(_("Only a team has a number of staff."))
     unit = Unit(name=name, kind=kind, parent=parent, slug=slug, staff=staff)
     db.session.add(unit)
     db.session.flush()
@@ -245,45 +220,47 @@ def set_staff(unit: Unit, staff: int | None, actor: Account | None) -> bool:
     """Set a team's usual number of staff (None: unknown); False when it already had it.
     New waves start each team's expected staff from it."""
     if unit.kind is not UnitKind.TEAM:
-        raise UnitError(N_("Only a team has a number of staff."))
+        raise UnitError(_("Only a team has a number of staff."))
     if staff is not None and not 1 <= staff <= MAX_STAFF:
-        raise UnitError(N_("Enter a number from %(min)d to %(max)d."), min=1, max=MAX_STAFF)
-    if staff == unit.staff:
-        return False
-    old, unit.staff = unit.staff, staff
-    db.session.flush()
-    audit.record(actor, "unit.staff", unit.slug, old=old, new=staff)
-    return True
+        raise UnitError(_("Enter a number from %(min)d to %(max)d.", min=1, max=MAX_STAFF))
+    return _change(unit, "staff", staff, actor, "unit.staff")
 
 
 def rename_unit(unit: Unit, name: str, actor: Account | None) -> bool:
     """Give ``unit`` a new name; False when it already had it."""
-    name = name.strip()
-    if name == unit.name:
+    return _change(unit, "name", name.strip(), actor, "unit.rename")
+
+
+def _change(unit: Unit, attribute: str, value: Any, actor: Account | None, action: str) -> bool:
+    """Set one attribute of ``unit`` and audit it as ``action``; False when it had the value."""
+    old = getattr(unit, attribute)
+    if value == old:
         return False
-    old, unit.name = unit.name, name
+    setattr(unit, attribute, value)
     db.session.flush()
-    audit.record(actor, "unit.rename", unit.slug, old=old, new=name)
+    audit.record(actor, action, unit.slug, old=old, new=value)
     return True
 
 
 def move_unit(unit: Unit, parent: Unit | None, actor: Account | None) -> bool:
     """Put ``unit`` (and everything below it) under ``parent``; False when it already was."""
     if unit.kind is UnitKind.ORGANISATION:
-        raise UnitError(N_("An organisation is the top of its tree: it cannot move."))
+        raise UnitError(_("An organisation is the top of its tree: it cannot move."))
     if unit.archived_on is not None:
-        raise UnitError(N_("An archived unit cannot move: restore it first."))
+        raise UnitError(_("An archived unit cannot move: restore it first."))
     if parent is not None and (parent.id == unit.id or parent in descendants(unit)):
         raise UnitError(
-            N_("%(parent)s is part of %(unit)s: a unit cannot move below itself."),
-            parent=parent.name,
-            unit=unit.name,
+            _(
+                "%(parent)s is part of %(unit)s: a unit cannot move below itself.",
+                parent=parent.name,
+                unit=unit.name,
+            )
         )
     check_parent(unit.kind, parent)
     if parent is None or parent.id == unit.parent_id:
         return False
     if organisation_of(parent).id != organisation_of(unit).id:
-        raise UnitError(N_("A unit stays within its own organisation."))
+        raise UnitError(_("A unit stays within its own organisation."))
     old = unit.parent.slug if unit.parent else None
     unit.parent = parent
     db.session.flush()
@@ -299,7 +276,7 @@ def units_to_archive(unit: Unit) -> list[Unit]:
 def archive_unit(unit: Unit, actor: Account | None, on: date | None = None) -> list[Unit]:
     """Archive ``unit`` and every active unit below it; their history stays."""
     if unit.archived_on is not None:
-        raise UnitError(N_("%(name)s is already archived."), name=unit.name)
+        raise UnitError(_("%(name)s is already archived.", name=unit.name))
     archived = units_to_archive(unit)
     on = on or date.today()
     for each in archived:
@@ -331,12 +308,14 @@ def units_to_restore(unit: Unit) -> list[Unit]:
 def restore_unit(unit: Unit, actor: Account | None) -> list[Unit]:
     """Take ``unit`` (and what was archived with it) out of the archive."""
     if unit.archived_on is None:
-        raise UnitError(N_("%(name)s is not archived."), name=unit.name)
+        raise UnitError(_("%(name)s is not archived.", name=unit.name))
     if unit.parent is not None and unit.parent.archived_on is not None:
         raise UnitError(
-            N_("%(parent)s, which %(name)s is part of, is archived: restore it first."),
-            parent=unit.parent.name,
-            name=unit.name,
+            _(
+                "%(parent)s, which %(name)s is part of, is archived: restore it first.",
+                parent=unit.parent.name,
+                name=unit.name,
+            )
         )
     restored = units_to_restore(unit)
     for each in restored:

@@ -38,7 +38,7 @@ from flask.sessions import SecureCookieSessionInterface
 
 from questionnaires.item_types import ITEM_TYPES, AnswerKind
 from reports.scores import enough_answered, reversed_value, scale_score
-from survey.models import Answer, Draft, Item, Response, Scale, ScaleScore, Wave
+from survey.models import Answer, Draft, Response, ScaleScore, StoredItem, StoredScale, Wave
 from survey.respond.views import DRAFT
 from tests.benchmarks import loadgen
 from tests.benchmarks.bench_submit import prepare
@@ -155,9 +155,14 @@ def _stored(connection: sa.Connection, wave_id: int) -> Stored:
         sa.select(Wave.questionnaire_version_id).where(Wave.id == wave_id)
     )
     items = connection.execute(
-        sa.select(Item.code, Item.item_type, Item.reverse, Scale.code.label("scale"))
-        .outerjoin(Scale, (Scale.id == Item.scale_id) & Scale.scored)
-        .where(Item.version_id == version_id)
+        sa.select(
+            StoredItem.code,
+            StoredItem.item_type,
+            StoredItem.reverse,
+            StoredScale.code.label("scale"),
+        )
+        .outerjoin(StoredScale, (StoredScale.id == StoredItem.scale_id) & StoredScale.scored)
+        .where(StoredItem.version_id == version_id)
     ).all()
     choice_items = {
         item.code for item in items if AnswerKind.VALUE in ITEM_TYPES[item.item_type].answer_kinds

@@ -55,22 +55,22 @@ def _range(low: int, high: int):
     return NumberRange(min=low, max=high, message=_l("Fill in a number from %(min)d to %(max)d."))
 
 
-class SettingsForm(FlaskForm):
-    min_group_size = WholeNumberField(
-        _l("Minimum group size"),
-        validators=[
-            InputRequired(_l("Fill in the minimum group size.")),
-            _range(MIN_GROUP_SIZE_FLOOR, MAX_GROUP_SIZE),
-        ],
+def _group_size_field(label: str, missing: str) -> WholeNumberField:
+    """A number of answers, from the floor of the minimum group size up."""
+    return WholeNumberField(
+        label,
+        validators=[InputRequired(missing), _range(MIN_GROUP_SIZE_FLOOR, MAX_GROUP_SIZE)],
         render_kw={"inputmode": "numeric", "min": MIN_GROUP_SIZE_FLOOR, "max": MAX_GROUP_SIZE},
     )
-    spread_threshold = WholeNumberField(
+
+
+class SettingsForm(FlaskForm):
+    min_group_size = _group_size_field(
+        _l("Minimum group size"), _l("Fill in the minimum group size.")
+    )
+    spread_threshold = _group_size_field(
         _l("Answers needed for spread and agreement"),
-        validators=[
-            InputRequired(_l("Fill in the number of answers needed for spread and agreement.")),
-            _range(MIN_GROUP_SIZE_FLOOR, MAX_GROUP_SIZE),
-        ],
-        render_kw={"inputmode": "numeric", "min": MIN_GROUP_SIZE_FLOOR, "max": MAX_GROUP_SIZE},
+        _l("Fill in the number of answers needed for spread and agreement."),
     )
     comments_enabled = BooleanField(_l("Show written comments"))
     team_first_days = WholeNumberField(

@@ -116,14 +116,14 @@ class UnitCreateForm(FlaskForm):
         try:
             check_parent(UnitKind(self.kind.data), field.unit)
         except UnitError as error:
-            raise ValidationError(error.translated()) from None
+            raise ValidationError(str(error)) from None
 
     def validate_slug(self, field: StringField) -> None:
         if field.data:
             try:
                 check_slug(field.data)
             except UnitError as error:
-                raise ValidationError(error.translated()) from None
+                raise ValidationError(str(error)) from None
 
 
 class RenameForm(FlaskForm):
