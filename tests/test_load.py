@@ -27,8 +27,10 @@ from tests.reliability.under_load import (
 
 CONCURRENT = 8
 LOAD_SECONDS = 4.5
-#: The kill test stops at the first lost submission (it must see one), or after KILL_SECONDS.
-ENOUGH_KILLS, KILL_SECONDS = 1, 8
+#: The kill test stops at the first lost submission (it must see one), within KILL_SECONDS: on
+#: an idle machine that takes a few seconds; on a busy one the killer's thread and gunicorn's
+#: replacement workers are slow, and a short bound would end the run before any kill.
+ENOUGH_KILLS, KILL_SECONDS = 1, 120
 
 
 @pytest.fixture(scope="module")
