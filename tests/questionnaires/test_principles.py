@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from questionnaires import Instrument, Principle, QuestionnaireError, Text, load_file, load_text
+from questionnaires.codebook import COLUMNS, codebook_rows, render_markdown
 
 FILES = Path(__file__).parent / "files"
 MINI_YAML = FILES / "mini.yaml"
@@ -249,3 +250,36 @@ def test_the_format_example_of_the_mapping_is_valid():
         ("P1", ("A1",)),
         ("U1", ("A1",)),
     ]
+
+
+# The codebook
+
+
+def test_the_codebook_gives_each_item_the_principles_its_scale_serves():
+    instrument = load_text(mini_with_mapping(), "mini.yaml")
+    rows = {row.item: row for row in codebook_rows([instrument])}
+    assert (rows["A1.2"].principles, rows["A1.2"].starting_points) == ("P1, P2", "")
+    assert (rows["B1.1"].principles, rows["B1.1"].starting_points) == ("P2", "U1")
+    assert (rows["C1.1"].principles, rows["C1.1"].starting_points) == ("", "")
+    assert COLUMNS[-2:] == ("principles", "starting_points")
+    assert rows["B1.1"].values()[-2:] == ("P2", "U1")
+
+
+def test_the_codebook_lists_the_principles_and_starting_points_with_their_scales():
+    markdown = render_markdown([load_text(mini_with_mapping(), "mini.yaml")])
+    words = markdown.split(
+        "## Het krachtenmodel in eigen woorden / The strengths model's own words"
+    )
+    assert len(words) == 2 and "| C4 |" in words[0]  # after the modules' item tables
+    assert (
+        "### Principes / Principles\n\n| code | Nederlands | English | scales |\n"
+        "| --- | --- | --- | --- |\n"
+        "| P1 | Focus op krachten | Strengths focus | A1 Focus op krachten / Strengths focus |\n"
+        "| P2 | Samen | Together | A1 Focus op krachten / Strengths focus, "
+        "B1 Psychologische veiligheid / Psychological safety |\n"
+    ) in words[1]
+    assert "### Uitgangspunten / Starting points" in words[1]
+    assert (
+        "| U1 | Uniek | Unique | B1 Psychologische veiligheid / Psychological safety |" in words[1]
+    )
+    assert "eigen woorden" not in render_markdown([load_file(MINI_YAML)])
