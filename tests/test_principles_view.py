@@ -4,13 +4,15 @@ the manager's page, the team's own link, the PDF and the questionnaire preview; 
 team is below k or the instrument maps no principles."""
 
 import re
+from pathlib import Path
 
 import pytest
 
+import questionnaires
 from questionnaires import load_text
 from survey.extensions import db
 from survey.models import Role, WaveStatus
-from survey.services.questionnaires import store_instrument
+from survey.services.questionnaires import instrument_of, store_instrument
 from tests.conftest import MINI_INSTRUMENT, login
 from tests.questionnaires.test_principles import MAPPING
 from tests.test_codes import pdf_text
@@ -18,6 +20,7 @@ from tests.test_team_pages import latest_closed_wave, wave_team
 from tests.test_team_results import add_responses, agreeing
 
 MANAGER = "lg@example.org"
+TEAM_FILE = Path(questionnaires.__file__).parent / "krachtspiegel-team-1.yaml"
 
 
 @pytest.fixture
@@ -150,3 +153,23 @@ def test_the_preview_shows_the_mapping_to_the_administrator(client, make_account
     assert "Principes en uitgangspunten van het krachtenmodel" in mapping
     assert '<th scope="row">Samen</th>' in mapping
     assert "A1 Focus op krachten<br>B1 Psychologische veiligheid" in mapping
+
+
+def test_the_mapped_team_file_loads_as_a_new_version_beside_an_answered_one(runner, closed_team):
+    """The mapping changed the team file, so it raised its version: an installation whose waves
+    asked 1.2 loads 1.3 beside it (no refusal), and those waves keep their 1.2 (no mapping)."""
+    text = TEAM_FILE.read_text(encoding="utf-8")
+    before = text[: text.index("\n# The strengths model's own words")] + "\n"
+    old = store_instrument(
+        load_text(before.replace('version: "1.3"', 'version: "1.2"'), TEAM_FILE.name),
+        TEAM_FILE.name,
+    ).version
+    closed_team.wave.questionnaire_version = old
+    db.session.commit()
+    add_responses(closed_team, agreeing(1))
+    result = runner.invoke(args=["questionnaires", "load", str(TEAM_FILE)])
+    assert result.exit_code == 0, result.output
+    assert "new version (krachtspiegel-team 1.3)" in result.output
+    db.session.expire_all()
+    assert instrument_of(closed_team.wave).version == "1.2"
+    assert instrument_of(closed_team.wave).principles == ()
