@@ -1,5 +1,6 @@
 """The codebook: every module, scale, item code, wording, response code and reverse flag of one
-or more instruments, generated from the files (never written by hand)."""
+or more instruments, and the principles and starting points each scale serves, generated from
+the files (never written by hand)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from questionnaires.item_types import DONT_KNOW_LABEL, ITEM_TYPES, LIKERT_TYPES
-from questionnaires.model import Instrument, Item, Section
+from questionnaires.model import Instrument, Item, Principle, Section
 
 DONT_KNOW_CODE = "dk"
 
@@ -29,6 +30,8 @@ COLUMNS = (
     "reverse",
     "optional",
     "background",
+    "principles",
+    "starting_points",
 )
 
 
@@ -51,6 +54,9 @@ class CodebookRow:
     reverse: bool
     optional: bool
     background: bool
+    #: The codes of the principles and starting points the item's scale serves ("P1, P3").
+    principles: str = ""
+    starting_points: str = ""
 
     def values(self) -> tuple:
         return tuple(getattr(self, column) for column in COLUMNS)
@@ -108,9 +114,40 @@ def _section_rows(instrument: Instrument, section: Section) -> list[CodebookRow]
                 reverse=item.reverse,
                 optional=item.optional,
                 background=item.background,
+                principles=_served(instrument.principles, item.scale),
+                starting_points=_served(instrument.starting_points, item.scale),
             )
         )
     return rows
+
+
+def _served(principles: tuple[Principle, ...], scale: str | None) -> str:
+    """The codes of the principles (or starting points) that `scale` serves, comma-separated."""
+    return ", ".join(p.code for p in principles if scale is not None and scale in p.scales)
+
+
+def _principle_tables(instrument: Instrument) -> list[str]:
+    """The strengths model's own words: each principle and starting point with its scales."""
+    if not (instrument.principles or instrument.starting_points):
+        return []
+    titles = {scale.code: scale.title for scale in instrument.scales()}
+    lines = ["## Het krachtenmodel in eigen woorden / The strengths model's own words", ""]
+    for heading, principles in (
+        ("Principes / Principles", instrument.principles),
+        ("Uitgangspunten / Starting points", instrument.starting_points),
+    ):
+        if not principles:
+            continue
+        lines += [f"### {heading}", "", "| code | Nederlands | English | scales |"]
+        lines.append("| --- | --- | --- | --- |")
+        for principle in principles:
+            scales = ", ".join(
+                f"{code} {titles[code]['nl']} / {titles[code]['en']}" for code in principle.scales
+            )
+            cells = [principle.code, principle.title["nl"], principle.title["en"], scales]
+            lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+        lines.append("")
+    return lines
 
 
 def _cell(value: object) -> str:
@@ -164,4 +201,5 @@ def render_markdown(instruments: Iterable[Instrument]) -> str:
                 cells.append(row.reverse)
                 lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
             lines.append("")
+        lines += _principle_tables(instrument)
     return "\n".join(lines)

@@ -16,6 +16,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 from questionnaires.item_types import ITEM_TYPES, LIKERT_TYPES, TYPE_KEYS, ItemType
 from questionnaires.model import Group, Instrument, Item, Scale, Section, content_sha256
 from questionnaires.node_reader import CODE_PATTERN, NodeReader
+from questionnaires.principle_reader import PRINCIPLE_KEYS, PrincipleReader
 from questionnaires.problems import Problem, line_of
 from questionnaires.text import KNOWN_LANGUAGES
 
@@ -74,12 +75,16 @@ class InstrumentReader:
             self._codes[code] = (kind, line_of(node))
         return code
 
+    def carrier_of(self, code: str) -> tuple[str, int] | None:
+        """What carries `code` in the file read so far ("scale", "item", ...) and its line."""
+        return self._codes.get(code)
+
     def read_instrument(self, root: MappingNode, content: str) -> Instrument | None:
         fields = self.reader.fields(
             root,
             "",
             required={"instrument", "version", "languages", "title", "sections"},
-            optional={"introduction"},
+            optional={"introduction", *PRINCIPLE_KEYS},
         )
         assert fields is not None  # noqa: S101  (type narrowing: the root is always a mapping here)
         instrument_id = self._read_instrument_id(fields)
@@ -88,6 +93,9 @@ class InstrumentReader:
         title = self.reader.optional_text(fields, "title", "")
         introduction = self.reader.optional_text(fields, "introduction", "")
         sections = self._read_sections(fields)
+        reader = PrincipleReader(self)
+        principles = reader.read_list(fields, "principles")
+        starting_points = reader.read_list(fields, "starting_points")
         if instrument_id is None or version is None or title is None:
             return None
         return Instrument(
@@ -97,6 +105,8 @@ class InstrumentReader:
             title=title,
             introduction=introduction,
             sections=sections,
+            principles=principles,
+            starting_points=starting_points,
             content=content,
             sha256=content_sha256(content),
         )

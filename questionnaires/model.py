@@ -230,6 +230,36 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Principle:
+    """One of the strengths model's own ideas (a principle or a starting point) and the scales
+    that serve it: the results can then be read in the model's words beside the modules."""
+
+    code: str
+    title: Text
+    #: The scale codes that serve it, in the file's order (at least one).
+    scales: tuple[str, ...]
+    #: The statement in full, as the model's source words it.
+    description: Text | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "title": dict(self.title),
+            "description": _dict_or_none(self.description),
+            "scales": list(self.scales),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Principle:
+        return cls(
+            code=data["code"],
+            title=Text(data["title"]),
+            description=_text_or_none(data["description"]),
+            scales=tuple(data["scales"]),
+        )
+
+
+@dataclass(frozen=True)
 class Instrument:
     """One version of a questionnaire, as loaded from its YAML file.
 
@@ -244,6 +274,10 @@ class Instrument:
     content: str
     sha256: str
     introduction: Text | None = None
+    #: The strengths model's principles and starting points, each with the scales serving it;
+    #: empty when the file maps none (the key is optional).
+    principles: tuple[Principle, ...] = ()
+    starting_points: tuple[Principle, ...] = ()
 
     @property
     def default_language(self) -> str:
@@ -303,6 +337,8 @@ class Instrument:
             "title": dict(self.title),
             "introduction": _dict_or_none(self.introduction),
             "sections": [section.to_dict() for section in self.sections],
+            "principles": [principle.to_dict() for principle in self.principles],
+            "starting_points": [point.to_dict() for point in self.starting_points],
             "content": self.content,
             "sha256": self.sha256,
         }
@@ -324,6 +360,9 @@ class Instrument:
             title=Text(data["title"]),
             introduction=_text_or_none(data["introduction"]),
             sections=tuple(Section.from_dict(d) for d in data["sections"]),
+            # Definitions stored before the mapping existed have neither list.
+            principles=tuple(Principle.from_dict(d) for d in data.get("principles", ())),
+            starting_points=tuple(Principle.from_dict(d) for d in data.get("starting_points", ())),
             content=data["content"],
             sha256=data["sha256"],
         )

@@ -121,7 +121,7 @@ def test_the_list_shows_every_version_with_its_use(admin, tree, make_wave, team_
     assert mini.startswith("2 1 mini.yaml ")
     assert " 2 yes: its content can no longer change " in mini
     team = row_of(page, team_version.id)
-    assert team.startswith("1.2 1 krachtspiegel-team-1.yaml ") and " 0 none yet " in team
+    assert team.startswith("1.3 1 krachtspiegel-team-1.yaml ") and " 0 none yet " in team
 
 
 def test_the_list_without_questionnaires(admin):
@@ -151,16 +151,16 @@ def test_a_valid_file_is_stored_under_its_safe_name_and_audited(admin):
     reply = upload(admin, TEAM_FILE.read_bytes(), "../../etc/krachtspiegel team.yaml")
     assert reply.status_code == 302 and reply.headers["Location"] == "/admin/questionnaires"
     [version] = db.session.scalars(sa.select(QuestionnaireVersion)).all()
-    assert (version.version, version.revision) == ("1.2", 1)
+    assert (version.version, version.revision) == ("1.3", 1)
     assert version.filename == "krachtspiegel_team.yaml"
     assert version.content == TEAM_FILE.read_text(encoding="utf-8")
     [event] = db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.action == "questionnaire.load")
     ).all()
-    assert event.actor == ADMIN and event.target == "krachtspiegel-team 1.2"
+    assert event.actor == ADMIN and event.target == "krachtspiegel-team 1.3"
     assert event.details == {"file": "krachtspiegel_team.yaml", "status": "new version"}
     page = admin.get("/admin/questionnaires").get_data(as_text=True)
-    assert "krachtspiegel_team.yaml was stored as krachtspiegel-team 1.2." in page
+    assert "krachtspiegel_team.yaml was stored as krachtspiegel-team 1.3." in page
     assert "etc" not in page and "../" not in page
 
 
@@ -202,7 +202,7 @@ def test_a_changed_file_for_an_answered_version_is_refused(admin, tree, make_wav
 
 def test_a_file_with_problems_is_listed_line_by_line_and_nothing_is_stored(admin):
     broken = TEAM_FILE.read_bytes().replace(b"type: grid", b"type: tick_grid")
-    broken = broken.replace(b'version: "1.2"', b"version: [1]")
+    broken = broken.replace(b'version: "1.3"', b"version: [1]")
     reply = upload(admin, broken, "team.yaml")
     assert reply.status_code == 422
     html = reply.get_data(as_text=True)

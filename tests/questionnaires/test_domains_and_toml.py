@@ -56,7 +56,7 @@ def test_groups_are_not_life_domains_by_default_and_old_definitions_read_as_such
 
 def test_the_team_instrument_marks_its_life_domains():
     team = load_file(TEAM)
-    assert team.version == "1.2"
+    assert team.version == "1.3"
     assert [group.code for group in team.groups() if group.domains] == ["C2"]
     [c2] = [group for group in team.groups() if group.domains]
     assert [item.code for item in c2.items] == [f"C2.{n}" for n in range(1, 10)]

@@ -97,7 +97,7 @@ def test_shipped_files_load_without_problems(path):
 
 
 def test_headers(team, pulse):
-    assert (team.id, team.version) == ("krachtspiegel-team", "1.2")
+    assert (team.id, team.version) == ("krachtspiegel-team", "1.3")
     assert (pulse.id, pulse.version) == ("krachtspiegel-pulse", "1")
     assert team.title == {
         "nl": "Krachtspiegel — krachtgericht werken in ons team",
