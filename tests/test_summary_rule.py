@@ -210,8 +210,16 @@ def three_teams(tree, make_wave, make_account):
 
 
 def summary_box(page: str) -> str:
-    match = re.search(r'<div class="summary" id="summary">.*?</div>\s*</div>', page, re.S)
-    return match.group(0) if match else ""
+    """The summary box's HTML (its nested divs balanced), or "" when the page has none."""
+    start = page.find('<div class="summary" id="summary">')
+    if start < 0:
+        return ""
+    depth = 0
+    for tag in re.finditer(r"<(/?)div\b", page[start:]):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            return page[start : start + tag.end()]
+    raise AssertionError("the summary box is not closed")
 
 
 def test_a_team_under_k_names_nothing(client, three_teams):
