@@ -43,14 +43,13 @@ from survey.models import (
     Response,
     Wave,
     WaveState,
-    WaveStatus,
     WaveTeam,
     management_release_date,
 )
 from survey.services.comparisons import team_scale_sums
 from survey.services.questionnaires import instrument_of
 from survey.services.settings import wave_team_first_days
-from survey.services.summary import team_summary
+from survey.services.summary import earlier_closed, team_summary
 
 
 @dataclass(frozen=True)
@@ -255,11 +254,7 @@ def previous_wave_team(wave_team: WaveTeam) -> WaveTeam | None:
     return db.session.scalar(
         sa.select(WaveTeam)
         .join(Wave, WaveTeam.wave_id == Wave.id)
-        .where(
-            WaveTeam.unit_id == wave_team.unit_id,
-            Wave.status == WaveStatus.CLOSED,
-            Wave.opens_on < wave_team.wave.opens_on,
-        )
+        .where(earlier_closed(wave_team))
         .order_by(Wave.opens_on.desc())
         .limit(1)
     )

@@ -35,19 +35,21 @@ class ShownScale(Protocol):
     organisation: Pooled | None
 
 
+def earlier_closed(wave_team: WaveTeam) -> sa.ColumnElement[bool]:
+    """The same team in a closed wave before ``wave_team``'s (a query joining WaveTeam and
+    Wave): its previous wave (``results.previous_wave_team``) and its trend."""
+    return sa.and_(
+        WaveTeam.unit_id == wave_team.unit_id,
+        Wave.status == WaveStatus.CLOSED,
+        Wave.opens_on < wave_team.wave.opens_on,
+    )
+
+
 def earlier_waves(wave_team: WaveTeam) -> list[Wave]:
     """The team's closed waves before this one, oldest first."""
+    query = sa.select(Wave).join(WaveTeam, WaveTeam.wave_id == Wave.id)
     return list(
-        db.session.scalars(
-            sa.select(Wave)
-            .join(WaveTeam, WaveTeam.wave_id == Wave.id)
-            .where(
-                WaveTeam.unit_id == wave_team.unit_id,
-                Wave.status == WaveStatus.CLOSED,
-                Wave.opens_on < wave_team.wave.opens_on,
-            )
-            .order_by(Wave.opens_on, Wave.id)
-        )
+        db.session.scalars(query.where(earlier_closed(wave_team)).order_by(Wave.opens_on, Wave.id))
     )
 
 
