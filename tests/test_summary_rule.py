@@ -2,6 +2,7 @@
 team page on a real database, where it may name nothing the page does not show."""
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -15,6 +16,7 @@ from reports.summary import (
     TeamSummary,
     summarise,
 )
+from survey.extensions import db
 from survey.models import Role, WaveStatus
 from tests.test_team_results import a1_answers, add_responses, page_of
 
@@ -218,7 +220,7 @@ def summary_box(page: str) -> str:
     for tag in re.finditer(r"<(/?)div\b", page[start:]):
         depth += -1 if tag.group(1) else 1
         if depth == 0:
-            return page[start : start + tag.end()]
+            return page[start : page.index(">", start + tag.end()) + 1]
     raise AssertionError("the summary box is not closed")
 
 
@@ -270,3 +272,39 @@ def test_a_single_team_is_told_there_is_nothing_to_compare_with(
     add_responses(wave.teams[0], a1_answers([5] * 8))
     box = summary_box(page_of(client, wave.teams[0]))
     assert "Nog niets om mee te vergelijken" in box and "Waar het team" not in box
+
+
+@pytest.fixture
+def two_waves(tree, make_wave, make_account):
+    """Team A alone (no organisation's mean) in "Voorjaar" and, a year later, "Najaar"."""
+    waves = [
+        make_wave([tree["team-a"]], status=WaveStatus.CLOSED, name=name)
+        for name in ("Voorjaar", "Najaar")
+    ]
+    waves[1].opens_on = waves[1].closes_on = waves[0].opens_on + timedelta(days=365)
+    db.session.commit()
+    make_account("lg@example.org", Role.MANAGER, [tree["team-a"]])
+    return waves[0].teams[0], waves[1].teams[0]
+
+
+def test_no_clear_fall_for_a_scale_whose_questions_are_withheld(client, two_waves):
+    # B1.4 answered by only 2 (fewer than k) in the later wave: the page shows B1's mean only,
+    # so the summary may not call its fall clear (the interval would come from its spread).
+    earlier, later = two_waves
+    add_responses(earlier, b1_answers([5, 5, 4, 5, 5, 4, 5, 5]))
+    falling = [{"B1.1": s, "B1.2": s, "B1.3": s} for s in (2, 2, 3, 2, 2, 3, 2, 2)]
+    falling[0]["B1.4"] = falling[1]["B1.4"] = 2
+    add_responses(later, falling)
+    box = summary_box(page_of(client, later))
+    assert "Psychologische veiligheid</strong>: mogelijk gedaald sinds Voorjaar" in box
+    assert "duidelijk gedaald" not in box
+
+
+def test_a_clear_fall_since_an_earlier_wave_of_a_single_team(client, two_waves):
+    earlier, later = two_waves
+    add_responses(earlier, b1_answers([5, 5, 4, 5, 5, 4, 5, 5]))
+    add_responses(later, b1_answers([2, 2, 3, 2, 2, 3, 2, 2]))
+    box = summary_box(page_of(client, later))
+    # B1 4.75 → 2.25, as the table prints them
+    fell = "Psychologische veiligheid</strong>: duidelijk gedaald sinds Voorjaar: van 4,8 naar 2,2"
+    assert fell in box

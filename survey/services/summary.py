@@ -33,6 +33,7 @@ class ShownScale(Protocol):
     sd: float | None
     rwg: float | None
     organisation: Pooled | None
+    items_shown: bool
 
 
 def earlier_closed(wave_team: WaveTeam) -> sa.ColumnElement[bool]:
@@ -66,14 +67,17 @@ def _team_cells(wave_team: WaveTeam, waves: Sequence[Wave]) -> dict[int, dict[st
 
 
 def _movements(
-    code: str,
+    scale: ShownScale,
     now_wave: int,
-    now: Cell | None,
     earlier: Sequence[Wave],
     cells: dict[int, dict[str, Cell]],
     policies: dict[int, Policy],
 ) -> tuple[Movement, ...]:
-    """Since the first and the previous earlier wave that showed this scale's mean."""
+    """Since the first and the previous earlier wave that showed this scale's mean; with an
+    interval only where the page shows the scale's spread now (not when one of its questions
+    is withheld: then it shows only the mean) and both waves may show spread."""
+    code = scale.scale.code
+    now = cells[now_wave].get(code)
     if now is None or now.summary is None:
         return ()
     shown = [w for w in earlier if (cell := cells[w.id].get(code)) and cell.summary]
@@ -87,7 +91,7 @@ def _movements(
                 since=wave.name,
                 before=before.summary.mean,
                 difference=now.summary.mean - before.summary.mean,
-                change=comparisons.change(before, now, policy),
+                change=comparisons.change(before, now, policy) if scale.items_shown else None,
             )
         )
     return tuple(movements)
@@ -111,9 +115,7 @@ def team_summary(wave_team: WaveTeam, scales: Iterable[ShownScale], policy: Poli
             sd=scale.sd,
             rwg=scale.rwg,
             organisation=scale.organisation.mean if scale.organisation else None,
-            movements=_movements(
-                scale.scale.code, now, cells[now].get(scale.scale.code), earlier, cells, policies
-            ),
+            movements=_movements(scale, now, earlier, cells, policies),
         )
         for scale in shown
     )
