@@ -240,7 +240,8 @@ def test_actions_wait_until_the_wave_has_ended(client, tree, make_wave, make_acc
 def test_the_meeting_guide_asks_appreciative_questions(demo, client):
     login(client, JEUGDHULP, DEMO_PASSWORD)
     wave = latest_closed_wave()
-    page = client.get(f"/dashboard/waves/{wave.id}/teams/team-horizon/guide").get_data(as_text=True)
+    # Vlinder has both a strength and a growth point (docs/summary.md)
+    page = client.get(f"/dashboard/waves/{wave.id}/teams/team-vlinder/guide").get_data(as_text=True)
     assert "Gespreksleidraad" in page and "Dit is een van onze sterktes." in page
     assert "Hier kunnen we groeien." in page
     # the instrument's own question for the strength sources (reflect in the YAML file)

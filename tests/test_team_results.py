@@ -64,16 +64,19 @@ def test_a_team_with_enough_answers_sees_its_scores(client, closed_team):
     page = page_of(client, closed_team)
     assert "6 antwoorden" in page and "respons 50%" in page  # 6 of 12 invited
     assert "<td>4,0</td>" in page and "<td>4,8</td>" in page  # A1 mean 4.0, B1 mean 4.75
-    assert "Waar het team het sterkst in is" in page
-    # 6 < the spread threshold of 7: no SD, no agreement
-    assert "minder dan 7 antwoorden" in page and "het team is het eens" not in page
+    # one team, one wave: no organisation's mean and no earlier wave to compare with
+    assert "Nog niets om mee te vergelijken" in page
+    # 6 < the spread threshold of 7: no SD
+    assert "minder dan 7 antwoorden" in page
 
 
-def test_spread_and_agreement_from_the_spread_threshold(client, closed_team):
+def test_spread_from_the_spread_threshold_and_no_agreement_label_on_every_row(client, closed_team):
     add_responses(closed_team, agreeing(7))
     page = page_of(client, closed_team)
     assert "<td>0,0</td>" in page  # everyone answered alike: SD 0
-    assert "het team is het eens" in page
+    # agreement is said only where opinions differ strongly (tests/test_summary_rule.py)
+    assert "het team is het eens" not in page and "Eensgezindheid" not in page
+    assert "lopen sterk uiteen" not in page
 
 
 def test_a_team_below_k_sees_only_why_nothing_is_shown(client, closed_team):

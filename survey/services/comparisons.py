@@ -37,9 +37,10 @@ from survey.services.settings import current_settings, wave_team_first_days
 SUM_COLUMNS = ["wave_id", "unit_id", "scale_code", "n", "total", "squares"]
 
 
-def _respondent_scores(wave_ids: list[int]) -> sa.Subquery:
-    """Per response and scored scale of the waves: the stored scale score (``ScaleScore``)."""
-    return (
+def _respondent_scores(wave_ids: list[int], unit_ids: list[int] | None = None) -> sa.Subquery:
+    """Per response and scored scale of the waves (of some teams only, with ``unit_ids``): the
+    stored scale score (``ScaleScore``)."""
+    query = (
         sa.select(
             Response.wave_id,
             Response.unit_id,
@@ -49,8 +50,10 @@ def _respondent_scores(wave_ids: list[int]) -> sa.Subquery:
         )
         .join(Response, ScaleScore.response_id == Response.id)
         .where(Response.wave_id.in_(wave_ids))
-        .subquery()
     )
+    if unit_ids is not None:
+        query = query.where(Response.unit_id.in_(unit_ids))
+    return query.subquery()
 
 
 def _sums(score: sa.ColumnElement) -> tuple[sa.ColumnElement, ...]:
@@ -58,15 +61,16 @@ def _sums(score: sa.ColumnElement) -> tuple[sa.ColumnElement, ...]:
     return sa.func.count(), sa.func.sum(score), sa.func.sum(score * score)
 
 
-def team_scale_sums(wave_ids: Iterable[int]) -> pd.DataFrame:
-    """Per wave, team and scored scale: n scale scores, their sum and their sum of squares.
+def team_scale_sums(wave_ids: Iterable[int], unit_ids: Iterable[int] | None = None) -> pd.DataFrame:
+    """Per wave, team and scored scale: n scale scores, their sum and their sum of squares;
+    of every team, or of the teams ``unit_ids`` only (a team page needs its own team).
 
     Scales are matched by code, so waves on different versions of a questionnaire line up.
     """
     wave_ids = list(wave_ids)
     if not wave_ids:
         return pd.DataFrame(columns=SUM_COLUMNS)
-    scores = _respondent_scores(wave_ids)
+    scores = _respondent_scores(wave_ids, None if unit_ids is None else list(unit_ids))
     keys = (scores.c.wave_id, scores.c.unit_id, scores.c.scale_code)
     rows = db.session.execute(sa.select(*keys, *_sums(scores.c.score)).group_by(*keys)).all()
     return pd.DataFrame([tuple(row) for row in rows], columns=SUM_COLUMNS)

@@ -26,6 +26,7 @@ from reports.statistics import (
     scale_statistics,
     tick_shares,
 )
+from reports.summary import DESCRIBED, TeamSummary
 from survey.access import manages_team
 from survey.anonymity import (
     Policy,
@@ -42,16 +43,13 @@ from survey.models import (
     Response,
     Wave,
     WaveState,
-    WaveStatus,
     WaveTeam,
     management_release_date,
 )
 from survey.services.comparisons import team_scale_sums
 from survey.services.questionnaires import instrument_of
 from survey.services.settings import wave_team_first_days
-
-#: rwg(J) from which a team is said to agree (LeBreton & Senter, 2008: .70 is strong agreement).
-AGREEMENT_FROM = 0.70
+from survey.services.summary import earlier_closed, team_summary
 
 
 @dataclass(frozen=True)
@@ -72,9 +70,10 @@ class ScaleResult:
     mean: float | None = None
     pct_favourable: float | None = None
     pct_dont_know: float | None = None
-    #: Only from the spread threshold up: SD, agreement and the answers describe differences.
+    #: Only from the spread threshold up: SD, agreement (rwg(J)) and the answers describe
+    #: differences. The summary says where opinions differ (``reports.summary.DIFFER_BELOW``).
     sd: float | None = None
-    agrees: bool | None = None
+    rwg: float | None = None
     counts: tuple[int, ...] | None = None
     #: Since the team's previous closed wave; None when either wave may not show this scale's
     #: spread (its interval comes from the scores' spread).
@@ -128,6 +127,8 @@ class TeamResults:
     comments_enabled: bool = True
     #: The gate's rules these results were shown under (the wave's promise, never weaker).
     policy: Policy = field(default_factory=Policy)
+    #: Strengths, growth points, clear rises and disagreement (``reports.summary``).
+    summary: TeamSummary = field(default_factory=TeamSummary)
 
     @property
     def response_rate(self) -> float | None:
@@ -138,13 +139,15 @@ class TeamResults:
     def shown_scales(self) -> list[ScaleResult]:
         return [result for result in self.scales if result.verdict.shown]
 
-    def strengths(self, count: int = 3) -> list[ScaleResult]:
-        return sorted(self.shown_scales(), key=lambda result: -result.mean)[:count]
+    def result_of(self, code: str) -> ScaleResult:
+        return next(result for result in self.scales if result.scale.code == code)
 
-    def growth_points(self, count: int = 2) -> list[ScaleResult]:
-        strengths = {result.scale.code for result in self.strengths()}
-        rest = [result for result in self.shown_scales() if result.scale.code not in strengths]
-        return sorted(rest, key=lambda result: result.mean)[:count]
+    def strengths(self, count: int = DESCRIBED) -> list[ScaleResult]:
+        """The summary's first strengths (its rule, not the raw means: ``reports.summary``)."""
+        return [self.result_of(named.code) for named in self.summary.strengths[:count]]
+
+    def growth_points(self, count: int = DESCRIBED) -> list[ScaleResult]:
+        return [self.result_of(named.code) for named in self.summary.growth_points[:count]]
 
     def sections(self) -> list[tuple[str, dict, list[ScaleResult]]]:
         """(code, title, scale results) per section of the instrument that has scales."""
@@ -251,11 +254,7 @@ def previous_wave_team(wave_team: WaveTeam) -> WaveTeam | None:
     return db.session.scalar(
         sa.select(WaveTeam)
         .join(Wave, WaveTeam.wave_id == Wave.id)
-        .where(
-            WaveTeam.unit_id == wave_team.unit_id,
-            Wave.status == WaveStatus.CLOSED,
-            Wave.opens_on < wave_team.wave.opens_on,
-        )
+        .where(earlier_closed(wave_team))
         .order_by(Wave.opens_on.desc())
         .limit(1)
     )
@@ -371,6 +370,7 @@ def team_results(wave_team: WaveTeam, policy: Policy) -> TeamResults:
         ],
         comments_enabled=policy.comments_enabled,
         policy=policy,
+        summary=team_summary(wave_team, scales, policy),
     )
 
 
@@ -443,7 +443,7 @@ def _scale_result(
         pct_favourable=_number(row["pct_favourable"]),
         pct_dont_know=_number(row["pct_dont_know"]),
         sd=_number(row["sd"]) if spread else None,
-        agrees=bool(rwg >= AGREEMENT_FROM) if spread and not pd.isna(rwg) else None,
+        rwg=float(rwg) if spread and not pd.isna(rwg) else None,
         counts=tuple(int(counts[value]) for value in range(1, 6)) if spread else None,
         change=change,
         organisation=organisation,
