@@ -7,6 +7,7 @@ scale or item is drawn as nothing and its table row says why.
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from dataclasses import dataclass
 
@@ -95,9 +96,9 @@ def grid_figure(result: GridResult, lang: str) -> dict | None:
 # margin around the outer ring, so that no label is ever cut off at the edge of the picture
 # (``Sector.extent``, checked in tests/test_colour_scale.py for every label of the instrument).
 
-INNER = 88
-OUTER = 165
-MARGIN = 12
+INNER = 100
+OUTER = 170
+MARGIN = 16
 #: The side of the square drawing box (the SVG's viewBox), and its centre.
 BOX = 2 * (OUTER + MARGIN)
 CENTRE = BOX / 2
@@ -107,6 +108,16 @@ LINE_STEP = round(1.15 * LABEL_FONT, 1)
 VALUE_STEP = round(1.3 * VALUE_FONT, 1)
 #: Characters per label line; a longer word keeps its own line.
 WRAP = 14
+
+
+class _LabelWrapper(textwrap.TextWrapper):
+    """Wraps at spaces, and also after a hyphen or a closing bracket ("(Zelf)vertrouwen" →
+    "(Zelf)" + "vertrouwen"), never inside a word."""
+
+    wordsep_re = re.compile(r"(\s+)|(?<=[-)])(?=\w)")
+
+
+_LABEL_WRAPPER = _LabelWrapper(WRAP, break_long_words=False)
 #: Estimated advance of a character, in ems (DejaVu Sans and system sans-serif fonts average
 #: about 0.55; bold digits about 0.64), and the ascent and descent of a line.
 CHAR_EM = 0.62
@@ -191,11 +202,11 @@ def strengths_model(result: GroupResult, lang: str) -> list[Sector] | None:
         inner_ring = index < 3
         start = (index % 3) * 120
         radius_in, radius_out = (0, INNER) if inner_ring else (INNER, OUTER)
-        label_radius = INNER * 0.55 if inner_ring else (INNER + OUTER) / 2
+        label_radius = INNER * 0.45 if inner_ring else (INNER + OUTER) / 2
         x, y = _point(label_radius, start + 60)
         fill, ink = _shade(item.mean)
         label = _text(item.item.text, lang)
-        lines = tuple(textwrap.wrap(label, WRAP, break_long_words=False)) or ("",)
+        lines = tuple(_LABEL_WRAPPER.wrap(label)) or ("",)
         sectors.append(
             Sector(
                 label=label,
