@@ -113,7 +113,7 @@ def test_sorting_drill_down_and_change_view(demo, client):
     assert 'aria-sort="descending"' in drill
     team_rows = re.findall(r'<tr class="depth-2">(.*?)</tr>', drill, re.S)
     b1 = [
-        float(re.findall(r"<td[^>]*>([^<]*)</td>", row)[8].replace(",", ".")) for row in team_rows
+        float(re.findall(r"<td[^>]*>([^<]*)</td>", row)[9].replace(",", ".")) for row in team_rows
     ]
     assert len(b1) == 3 and b1 == sorted(b1, reverse=True)  # sorted by B1, highest first
     change = client.get(f"/quality/waves/{wave.id}?view=change").get_data(as_text=True)
