@@ -21,7 +21,7 @@ from reports.colours import (
     share_band,
 )
 from survey.anonymity import Reason, Verdict
-from survey.web import charts
+from survey.web import charts, pdf
 
 CSS = Path(survey.__file__).parent / "static" / "css"
 INSTRUMENTS = sorted(Path(questionnaires.__file__).parent.glob("*.yaml"))
@@ -63,15 +63,19 @@ def test_the_contrast_formula_matches_wcag_examples():
     assert contrast("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)
 
 
-@pytest.mark.parametrize("stylesheet", ["app.css", "report.css"])
-def test_the_stylesheets_use_exactly_the_bands_colours(stylesheet):
-    css = (CSS / stylesheet).read_text()
+def test_one_stylesheet_holds_the_bands_colours_for_the_pages_and_the_pdfs():
+    css = (CSS / "colours.css").read_text()
     for band in MEAN_BANDS + SHARE_BANDS:
         rule = re.search(rf"\.{band.css_class} \{{([^}}]*)\}}", css)
         assert rule, band.css_class
         assert f"background: {band.fill};" in rule.group(1), band.css_class
         assert f"color: {band.ink};" in rule.group(1), band.css_class
     assert not re.search(r"\.heat-7|\.share-5", css)
+    others = [CSS / "app.css", CSS / "report.css"]
+    assert not any(re.search(r"\.(heat|share)-\d", path.read_text()) for path in others)
+    assert CSS / "colours.css" in pdf.PDF_STYLESHEETS
+    base = (CSS.parent.parent / "templates" / "base.html").read_text()
+    assert "asset_url('css/colours.css')" in base
 
 
 def test_the_share_heatmap_chart_colours_each_percent_as_the_tables_do():
