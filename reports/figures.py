@@ -5,18 +5,23 @@ so the server needs no plotting library. Labels arrive already translated; every
 numbers also reach the page as a table, so no one depends on the chart alone.
 
 Precision: a chart's data carries no more digits than the table beside it (means to one
-decimal, shares to whole percent, hover texts alike): the JSON is readable by anyone who opens
-the page's source, and extra digits times n would give sums a table does not.
+decimal, shares to whole percent, hover texts alike, all by the one rule of
+``reports.rounding``): the JSON is readable by anyone who opens the page's source, and extra
+digits times n would give sums a table does not.
 
 Colours: ColorBrewer's BrBG (colour-blind safe) for answers, a dark blue for the team and a grey
 for the comparison, all with at least 3:1 contrast against white for the non-text parts that
-carry meaning (WCAG 1.4.11), except the neutral middle answer, which has a darker outline.
+carry meaning (WCAG 1.4.11), except the neutral middle answer, which has a darker outline. A
+heatmap of shares steps through ``reports.colours.SHARE_BANDS``, as the tables do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+
+from reports.colours import plotly_share_colourscale
+from reports.rounding import MEAN_DECIMALS, rounded, shares_of_100, whole_percent
 
 #: Answer 1 (never / strongly disagree) to 5 ((almost) always / strongly agree).
 ANSWER_COLOURS = ("#8c510a", "#d8b365", "#e0e0e0", "#5ab4ac", "#01665e")
@@ -27,17 +32,9 @@ ROW_HEIGHT = 30
 
 Figure = dict[str, Any]
 
-#: Decimals of a mean as pages show it.
-MEAN_DECIMALS = 1
 
-
-def _mean(value: float | None, decimals: int = MEAN_DECIMALS) -> float | None:
-    return None if value is None else round(float(value), decimals)
-
-
-def _percent(value: float) -> int:
-    """A share as the page shows it: whole percent."""
-    return int(round(float(value)))
+def _mean(value: float | None) -> float | None:
+    return rounded(value, MEAN_DECIMALS)
 
 
 def _layout(rows: float, decimal_comma: bool, **extra: Any) -> dict[str, Any]:
@@ -76,12 +73,10 @@ def answer_distribution(
     """A diverging stacked bar per row: answers 1–2 left of zero, 4–5 right, 3 split in half.
 
     ``counts[r][v]`` is how many answers of row ``r`` had value ``v + 1``; rows with no answers
-    are drawn empty. The x axis is the share of the row's answers in percent.
+    are drawn empty. The x axis is the share of the row's answers in percent, whole percents
+    that add up to 100 per row.
     """
-    shares = []
-    for row in counts:
-        total = sum(row)
-        shares.append([_percent(100 * count / total) if total else 0 for count in row])
+    shares = [shares_of_100(row) for row in counts]
     # Stacked from the middle outwards: left 3 (half), 2, 1; right 3 (half), 4, 5. The middle
     # answer is one legend entry for both halves; legendrank keeps the legend in 1–5 order.
     segments = [(2, -0.5), (1, -1.0), (0, -1.0), (2, 0.5), (3, 1.0), (4, 1.0)]
@@ -139,7 +134,7 @@ def _mean_bars(
         "orientation": "h",
         "name": name,
         "y": list(labels),
-        "x": [None if mean is None else round(mean - 1, MEAN_DECIMALS) for mean in shown],
+        "x": [None if mean is None else rounded(mean - 1) for mean in shown],
         "base": 1,
         "customdata": [[mean, n] for mean, n in zip(shown, counts, strict=True)],
         "hovertemplate": f"%{{y}}<br>{name}: %{{customdata[0]:.1f}} ({n_label} %{{customdata[1]}})"
@@ -190,10 +185,10 @@ def share_heatmap(
                 "type": "heatmap",
                 "x": list(column_labels),
                 "y": list(row_labels),
-                "z": [[_percent(share) for share in row] for row in shares],
+                "z": [[whole_percent(share) for share in row] for row in shares],
                 "zmin": 0,
                 "zmax": 100,
-                "colorscale": [[0, "#f7fbff"], [0.5, "#6baed6"], [1, "#08306b"]],
+                "colorscale": plotly_share_colourscale(),
                 "texttemplate": "%{z:.0f}%",
                 "hovertemplate": f"%{{y}} × %{{x}}<br>{hover_label}: %{{z:.0f}}%<extra></extra>",
                 "xgap": 2,
@@ -237,8 +232,8 @@ def trend_lines(
         above, below = [], []
         for mean, interval in zip(means, intervals, strict=True):
             shown = mean is not None and interval is not None
-            above.append(round(_mean(interval[1]) - mean, MEAN_DECIMALS) if shown else None)
-            below.append(round(mean - _mean(interval[0]), MEAN_DECIMALS) if shown else None)
+            above.append(rounded(_mean(interval[1]) - mean) if shown else None)
+            below.append(rounded(mean - _mean(interval[0])) if shown else None)
         data.append(
             {
                 "type": "scatter",

@@ -74,6 +74,7 @@ def settle_for_serving() -> None:
 
 def register_extensions(app: Flask) -> None:
     from survey.i18n import select_locale, template_helpers
+    from survey.web import template_figures
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
         **engine_options(app.config),
@@ -88,6 +89,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.context_processor(template_helpers)
+    template_figures.register(app)
     register_login(app)
 
 

@@ -25,6 +25,7 @@ import pytest
 from werkzeug.exceptions import HTTPException
 
 from reports.reliability import cronbach_alpha
+from reports.rounding import COEFFICIENT_DECIMALS, rounded
 from survey.extensions import db
 from survey.models import Role, WaveStatus
 from survey.services import background_use
@@ -139,7 +140,7 @@ def test_class03_instrument_quality_counts_only_the_teams_the_gate_shows(
     # α is that of the shown teams' answers alone: the hidden team is in no figure.
     shown = varied(6) + varied(6, shift=1)
     b1 = pd.DataFrame([[answers[code] for code in B1] for answers in shown], columns=B1)
-    assert float(scales["B1"][2]) == round(cronbach_alpha(b1), 3)
+    assert float(scales["B1"][2]) == rounded(cronbach_alpha(b1), COEFFICIENT_DECIMALS)
     per_question = {row[1]: row for row in instrument if len(row) == 4 and row[1] in A1 + B1}
     assert float(per_question["A1.1"][3]) == 0.0  # the hidden team's "don't know" is not there
 
@@ -265,7 +266,9 @@ def test_chart_precision_the_team_pages_chart_json_is_rounded_as_shown(
     assert {"chart-means-A", "chart-answers-A", "chart-grid-C4"} <= set(charts)
     for name, figure in charts.items():
         for trace in figure["data"]:
-            for number in numbers_in({k: v for k, v in trace.items() if k != "marker"}):
+            # Colours and the colour scale's stops (reports/colours.py) carry no figure.
+            figures = {k: v for k, v in trace.items() if k not in ("marker", "colorscale")}
+            for number in numbers_in(figures):
                 # Means to one decimal as in the tables; shares as whole percent (a middle
                 # answer is drawn as two halves of its whole percent).
                 assert math.isclose(number, round(number, 1)), (name, number)

@@ -97,6 +97,22 @@ def test_the_heatmap_hides_small_teams_and_pools_only_shown_ones(demo, client):
     assert department and department == [a + b for a, b in zip(*teams, strict=True)]
 
 
+def test_the_heatmaps_n_per_row_is_one_of_its_shown_cells_and_absent_below_k(demo, client):
+    wave = latest()
+    page = client.get(f"/quality/waves/{wave.id}?under=ggz").get_data(as_text=True)
+    found = re.findall(
+        r'<th scope="row">\s*(?:<a[^>]*>)?([^<]+?)(?:</a>)?\s*<a class="small".*?</th>'
+        r'\s*<td class="row-n">([^<]*)</td>(.*?)</tr>',
+        page,
+        re.S,
+    )
+    rows = {name: (n, cells) for name, n, cells in found}
+    assert rows["Team De Brug"][0] == "–"  # below k: no n, as no figure
+    for name in ("Geestelijke gezondheid", "Team Anker", "Mobiel Team Noord"):
+        n, cells = rows[name]
+        assert int(n) == max(int(cell_n) for cell_n in re.findall(r'title="n (\d+)"', cells))
+
+
 def test_sorting_drill_down_and_change_view(demo, client):
     wave = latest()
     page = client.get(f"/quality/waves/{wave.id}").get_data(as_text=True)
@@ -113,7 +129,7 @@ def test_sorting_drill_down_and_change_view(demo, client):
     assert 'aria-sort="descending"' in drill
     team_rows = re.findall(r'<tr class="depth-2">(.*?)</tr>', drill, re.S)
     b1 = [
-        float(re.findall(r"<td[^>]*>([^<]*)</td>", row)[8].replace(",", ".")) for row in team_rows
+        float(re.findall(r"<td[^>]*>([^<]*)</td>", row)[9].replace(",", ".")) for row in team_rows
     ]
     assert len(b1) == 3 and b1 == sorted(b1, reverse=True)  # sorted by B1, highest first
     change = client.get(f"/quality/waves/{wave.id}?view=change").get_data(as_text=True)

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from flask_babel import gettext as _
 
+from reports.rounding import COEFFICIENT_DECIMALS, MEAN_DECIMALS, rounded, whole_percent
 from survey.anonymity import Verdict
 from survey.services.comparisons import HIDDEN_TOO_FEW, Breakdown, Cell
 from survey.services.organisation_results import Heatmap, Profile, ResponseExport
@@ -26,10 +27,10 @@ def hidden_marker(k: int | None) -> str:
 
 
 def mean_of(cell: Cell | None, k: int | None = None) -> object:
-    """A cell's mean (2 decimals), the hidden marker, or empty when there were no answers.
-    ``k``: the wave's k, when the cell does not carry the k it was gated with."""
+    """A cell's mean (rounded as the pages print it), the hidden marker, or empty when there
+    were no answers. ``k``: the wave's k, when the cell does not carry the k it was gated with."""
     if cell is not None and cell.summary is not None:
-        return round(cell.summary.mean, 2)
+        return rounded(cell.summary.mean)
     if cell is not None and cell.verdict.n:
         return hidden_marker(cell.min_group_size or k)
     return ""
@@ -66,8 +67,14 @@ def cells_table(
     return title, header, body
 
 
-def _rounded(value: float | None, digits: int = 2) -> object:
-    return "" if value is None or value != value else round(value, digits)
+def _rounded(value: float | None, digits: int = MEAN_DECIMALS) -> object:
+    """``value`` rounded as the pages print it (``reports.rounding``), or empty."""
+    shown = rounded(value, digits)
+    return "" if shown is None else shown
+
+
+def _coefficient(value: float | None) -> object:
+    return _rounded(value, COEFFICIENT_DECIMALS)
 
 
 def breakdown_cells(
@@ -111,7 +118,7 @@ def trend_tables(unit_name: str, waves, rows, first, last, core_waves, core_rows
                 _rounded(change.difference),
                 _rounded(change.low),
                 _rounded(change.high),
-                _rounded(change.effect_size),
+                _coefficient(change.effect_size),
                 _("yes") if change.clear else _("no"),
             ]
         body.append(values)
@@ -136,9 +143,16 @@ def instrument_tables(quality, with_icc: bool, lang: str) -> list[Table]:
         [
             f"{r.scale.code} {r.scale.title.in_language(lang)}",
             r.complete,
-            _rounded(r.alpha, 3),
-            _rounded(r.omega, 3),
-            *([_rounded(r.icc.icc1, 3), _rounded(r.icc.icc2, 3)] if with_icc and r.icc else []),
+            _coefficient(r.alpha),
+            _coefficient(r.omega),
+            *(
+                [
+                    _rounded(r.icc.icc1, COEFFICIENT_DECIMALS),
+                    _rounded(r.icc.icc2, COEFFICIENT_DECIMALS),
+                ]
+                if with_icc and r.icc
+                else []
+            ),
             _("yes") if r.flagged else "",
         ]
         for r in quality.scales
@@ -151,7 +165,12 @@ def instrument_tables(quality, with_icc: bool, lang: str) -> list[Table]:
         for scale in quality.hidden_scales
     ]
     items = [
-        [r.scale.code, item.code, _rounded(item.item_rest, 3), round(item.pct_dont_know, 1)]
+        [
+            r.scale.code,
+            item.code,
+            _coefficient(item.item_rest),
+            whole_percent(item.pct_dont_know),
+        ]
         for r in quality.scales
         for item in r.items
     ]

@@ -179,6 +179,13 @@ class UnitRow:
     #: Changes since the comparison wave, per scale, where both figures may be shown.
     changes: dict[str, Change | None] = field(default_factory=dict)
 
+    @property
+    def n(self) -> int | None:
+        """The most answers behind any shown figure of the row (each is already shown with its
+        cell), or None when the row shows none: the row's n on the heatmap."""
+        shown = [cell.summary.n for cell in self.cells.values() if cell.summary is not None]
+        return max(shown, default=None)
+
 
 def _teams_below(unit: Unit, children: dict[int | None, list[Unit]]) -> list[Unit]:
     if unit.kind is UnitKind.TEAM:

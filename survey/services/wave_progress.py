@@ -13,6 +13,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from reports.rounding import whole_percent
 from survey import anonymity
 from survey.anonymity import Policy, Reason, Verdict, gate_group
 from survey.extensions import db
@@ -219,7 +220,7 @@ def closing_flags(wave: Wave, policy: Policy) -> list[TeamFlag]:
         if not over and burst is None:
             continue
         count = GatedCount.gated(n, policy)
-        percent = round(100 * n / team.invited) if count.shown and team.invited else None
+        percent = whole_percent(100 * n / team.invited) if count.shown and team.invited else None
         flags.append(TeamFlag(team, over, count, percent, burst))
     return flags
 

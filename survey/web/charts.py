@@ -7,12 +7,15 @@ scale or item is drawn as nothing and its table row says why.
 from __future__ import annotations
 
 import math
+import re
+import textwrap
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
 from questionnaires import Group
 from reports import figures
+from reports.colours import DARK_INK, mean_band
 from survey.services.results import GridResult, GroupResult, ScaleResult, TeamResults
 
 
@@ -88,11 +91,39 @@ def grid_figure(result: GridResult, lang: str) -> dict | None:
 
 # The strengths model's own picture: the person's three strength sources in the middle, the
 # environment's three around them (Rapp & Goscha). Drawn as inline SVG by the server, so it
-# needs no script, prints, and goes into the PDF as it is.
+# needs no script, prints, and goes into the PDF as it is. Each label block (its wrapped lines
+# and the mean below them) is centred on its sector's label point, and the drawing box leaves a
+# margin around the outer ring, so that no label is ever cut off at the edge of the picture
+# (``Sector.extent``, checked in tests/test_colour_scale.py for every label of the instrument).
 
-CENTRE = 170
-INNER = 88
-OUTER = 165
+INNER = 100
+OUTER = 170
+MARGIN = 16
+#: The side of the square drawing box (the SVG's viewBox), and its centre.
+BOX = 2 * (OUTER + MARGIN)
+CENTRE = BOX / 2
+LABEL_FONT = 12
+VALUE_FONT = 15
+LINE_STEP = round(1.15 * LABEL_FONT, 1)
+VALUE_STEP = round(1.3 * VALUE_FONT, 1)
+#: Characters per label line; a longer word keeps its own line.
+WRAP = 14
+
+
+class _LabelWrapper(textwrap.TextWrapper):
+    """Wraps at spaces, and also after a hyphen or a closing bracket ("(Zelf)vertrouwen" →
+    "(Zelf)" + "vertrouwen"), never inside a word."""
+
+    wordsep_re = re.compile(r"(\s+)|(?<=[-)])(?=\w)")
+
+
+_LABEL_WRAPPER = _LabelWrapper(WRAP, break_long_words=False)
+#: Estimated advance of a character, in ems (DejaVu Sans and system sans-serif fonts average
+#: about 0.55; bold digits about 0.64), and the ascent and descent of a line.
+CHAR_EM = 0.62
+VALUE_CHAR_EM = 0.7
+ASCENT_EM = 0.8
+DESCENT_EM = 0.25
 
 
 @dataclass(frozen=True)
@@ -101,10 +132,27 @@ class Sector:
     mean: float | None
     n: int | None
     path: str
+    #: The label's lines, and the baseline of the first (the rest follow at ``LINE_STEP``,
+    #: the mean at ``VALUE_STEP`` below the last line).
+    lines: tuple[str, ...]
     label_x: float
     label_y: float
     fill: str
     ink: str
+    box: float = BOX
+    line_step: float = LINE_STEP
+    value_step: float = VALUE_STEP
+
+    def extent(self, value_text: str = "5,0") -> tuple[float, float, float, float]:
+        """An estimate of the label block's (left, top, right, bottom) in the drawing box."""
+        width = max(
+            [len(line) * CHAR_EM * LABEL_FONT for line in self.lines]
+            + [len(value_text) * VALUE_CHAR_EM * VALUE_FONT]
+        )
+        top = self.label_y - ASCENT_EM * LABEL_FONT
+        bottom = self.label_y + LINE_STEP * (len(self.lines) - 1) + VALUE_STEP
+        bottom += DESCENT_EM * VALUE_FONT
+        return self.label_x - width / 2, top, self.label_x + width / 2, bottom
 
 
 def _point(radius: float, degrees: float) -> tuple[float, float]:
@@ -125,16 +173,23 @@ def _sector_path(inner: float, outer: float, start: float, end: float) -> str:
     )
 
 
-#: From 1 (light) to 5 (dark blue); text turns white on the three darkest steps.
-SHADES = ["#eef4fb", "#c6dbef", "#6baed6", "#2171b5", "#08306b"]
 NO_SCORE = "#f2f2f2"
 
 
 def _shade(mean: float | None) -> tuple[str, str]:
+    """The sector's fill and ink: the colour of its mean on every page (``reports.colours``)."""
     if mean is None:
-        return NO_SCORE, "#1a1a1a"
-    step = min(4, max(0, round(mean) - 1))
-    return SHADES[step], "#ffffff" if step >= 2 else "#1a1a1a"
+        return NO_SCORE, DARK_INK
+    band = mean_band(mean)
+    return band.fill, band.ink
+
+
+def _first_baseline(centre_y: float, lines: int) -> float:
+    """The first line's baseline that centres a block of ``lines`` lines and a mean on
+    ``centre_y``."""
+    height = ASCENT_EM * LABEL_FONT + LINE_STEP * (lines - 1) + VALUE_STEP
+    height += DESCENT_EM * VALUE_FONT
+    return centre_y - height / 2 + ASCENT_EM * LABEL_FONT
 
 
 def strengths_model(result: GroupResult, lang: str) -> list[Sector] | None:
@@ -147,17 +202,20 @@ def strengths_model(result: GroupResult, lang: str) -> list[Sector] | None:
         inner_ring = index < 3
         start = (index % 3) * 120
         radius_in, radius_out = (0, INNER) if inner_ring else (INNER, OUTER)
-        label_radius = INNER * 0.58 if inner_ring else (INNER + OUTER) / 2
+        label_radius = INNER * 0.45 if inner_ring else (INNER + OUTER) / 2
         x, y = _point(label_radius, start + 60)
         fill, ink = _shade(item.mean)
+        label = _text(item.item.text, lang)
+        lines = tuple(_LABEL_WRAPPER.wrap(label)) or ("",)
         sectors.append(
             Sector(
-                label=_text(item.item.text, lang),
+                label=label,
                 mean=item.mean,
                 n=item.verdict.n if item.verdict.shown else None,
                 path=_sector_path(radius_in, radius_out, start, start + 120),
+                lines=lines,
                 label_x=round(x, 1),
-                label_y=round(y, 1),
+                label_y=round(_first_baseline(y, len(lines)), 1),
                 fill=fill,
                 ink=ink,
             )

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from werkzeug.wrappers import Response
 
-PDF_STYLESHEET = Path(__file__).parents[1] / "static" / "css" / "report.css"
+STYLESHEETS = Path(__file__).parents[1] / "static" / "css"
+#: The colour scales shared with the pages, then the report's own layout.
+PDF_STYLESHEETS = (STYLESHEETS / "colours.css", STYLESHEETS / "report.css")
 
 
 def _fetch_nothing(url: str, *args: object, **kwargs: object) -> dict:
@@ -15,10 +17,10 @@ def _fetch_nothing(url: str, *args: object, **kwargs: object) -> dict:
 
 
 def render_pdf(html: str, filename: str, *, landscape: bool = False) -> Response:
-    """HTML to a PDF response (WeasyPrint) with the report stylesheet; nothing is fetched."""
+    """HTML to a PDF response (WeasyPrint) with the report stylesheets; nothing is fetched."""
     from weasyprint import CSS, HTML  # imported here: only the PDF needs it
 
-    stylesheets = [CSS(filename=str(PDF_STYLESHEET))]
+    stylesheets = [CSS(filename=str(path)) for path in PDF_STYLESHEETS]
     if landscape:
         stylesheets.append(CSS(string="@page { size: A4 landscape; }"))
     pdf = HTML(string=html, url_fetcher=_fetch_nothing).write_pdf(stylesheets=stylesheets)
