@@ -19,6 +19,7 @@ from survey.access import (
 )
 from survey.dashboard.blueprint import bp
 from survey.dashboard.forms import ActionForm
+from survey.dashboard.trends import team_story_context
 from survey.extensions import db
 from survey.models import ActionKind, Role, TeamAction, Unit, Wave, WaveTeam
 from survey.services import audit
@@ -99,6 +100,7 @@ def _team_page(wave_team: WaveTeam, form: ActionForm, status: int = 200) -> tupl
         guide_url=url_for("dashboard.meeting_guide", **links),
         report_url=url_for("dashboard.team_report", **links),
         team_link=url_for("team.results", results_slug=wave_team.results_slug, _external=False),
+        **team_story_context(wave_team),
         **context,
     ), status
 
