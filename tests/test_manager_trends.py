@@ -1,31 +1,172 @@
 """A manager reads their team's trend over every ended wave (the quality officer's figures,
 through the same gate), beside the change since the previous wave and since the first: small
-multiples drawn on the server, the numbers in a table. Managers see only teams in scope."""
+multiples drawn on the server as SVG, the numbers in a table. Managers see only their scope."""
 
 import re
-from pathlib import Path
 
 import pytest
 
 from survey.services.comparisons import ended_waves
-from tests.conftest import login, logout
+from survey.web.sparklines import BOTTOM, HIGHEST, LOWEST, TOP
+from tests.conftest import login
+from tests.test_quality import add_pulse_wave
 
 PASSWORD = "krachtspiegel-demo"
 ANKER = "leiding.anker@huisvankracht.example"
+JEUGDHULP = "leiding.jeugdhulp@huisvankracht.example"
 QUALITY = "kwaliteit@huisvankracht.example"
 
 
-def test_smoke(demo, client):
+def read(client, url: str, status: int = 200) -> str:
+    reply = client.get(url)
+    assert reply.status_code == status, (url, reply.status_code)
+    return reply.get_data(as_text=True)
+
+
+def story(page: str) -> str:
+    """The story section of a page (``dashboard/_story.html``)."""
+    start = page.index('<section aria-labelledby="story-title"')
+    return page[start : page.index("</section>", start)]
+
+
+def story_rows(page: str) -> dict[str, list[str]]:
+    """Scale code → the texts of the cells of its row in the story's tables of numbers."""
+    rows = re.findall(r'<tr><th scope="row">([AB]\d) [^<]*</th>(.*?)</tr>', story(page), re.S)
+    return {
+        code: [
+            re.sub(r"<[^>]+>|\s+", " ", cell).strip()
+            for cell in re.findall(r"<td>(.*?)</td>", body, re.S)
+        ]
+        for code, body in rows
+    }
+
+
+def numbers(text: str) -> list[str]:
+    return re.findall(r"\d+(?:,\d+)?", text)
+
+
+def test_a_team_manager_reads_the_teams_trend_over_every_ended_wave(demo, client):
     login(client, ANKER, PASSWORD)
-    reply = client.get("/dashboard/units/team-anker/trend")
-    Path("/tmp/g4/trend.html").write_text(reply.get_data(as_text=True))
-    assert reply.status_code == 200
-    last = ended_waves()[-1]
-    reply = client.get(f"/dashboard/waves/{last.id}/teams/team-anker")
-    Path("/tmp/g4/team.html").write_text(reply.get_data(as_text=True))
-    assert reply.status_code == 200
-    logout(client)
+    page = read(client, "/dashboard/units/team-anker/trend")
+    waves = ended_waves()
+    assert len(waves) == 3
+    # one small chart per scale, grouped by module: 8 in A, 5 in B; no plotly, no script
+    assert story(page).count('<li class="spark">') == 13
+    assert page.count('<svg class="sparkline"') == 13 and "plotly" not in page
+    assert re.findall(r'<h3 id="story-[AB]">([^<]+)</h3>', page) == [
+        "Krachtgerichte praktijk",
+        "Krachtgerichte organisatie",
+    ]
+    rows = story_rows(page)
+    assert len(rows) == 13
+    # three waves, then the change since the previous wave and since the first
+    assert all(len(cells) == 5 for cells in rows.values())
+    # the demo made Anker slip: over a year most scales fall clearly
+    assert sum("duidelijke daling" in cells[-1] for cells in rows.values()) >= 10
+    assert "duidelijke daling" in rows["A1"][-1]
+    headers = re.search(r"<thead>(.*?)</thead>", story(page), re.S).group(1)
+    assert f"Sinds {waves[1].name}" in headers and f"Sinds {waves[0].name}" in headers
+
+
+def test_the_managers_figures_are_the_quality_officers(demo, client):
     login(client, QUALITY, PASSWORD)
-    reply = client.get("/dashboard/departments/ggz")
-    Path("/tmp/g4/dept.html").write_text(reply.get_data(as_text=True))
-    assert reply.status_code == 200
+    quality = read(client, "/quality/units/team-anker")
+    mine = story_rows(read(client, "/dashboard/units/team-anker/trend"))
+    theirs = {
+        code: re.findall(r"<td[^>]*>(.*?)</td>", body, re.S)
+        for code, body in re.findall(
+            r'<tr>\s*<th scope="row">([AB]\d)[^<]*</th>(.*?)</tr>', quality, re.S
+        )
+    }
+    assert mine.keys() == theirs.keys()
+    for code, cells in mine.items():
+        # each wave: mean, interval and n alike; the change since the first wave alike
+        assert [numbers(c) for c in cells[:3]] == [numbers(c) for c in theirs[code][:3]], code
+        assert numbers(cells[-1]) == numbers(theirs[code][3]), code
+
+
+def test_the_team_page_shows_the_story_up_to_its_wave(demo, client):
+    login(client, ANKER, PASSWORD)
+    first, middle, last = ended_waves()
+    page = read(client, f"/dashboard/waves/{last.id}/teams/team-anker")
+    assert story(page).count('<li class="spark">') == 13
+    assert 'href="/dashboard/units/team-anker/trend"' in page
+    # the team page of the middle wave tells the story up to that wave only
+    page = read(client, f"/dashboard/waves/{middle.id}/teams/team-anker")
+    headers = re.search(r"<thead>(.*?)</thead>", story(page), re.S).group(1)
+    assert middle.name in headers and last.name not in headers
+
+
+def test_pulse_waves_join_the_story_through_their_shared_questions(demo, client):
+    add_pulse_wave()
+    login(client, QUALITY, PASSWORD)
+    page = story(read(client, "/dashboard/units/team-kompas/trend"))
+    assert '<h3 id="story-core">Vragen die de vragenlijsten delen</h3>' in page
+    a1 = re.search(r'<tr><th scope="row">A1\.1 .*?</tr>', page, re.S).group(0)
+    assert a1.count("<td>") == 4 and a1.rstrip("</tr>").rstrip().endswith(
+        '5,0 <span class="muted">(n 6)</span></td>'
+    )
+    # De Brug's two pulse answers stay hidden
+    brug = story(read(client, "/dashboard/units/team-de-brug/trend"))
+    assert "(n 2)" not in brug and "5,0" not in brug
+
+
+def test_a_team_below_k_shows_nothing_on_its_trend(demo, client):
+    login(client, QUALITY, PASSWORD)
+    page = story(read(client, "/dashboard/units/team-de-brug/trend"))
+    assert page.count('<li class="spark">') == 13
+    assert "<circle" not in page and "<path" not in page and "(n " not in page
+    assert page.count("Minder dan 5 antwoorden") >= 13 * 3
+    assert not re.search(r"<td>\s*\d", page)
+
+
+def test_the_charts_carry_no_more_precision_than_the_table(demo, client):
+    """Every y in the SVG is that of a number to one decimal (docs/anonymity.md: chart data
+    more precise than the page)."""
+    login(client, QUALITY, PASSWORD)
+    page = story(read(client, "/dashboard/units/team-kompas/trend"))
+    whiskers = re.findall(r'<line class="whisker" [^>]*y1="([\d.]+)" y2="([\d.]+)"', page)
+    dots = re.findall(r'<circle [^>]*cy="([\d.]+)"', page)
+    ys = [float(y) for y in dots + [y for pair in whiskers for y in pair]]
+    assert len(ys) > 13 * 3 * 2
+    for y in ys:
+        value = LOWEST + (BOTTOM - y) / (BOTTOM - TOP) * (HIGHEST - LOWEST)
+        assert abs(value * 10 - round(value * 10)) < 1e-6, y
+    # and the dots sit where the table's means say
+    a1 = re.search(r'id="story-A1-desc">(.*?)</desc>.*?</svg>', page, re.S)
+    means = [float(m.replace(",", ".")) for m in re.findall(r": (\d,\d)", a1.group(1))]
+    cys = [float(y) for y in re.findall(r'<circle cx="[\d.]+" cy="([\d.]+)"', a1.group(0))]
+    assert cys == [
+        round(BOTTOM - (m - LOWEST) / (HIGHEST - LOWEST) * (BOTTOM - TOP), 1) for m in means
+    ]
+
+
+@pytest.mark.parametrize(
+    ("email", "url"),
+    [
+        (ANKER, "/dashboard/units/team-kompas/trend"),  # a team of another department
+        (ANKER, "/dashboard/units/mobiel-team-noord/trend"),  # a team beside their own
+        (ANKER, "/dashboard/units/ggz/trend"),  # their own team's department
+        (JEUGDHULP, "/dashboard/units/team-anker/trend"),
+        (JEUGDHULP, "/dashboard/units/no-such-unit/trend"),
+    ],
+)
+def test_a_manager_gets_404_for_a_trend_outside_their_scope(demo, client, email, url):
+    login(client, email, PASSWORD)
+    read(client, url, 404)
+
+
+def test_a_department_manager_reads_each_team_of_their_department(demo, client):
+    login(client, JEUGDHULP, PASSWORD)
+    for slug in ("jeugdhulp", "team-kompas", "team-vlinder", "team-horizon"):
+        assert story(read(client, f"/dashboard/units/{slug}/trend")).count("<circle") >= 13
+    overview = read(client, "/dashboard/units/jeugdhulp")
+    assert 'href="/dashboard/units/jeugdhulp/trend"' in overview
+    assert 'href="/dashboard/departments/jeugdhulp"' in overview
+
+
+def test_the_story_reads_in_english(demo, client):
+    login(client, ANKER, PASSWORD)
+    client.get("/language/en")
+    page = read(client, "/dashboard/units/team-anker/trend")
+    assert "Team Anker across the waves" in page and "clear fall" in story(page)
