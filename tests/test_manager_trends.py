@@ -95,6 +95,9 @@ def test_the_team_page_shows_the_story_up_to_its_wave(demo, client):
     page = read(client, f"/dashboard/waves/{middle.id}/teams/team-anker")
     headers = re.search(r"<thead>(.*?)</thead>", story(page), re.S).group(1)
     assert middle.name in headers and last.name not in headers
+    # the first wave's page: one dot per scale, and no change from nothing
+    page = story(read(client, f"/dashboard/waves/{first.id}/teams/team-anker"))
+    assert page.count("<circle") == 13 and "Sinds" not in page and "duidelijke" not in page
 
 
 def test_pulse_waves_join_the_story_through_their_shared_questions(demo, client):

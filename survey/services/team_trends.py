@@ -11,7 +11,7 @@ previous wave beside the change since the first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from questionnaires import Text
 from reports.statistics import Change
@@ -70,11 +70,14 @@ def unit_story(unit: Unit, waves: list[Wave], lang: str) -> UnitStory:
     trend = organisation_results.unit_trend(unit, waves, lang)
     if not trend.waves:
         return UnitStory(unit, [], [], trend.core_waves, trend.core_rows)
-    since_first = organisation_results.scale_trends(trend, None, None)
-    previous = trend.waves[-2].id if len(trend.waves) > 1 else trend.waves[-1].id
-    since_previous = organisation_results.scale_trends(trend, previous, None)
-    changes = {row.scale.code: row.change for row in since_previous.rows}
-    stories = {row.scale.code: ScaleStory(row, changes[row.scale.code]) for row in since_first.rows}
+    rows = organisation_results.scale_trends(trend, None, None).rows
+    changes: dict[str, Change | None] = {}
+    if len(trend.waves) > 1:
+        since_previous = organisation_results.scale_trends(trend, trend.waves[-2].id, None)
+        changes = {row.scale.code: row.change for row in since_previous.rows}
+    else:  # one wave: its "change" from itself is no change at all
+        rows = [replace(row, change=None) for row in rows]
+    stories = {row.scale.code: ScaleStory(row, changes.get(row.scale.code)) for row in rows}
     sections = [
         SectionStory(
             section.code,
