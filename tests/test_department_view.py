@@ -12,17 +12,7 @@ from survey.models import Role, Unit, Wave, WaveStatus
 from survey.services.comparisons import ended_waves
 from tests.conftest import PASSWORD as TEST_PASSWORD
 from tests.conftest import login
-
-PASSWORD = "krachtspiegel-demo"
-ANKER = "leiding.anker@huisvankracht.example"
-JEUGDHULP = "leiding.jeugdhulp@huisvankracht.example"
-QUALITY = "kwaliteit@huisvankracht.example"
-
-
-def read(client, url: str, status: int = 200) -> str:
-    reply = client.get(url)
-    assert reply.status_code == status, (url, reply.status_code)
-    return reply.get_data(as_text=True)
+from tests.test_manager_trends import ANKER, JEUGDHULP, PASSWORD, read
 
 
 def side_by_side(page: str) -> tuple[list[str], dict[str, list[str]]]:

@@ -2,6 +2,7 @@
 manager compares their teams; no WCAG 2.1 AA violation axe can find, nothing wider than a 360 px
 phone, and screenshots at 360 and 1366 px kept under tests/e2e/screenshots/ to look at."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -23,6 +24,14 @@ def log_in(page: Page, live_server: str, email: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Overzicht")
 
 
+def on_each_screen(new_page, live_server: str, email: str) -> Iterator[Page]:
+    """A page at 1366 px and one at 360 px (a phone), each logged in as ``email``."""
+    for device in (DESKTOP, PHONE):
+        page = new_page(**device)
+        log_in(page, live_server, email)
+        yield page
+
+
 def look(page: Page, name: str, audit: Audit) -> None:
     """axe, no sideways scrolling of the page, no chart wider than the screen, a screenshot."""
     audit(page, name)
@@ -39,9 +48,7 @@ def look(page: Page, name: str, audit: Audit) -> None:
 def test_a_team_manager_reads_the_teams_trend(new_page, live_server, runner):
     assert runner.invoke(args=["demo", "--seed", "11"]).exit_code == 0
     audit = Audit()
-    for device in (DESKTOP, PHONE):
-        page = new_page(**device)
-        log_in(page, live_server, "leiding.anker@huisvankracht.example")
+    for page in on_each_screen(new_page, live_server, "leiding.anker@huisvankracht.example"):
         page.get_by_role("link", name="Team Anker").first.click()
         page.get_by_role("link", name="Verloop over de bevragingen").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("Team Anker")
@@ -55,7 +62,7 @@ def test_a_team_manager_reads_the_teams_trend(new_page, live_server, runner):
         look(page, "team trend", audit)
         page.get_by_text("De cijfers: Krachtgerichte praktijk").click()
         expect(page.get_by_role("table").first).to_be_visible()
-        audit(page, f"team trend, numbers open ({device['viewport']['width']} px)")
+        audit(page, f"team trend, numbers open ({page.viewport_size['width']} px)")
     # the team's results page carries the same story, with a link to the whole trend
     page.goto(f"{live_server}/dashboard/waves/{ended_waves()[-1].id}/teams/team-anker")
     expect(page.get_by_role("heading", name="Team Anker over de bevragingen")).to_be_visible()
@@ -66,9 +73,7 @@ def test_a_team_manager_reads_the_teams_trend(new_page, live_server, runner):
 def test_a_department_manager_compares_teams(new_page, live_server, runner):
     assert runner.invoke(args=["demo", "--seed", "11"]).exit_code == 0
     audit = Audit()
-    for device in (DESKTOP, PHONE):
-        page = new_page(**device)
-        log_in(page, live_server, "leiding.jeugdhulp@huisvankracht.example")
+    for page in on_each_screen(new_page, live_server, "leiding.jeugdhulp@huisvankracht.example"):
         page.get_by_role("link", name="teams naast elkaar").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("Jeugdhulp")
         table = page.get_by_role("table", name="Krachtgerichte praktijk: gemiddelde per team")
@@ -84,5 +89,5 @@ def test_a_department_manager_compares_teams(new_page, live_server, runner):
         expect(page.get_by_role("table").first).to_contain_text(earliest)
         # the department's own trend below the teams
         expect(page.get_by_role("heading", name="Jeugdhulp over de bevragingen")).to_be_visible()
-        audit(page, f"department, earliest wave ({device['viewport']['width']} px)")
+        audit(page, f"department, earliest wave ({page.viewport_size['width']} px)")
     assert not audit.problems, f"accessibility violations:\n{audit.report()}"
