@@ -121,6 +121,9 @@ def test_a_team_below_k_shows_nothing_on_its_trend(demo, client):
     assert "<circle" not in page and "<path" not in page and "(n " not in page
     assert page.count("Minder dan 5 antwoorden") >= 13 * 3
     assert not re.search(r"<td>\s*\d", page)
+    # and its results page tells the same story: nothing
+    page = story(read(client, f"/dashboard/waves/{ended_waves()[-1].id}/teams/team-de-brug"))
+    assert "<circle" not in page and "(n " not in page and "Minder dan 5 antwoorden" in page
 
 
 def test_the_charts_carry_no_more_precision_than_the_table(demo, client):
