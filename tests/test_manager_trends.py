@@ -6,8 +6,10 @@ import re
 
 import pytest
 
-from survey.services.comparisons import ended_waves
-from survey.web.sparklines import BOTTOM, HIGHEST, LOWEST, TOP
+from reports.statistics import Summary
+from survey.anonymity import Verdict
+from survey.services.comparisons import HIDDEN_TOO_FEW, Cell, ended_waves
+from survey.web.sparklines import BOTTOM, HIGHEST, LEFT, LOWEST, RIGHT, TOP, sparkline
 from tests.conftest import login
 from tests.test_quality import add_pulse_wave
 
@@ -176,3 +178,34 @@ def test_the_story_reads_in_english(demo, client):
     client.get("/language/en")
     page = read(client, "/dashboard/units/team-anker/trend")
     assert "Team Anker across the waves" in page and "clear fall" in story(page)
+
+
+# --- The small charts, on constructed cells ------------------------------------------------
+
+
+def test_a_sparkline_breaks_its_line_where_a_wave_shows_nothing():
+    line = sparkline([shown(3.04), HIDDEN_TOO_FEW, shown(4.96, spread=False), None, shown(1.0)])
+    # means as the table prints them: 3.0 and 5.0, not 3.04 and 4.96
+    assert [point.y for point in line.points] == [y_of(3.0), y_of(5.0), y_of(1.0)]
+    xs = line.ticks
+    assert line.path == f"M{xs[0]} {y_of(3.0)} M{xs[2]} {y_of(5.0)} M{xs[4]} {y_of(1.0)}"
+    # an interval only where spread may be shown
+    assert [point.whisker is not None for point in line.points] == [True, False, True]
+
+
+def test_a_sparkline_keeps_an_interval_inside_the_scale_and_centres_a_single_wave():
+    (point,) = sparkline([Cell(Verdict(10), Summary(10, 4.9, 1.0), spread=True)]).points
+    low, high = Cell(Verdict(10), Summary(10, 4.9, 1.0), spread=True).interval
+    assert high > HIGHEST and point.whisker == (y_of(low), y_of(HIGHEST))
+    assert point.x == (LEFT + RIGHT) / 2
+    line = sparkline([shown(2.0), shown(2.5)])
+    assert line.path == f"M{line.ticks[0]} {y_of(2.0)} L{line.ticks[1]} {y_of(2.5)}"
+    assert LEFT < line.ticks[0] < line.ticks[1] < RIGHT
+
+
+def shown(mean: float, spread: bool = True) -> Cell:
+    return Cell(Verdict(12), Summary(12, mean, 0.4), spread=spread, min_group_size=5)
+
+
+def y_of(value: float) -> float:
+    return round(BOTTOM - (round(value, 1) - LOWEST) / (HIGHEST - LOWEST) * (BOTTOM - TOP), 1)
