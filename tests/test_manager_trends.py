@@ -209,3 +209,15 @@ def shown(mean: float, spread: bool = True) -> Cell:
 
 def y_of(value: float) -> float:
     return round(BOTTOM - (round(value, 1) - LOWEST) / (HIGHEST - LOWEST) * (BOTTOM - TOP), 1)
+
+
+def test_the_managers_pdf_tells_the_story_and_the_teams_own_does_not(demo, client):
+    """The story's charts and tables make the manager's PDF about half as large again as the
+    team link's PDF of the same results (WeasyPrint compresses the text: its size tells)."""
+    last = ended_waves()[-1]
+    team = next(team for team in last.teams if team.unit.slug == "team-anker")
+    own = client.get(f"/team/{team.results_slug}/report.pdf")
+    login(client, ANKER, PASSWORD)
+    managers = client.get(f"/dashboard/waves/{last.id}/teams/team-anker/report.pdf")
+    assert own.status_code == managers.status_code == 200
+    assert len(managers.data) > len(own.data) * 1.3

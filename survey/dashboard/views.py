@@ -168,4 +168,5 @@ def team_report(wave_id: int, slug: str) -> Response:
     context = results_context(wave_team, team_first_days=_team_first_days(wave_team))
     if context["results"] is None:
         abort(404)
-    return pdf_response(wave_team, context)
+    # The manager's PDF tells the team's story too (not the team link's: that is the team's own).
+    return pdf_response(wave_team, {**context, **team_story_context(wave_team), "trend_url": None})
