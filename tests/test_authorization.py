@@ -89,6 +89,10 @@ EXPECTED = {
     # The matrix's waves are open: no report yet for anyone (tests/test_team_pages.py has the
     # closed case, with the manager refused outside their scope).
     "dashboard.team_report": ("GET", not_released),
+    "dashboard.unit_trend": ("GET", readers),
+    # The matrix's slugs are teams, which have no department view: 404 for every reader
+    # (tests/test_department_view.py has departments inside and outside a manager's scope).
+    "dashboard.department": ("GET", not_released),
     "dashboard.add_action": ("POST", public(400)),
     "dashboard.delete_action": ("POST", public(400)),
     # The team's own results link: whoever has it, nothing without it.

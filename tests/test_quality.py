@@ -3,14 +3,19 @@ earlier wave, trends with intervals, exports; every cell through the anonymity g
 
 import io
 import re
+import uuid
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+import questionnaires
 from survey.extensions import db
-from survey.models import Wave, WaveStatus
+from survey.models import Answer, Response, Unit, UnitKind, Wave, WaveStatus, WaveTeam
 from survey.services.comparisons import ended_waves
+from survey.services.questionnaires import store_instrument
 from tests.conftest import csrf_token, login, logout
 
 PASSWORD = "krachtspiegel-demo"
@@ -226,15 +231,9 @@ def test_instrument_quality_flags_weak_scales_and_shows_icc_from_enough_teams(de
     assert quality.teams == 7  # De Brug (fewer than 5) takes no part
 
 
-def test_a_pulse_wave_shares_the_axis_through_its_core_questions(demo, client):
-    import uuid
-    from datetime import timedelta
-    from pathlib import Path
-
-    import questionnaires
-    from survey.models import Answer, Response, Unit, UnitKind, WaveTeam
-    from survey.services.questionnaires import store_instrument
-
+def add_pulse_wave() -> Wave:
+    """A closed pulse wave after the demo's last ended one: six answers per team on the core
+    questions A1.1 (5) and B1.1 (4), two for De Brug (below k)."""
     pulse_file = Path(questionnaires.__file__).parent / "krachtspiegel-pulse-1.yaml"
     version = store_instrument(questionnaires.load_file(pulse_file), pulse_file.name).version
     last = latest()
@@ -261,7 +260,11 @@ def test_a_pulse_wave_shares_the_axis_through_its_core_questions(demo, client):
             db.session.add(Answer(response=response, item_code="A1.1", value=5))
             db.session.add(Answer(response=response, item_code="B1.1", value=4))
     db.session.commit()
+    return pulse
 
+
+def test_a_pulse_wave_shares_the_axis_through_its_core_questions(demo, client):
+    add_pulse_wave()
     page = client.get("/quality/units/team-kompas").get_data(as_text=True)
     assert "Vragen die de vragenlijsten delen" in page and 'data-chart-for="core"' in page
     core = page[page.index('id="core-caption"') :]

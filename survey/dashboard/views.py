@@ -19,6 +19,7 @@ from survey.access import (
 )
 from survey.dashboard.blueprint import bp
 from survey.dashboard.forms import ActionForm
+from survey.dashboard.trends import team_story_context
 from survey.extensions import db
 from survey.models import ActionKind, Role, TeamAction, Unit, Wave, WaveTeam
 from survey.services import audit
@@ -99,6 +100,7 @@ def _team_page(wave_team: WaveTeam, form: ActionForm, status: int = 200) -> tupl
         guide_url=url_for("dashboard.meeting_guide", **links),
         report_url=url_for("dashboard.team_report", **links),
         team_link=url_for("team.results", results_slug=wave_team.results_slug, _external=False),
+        **team_story_context(wave_team),
         **context,
     ), status
 
@@ -166,4 +168,5 @@ def team_report(wave_id: int, slug: str) -> Response:
     context = results_context(wave_team, team_first_days=_team_first_days(wave_team))
     if context["results"] is None:
         abort(404)
-    return pdf_response(wave_team, context)
+    # The manager's PDF tells the team's story too (not the team link's: that is the team's own).
+    return pdf_response(wave_team, {**context, **team_story_context(wave_team), "trend_url": None})
