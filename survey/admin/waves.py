@@ -22,6 +22,7 @@ from survey.admin.forms.waves import (
     CloseForm,
     CodesForm,
     ExtendForm,
+    OpenForm,
     WaveEditForm,
     WaveForm,
     wave_edit_form,
@@ -29,6 +30,7 @@ from survey.admin.forms.waves import (
 from survey.extensions import db
 from survey.i18n import localized
 from survey.models import QuestionnaireVersion, Unit, Wave, WaveState, WaveStatus, WaveTeam
+from survey.services import short_links
 from survey.services import wave_progress as progress_service
 from survey.services import waves as wave_service
 from survey.services.codes import MAX_CODES_PER_BATCH, issue_codes
@@ -114,6 +116,7 @@ def _wave_page(
     wave: Wave,
     *,
     edit_form: WaveEditForm | None = None,
+    open_form: OpenForm | None = None,
     extend_form: ExtendForm | None = None,
     close_form: CloseForm | None = None,
     conflict: str | None = None,
@@ -144,7 +147,16 @@ def _wave_page(
             else None
         ),
         state=wave.state(),
+        short_prefix=f"{current_app.config['PUBLIC_URL'].rstrip('/')}/t/",
+        short_codes={team.id: short_links.display(team.short_code) for team in teams},
+        # Said before the administrator confirms, not only after (None when it may open).
+        overlaps=(
+            wave_service.team_overlaps(wave, wave.closes_on, date.today())
+            if wave.status is WaveStatus.DRAFT
+            else {}
+        ),
         edit_form=edit_form or wave_edit_form(wave, teams, bound=False),
+        open_form=open_form or OpenForm(prefix="open", formdata=None),
         extend_form=extend_form or ExtendForm(prefix="extend", formdata=None),
         close_form=close_form or CloseForm(prefix="close", formdata=None),
         conflict=conflict,
@@ -167,7 +179,16 @@ def _back_to(wave: Wave) -> Response:
 
 @bp.post("/waves/<int:wave_id>/open")
 def open_wave(wave_id: int) -> Response | tuple[str, int]:
+    """Opens a draft once the administrator ticked the confirmation (as closing asks for one):
+    its dates and codes-only setting are fixed from then on."""
     wave = db.get_or_404(Wave, wave_id)
+    try:
+        wave_service.check_openable(wave)
+    except WaveConflict as error:
+        return _conflict(wave, error)
+    form = OpenForm(prefix="open")
+    if not form.validate():
+        return _wave_page(wave, open_form=form, status=422)
     try:
         state = wave_service.open_wave(wave, current_user)
     except WaveConflict as error:
@@ -191,6 +212,8 @@ def extend_wave(wave_id: int) -> Response | tuple[str, int]:
     if form.validate():
         try:
             wave_service.extend_wave(wave, form.closes_on.data, current_user)
+        except WaveConflict as error:
+            return _conflict(wave, error)
         except WaveInputError as error:
             db.session.rollback()
             form.closes_on.errors.append(str(error))
