@@ -190,7 +190,7 @@ class TestGuessing:
         browser.environ_base["REMOTE_ADDR"] = f"192.0.2.{number}"
         return browser
 
-    def test_failed_guesses_are_throttled_per_address(self, app, team):
+    def test_class01_short_codes_failed_guesses_are_throttled_per_address(self, app, team):
         browser = self.browser_at(app, 1)
         for _ in range(4):  # codes that exist are not guesses that failed
             assert browser.get(f"/t/{shown(team)}").status_code == 302
@@ -205,12 +205,12 @@ class TestGuessing:
         assert browser.get(f"/t/{team.link_slug}").status_code == 200
         assert self.browser_at(app, 2).get(f"/t/{shown(team)}").status_code == 302
 
-    def test_failed_guesses_from_all_addresses_together_are_throttled(self, app, team):
+    def test_class01_short_codes_failed_guesses_from_all_addresses_are_throttled(self, app, team):
         for number in range(5):
             assert self.browser_at(app, number).get("/t/ACDE-2345").status_code == 404
         assert self.browser_at(app, 50).get(f"/t/{shown(team)}").status_code == 429
 
-    def test_a_start_through_the_full_link_is_not_a_guess(self, app, team):
+    def test_class01_short_codes_the_full_link_is_not_a_guess(self, app, team):
         browser = self.browser_at(app, 7)
         for _ in range(6):
             assert browser.get(f"/t/{team.link_slug}").status_code == 200
