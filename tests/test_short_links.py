@@ -328,7 +328,8 @@ def test_migration_0008_gives_every_existing_team_its_own_code(app, demo):
     from flask_migrate import downgrade, upgrade
 
     db.session.remove()
-    teams = db.session.scalar(sa.select(sa.func.count()).select_from(WaveTeam))
+    with db.engine.connect() as connection:
+        teams = connection.execute(sa.text("SELECT count(*) FROM wave_teams")).scalar()
     downgrade(revision="0007")
     upgrade()
     with db.engine.connect() as connection:

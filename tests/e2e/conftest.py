@@ -15,6 +15,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 FULL = Path(questionnaires.__file__).parent / "krachtspiegel-team-1.yaml"
 #: An unknown team link: its friendly page is a 404 on purpose, which Chromium logs.
 UNKNOWN_LINK = "/t/not-a-real-link"
+#: An unknown short code: the same, for a team link's short form.
+UNKNOWN_SHORT_LINK = "/t/ACDE-2345"
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -64,7 +66,7 @@ def new_page(browser, live_server):
 
     def on_console(message) -> None:
         # The friendly page of an unknown link is a 404 on purpose, which Chromium logs.
-        expected_404 = message.location.get("url", "").endswith(UNKNOWN_LINK)
+        expected_404 = message.location.get("url", "").endswith((UNKNOWN_LINK, UNKNOWN_SHORT_LINK))
         if message.type == "error" and not (expected_404 and "404" in message.text):
             errors.append(message.text)
 
