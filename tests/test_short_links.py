@@ -12,10 +12,11 @@ import pytest
 import sqlalchemy as sa
 
 from survey.extensions import db
-from survey.models import Role, Wave, WaveStatus, WaveTeam
+from survey.models import Wave, WaveStatus, WaveTeam
 from survey.models.waves import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH
 from survey.services import short_links
-from tests.conftest import app_on, csrf_token, login
+from tests.conftest import app_on, csrf_token
+from tests.test_admin_waves import admin  # noqa: F401 (the fixture: logged in as an administrator)
 from tests.test_codes import pdf_text
 
 PUBLIC_URL = "https://ks.example.org"
@@ -31,14 +32,6 @@ def wave(app, tree, make_wave) -> Wave:
 @pytest.fixture
 def team(wave) -> WaveTeam:
     return next(team for team in wave.teams if team.unit.slug == "team-a")
-
-
-@pytest.fixture
-def admin(client, make_account):
-    account = make_account("admin@example.org", Role.ADMIN)
-    assert login(client, "admin@example.org").status_code == 302
-    client.get("/language/en")
-    return account
 
 
 def shown(team: WaveTeam) -> str:
@@ -106,6 +99,7 @@ def test_look_alikes_are_read_as_the_character_codes_hold(typed, read):
         "ÄCDE-2345",
         "ACDE–2345",
         "ACDE\x002345",
+        "A---CDE2345",
         "A" * 5000,
     ],
 )
@@ -220,7 +214,8 @@ class TestGuessing:
 # --- Where the code is shown ------------------------------------------------------------------
 
 
-def test_the_wave_page_shows_each_teams_short_code(client, admin, wave):
+@pytest.mark.usefixtures("admin")
+def test_the_wave_page_shows_each_teams_short_code(client, wave):
     page = client.get(f"/admin/waves/{wave.id}").get_data(as_text=True)
     assert f"{PUBLIC_URL}/t/" in page
     for team in wave.teams:
@@ -228,7 +223,8 @@ def test_the_wave_page_shows_each_teams_short_code(client, admin, wave):
         assert cell and shown(team) in cell.group(1), team.unit.slug
 
 
-def test_the_links_page_prints_the_short_link_under_each_qr_code(client, admin, wave):
+@pytest.mark.usefixtures("admin")
+def test_the_links_page_prints_the_short_link_under_each_qr_code(client, wave):
     page = client.get(f"/admin/waves/{wave.id}/links").get_data(as_text=True)
     for team in wave.teams:
         qr = re.search(rf'data-qr="{team.unit.slug}">(.*?)</div>', page, re.S)
@@ -238,7 +234,8 @@ def test_the_links_page_prints_the_short_link_under_each_qr_code(client, admin, 
         assert f"{PUBLIC_URL}/t/{shown(team)}" in under.strip()
 
 
-def test_a_codes_only_wave_shows_and_prints_no_short_links(client, admin, wave):
+@pytest.mark.usefixtures("admin")
+def test_a_codes_only_wave_shows_and_prints_no_short_links(client, wave):
     wave.codes_only = True
     db.session.commit()
     for url in (f"/admin/waves/{wave.id}", f"/admin/waves/{wave.id}/links"):
@@ -267,7 +264,8 @@ def printable_pages(client, wave: Wave, tmp_path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("status", [WaveStatus.DRAFT, WaveStatus.OPEN], ids=["draft", "open"])
-def test_no_printable_page_carries_a_results_link(client, admin, wave, status, tmp_path):
+@pytest.mark.usefixtures("admin")
+def test_no_printable_page_carries_a_results_link(client, wave, status, tmp_path):
     wave.status = status
     db.session.commit()
     pages = printable_pages(client, wave, tmp_path)
@@ -280,7 +278,8 @@ def test_no_printable_page_carries_a_results_link(client, admin, wave, status, t
     assert all(shown(team) in pages["links"] for team in wave.teams)
 
 
-def test_after_the_wave_the_posters_still_carry_no_results_link(client, admin, wave, tmp_path):
+@pytest.mark.usefixtures("admin")
+def test_after_the_wave_the_posters_still_carry_no_results_link(client, wave, tmp_path):
     """Closed and released to everyone (no team-first period): the results link exists and is
     shown to managers, yet the posters an administrator prints never carry it."""
     wave.status, wave.closed_on = WaveStatus.CLOSED, date.today() - timedelta(days=30)
@@ -295,7 +294,8 @@ def test_after_the_wave_the_posters_still_carry_no_results_link(client, admin, w
 # --- The results link on the manager's team page ----------------------------------------------
 
 
-def test_the_results_link_sits_near_the_top_with_a_copy_button(client, admin, wave):
+@pytest.mark.usefixtures("admin")
+def test_the_results_link_sits_near_the_top_with_a_copy_button(client, wave):
     wave.status, wave.closed_on = WaveStatus.CLOSED, date.today() - timedelta(days=30)
     wave.team_first_days = 0
     db.session.commit()
@@ -314,7 +314,8 @@ def test_the_results_link_sits_near_the_top_with_a_copy_button(client, admin, wa
     assert "<script>" not in page and "onclick" not in page
 
 
-def test_while_the_wave_runs_the_team_page_has_no_results_link(client, admin, wave):
+@pytest.mark.usefixtures("admin")
+def test_while_the_wave_runs_the_team_page_has_no_results_link(client, wave):
     page = client.get(f"/dashboard/waves/{wave.id}/teams/team-a").get_data(as_text=True)
     assert 'id="team-results-link"' not in page
     assert "copy-link.js" not in page

@@ -9,23 +9,20 @@ import pytest
 import sqlalchemy as sa
 
 from survey.extensions import db
-from survey.models import AuditEvent, Role, Wave, WaveStatus
+from survey.models import AuditEvent, Wave, WaveStatus
 from survey.services import waves as wave_service
 from survey.services.waves import WaveConflict
-from tests.conftest import login
-from tests.test_admin_waves import create, day, fresh, post_form
+from tests.test_admin_waves import (
+    admin,  # noqa: F401 (the fixture: logged in as an administrator)
+    create,
+    day,
+    fresh,
+    post_form,
+)
 
 TODAY = date.today()
 #: A fixed day for the service-level tests: nothing there depends on the calendar.
 DAY = date(2031, 3, 3)
-
-
-@pytest.fixture
-def admin(client, make_account):
-    account = make_account("admin@example.org", Role.ADMIN)
-    assert login(client, "admin@example.org").status_code == 302
-    client.get("/language/en")
-    return account
 
 
 def set_period(wave: Wave, opens: int, closes: int, today: date = TODAY) -> Wave:
@@ -53,8 +50,9 @@ def text(page: str) -> str:
 # --- One open wave per team -------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("admin")
 def test_opening_a_wave_whose_team_is_in_an_overlapping_open_wave_is_refused(
-    client, admin, tree, make_wave
+    client, tree, make_wave
 ):
     running = make_wave([tree["north"]], name="Voorjaar 2026")  # team A and B, open now
     draft = set_period(make_wave([tree["team-a"]], WaveStatus.DRAFT, "Extra ronde"), 3, 30)
@@ -69,7 +67,8 @@ def test_opening_a_wave_whose_team_is_in_an_overlapping_open_wave_is_refused(
     assert fresh(running).status is WaveStatus.OPEN
 
 
-def test_the_message_names_every_shared_team_and_every_other_wave(client, admin, tree, make_wave):
+@pytest.mark.usefixtures("admin")
+def test_the_message_names_every_shared_team_and_every_other_wave(client, tree, make_wave):
     make_wave([tree["team-a"], tree["team-b"]], name="Voorjaar 2026")
     make_wave([tree["team-c"]], name="Pulse zuid")
     draft = make_wave([tree["org"]], WaveStatus.DRAFT, "Najaar 2026")
@@ -90,8 +89,9 @@ def test_the_message_names_every_shared_team_and_every_other_wave(client, admin,
     ],
     ids=["other-closed", "other-draft", "after", "before", "other-ended"],
 )
+@pytest.mark.usefixtures("admin")
 def test_a_wave_opens_when_no_shared_team_answers_another_wave_on_the_same_day(
-    client, admin, tree, make_wave, other_status, other_period, draft_period
+    client, tree, make_wave, other_status, other_period, draft_period
 ):
     set_period(make_wave([tree["team-a"]], other_status, "Eerder"), *other_period)
     draft = set_period(make_wave([tree["team-a"]], WaveStatus.DRAFT, "Later"), *draft_period)
@@ -99,14 +99,16 @@ def test_a_wave_opens_when_no_shared_team_answers_another_wave_on_the_same_day(
     assert fresh(draft).status is WaveStatus.OPEN
 
 
-def test_other_teams_may_be_in_an_open_wave_at_the_same_time(client, admin, tree, make_wave):
+@pytest.mark.usefixtures("admin")
+def test_other_teams_may_be_in_an_open_wave_at_the_same_time(client, tree, make_wave):
     make_wave([tree["north"]], name="Noord")
     draft = make_wave([tree["south"]], WaveStatus.DRAFT, "Zuid")
     assert open_it(client, draft).status_code == 302
 
 
+@pytest.mark.usefixtures("admin")
 def test_a_draft_may_be_prepared_for_a_team_in_an_open_wave(
-    client, admin, tree, make_wave, questionnaire_version
+    client, tree, make_wave, questionnaire_version
 ):
     make_wave([tree["team-a"]], name="Voorjaar 2026")
     reply = create(client, questionnaire_version, [tree["team-a"]], name="Volgende")
@@ -122,13 +124,15 @@ def test_a_draft_may_be_prepared_for_a_team_in_an_open_wave(
     assert "Voorjaar 2026" in notice.group(1) and "Team A" in notice.group(1)
 
 
-def test_a_draft_without_overlap_shows_no_notice(client, admin, tree, make_wave):
+@pytest.mark.usefixtures("admin")
+def test_a_draft_without_overlap_shows_no_notice(client, tree, make_wave):
     draft = make_wave([tree["team-a"]], WaveStatus.DRAFT)
     assert "data-overlaps" not in client.get(f"/admin/waves/{draft.id}").get_data(as_text=True)
 
 
+@pytest.mark.usefixtures("admin")
 def test_extending_an_open_wave_into_another_open_wave_of_its_team_is_refused(
-    client, admin, tree, make_wave
+    client, tree, make_wave
 ):
     first = set_period(make_wave([tree["team-a"]], name="Eerste"), -7, 10)
     set_period(make_wave([tree["north"]], name="Tweede"), 20, 40)
@@ -149,7 +153,7 @@ def test_the_rule_on_fixed_days(app, tree, make_wave):
     other = set_period(make_wave([tree["team-a"]], name="Other"), 0, 9, today=DAY)
     draft = set_period(make_wave([tree["team-a"]], WaveStatus.DRAFT), 9, 20, today=DAY)
     assert wave_service.team_overlaps(draft, draft.closes_on, DAY) == {other: [tree["team-a"]]}
-    with pytest.raises(WaveConflict, match="Team A .*\"Other\""):
+    with pytest.raises(WaveConflict, match='Team A .*"Other"'):
         wave_service.open_wave(draft, None, today=DAY)
     db.session.rollback()
     # Ten days later the other wave's last day has passed, though nobody closed it.
@@ -162,7 +166,8 @@ def test_the_rule_on_fixed_days(app, tree, make_wave):
 # --- Opening is confirmed ---------------------------------------------------------------------
 
 
-def test_opening_asks_for_a_confirmation_like_closing(client, admin, tree, make_wave):
+@pytest.mark.usefixtures("admin")
+def test_opening_asks_for_a_confirmation_like_closing(client, tree, make_wave):
     draft = make_wave([tree["team-a"]], WaveStatus.DRAFT)
     page = client.get(f"/admin/waves/{draft.id}").get_data(as_text=True)
     form = re.search(r'<form[^>]*action="/admin/waves/\d+/open[^"]*"(.*?)</form>', page, re.S)
@@ -180,16 +185,16 @@ def test_opening_asks_for_a_confirmation_like_closing(client, admin, tree, make_
     assert fresh(draft).status is WaveStatus.OPEN and audited("wave.open") == 1
 
 
-def test_an_open_wave_posted_again_gets_409_not_a_confirmation_error(
-    client, admin, tree, make_wave
-):
+@pytest.mark.usefixtures("admin")
+def test_an_open_wave_posted_again_gets_409_not_a_confirmation_error(client, tree, make_wave):
     wave = make_wave([tree["team-a"]])
     reply = open_it(client, wave, {})
     assert reply.status_code == 409
     assert "Only a draft wave can be opened" in reply.get_data(as_text=True)
 
 
-def test_opening_without_a_csrf_token_is_refused(client, admin, tree, make_wave):
+@pytest.mark.usefixtures("admin")
+def test_opening_without_a_csrf_token_is_refused(client, tree, make_wave):
     draft = make_wave([tree["team-a"]], WaveStatus.DRAFT)
     reply = client.post(f"/admin/waves/{draft.id}/open", data={"open-confirm": "y"})
     assert reply.status_code == 400

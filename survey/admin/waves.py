@@ -8,6 +8,7 @@ answer 422 for a form that failed, 409 for a step the wave's status does not all
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -177,18 +178,30 @@ def _back_to(wave: Wave) -> Response:
     return redirect(url_for("admin.wave", wave_id=wave.id))
 
 
+def _refusal(
+    wave: Wave, check: Callable[[Wave], None], **confirmation: OpenForm | CloseForm
+) -> tuple[str, int] | None:
+    """Why a step the administrator confirms with a tick (opening, closing) does not go ahead:
+    409 when the wave's status does not allow it (``check`` raises), 422 when the box was not
+    ticked; None when it may. ``confirmation``: the posted form, by its name on the page."""
+    try:
+        check(wave)
+    except WaveConflict as error:
+        return _conflict(wave, error)
+    (form,) = confirmation.values()
+    if not form.validate():
+        return _wave_page(wave, status=422, **confirmation)
+    return None
+
+
 @bp.post("/waves/<int:wave_id>/open")
 def open_wave(wave_id: int) -> Response | tuple[str, int]:
     """Opens a draft once the administrator ticked the confirmation (as closing asks for one):
     its dates and codes-only setting are fixed from then on."""
     wave = db.get_or_404(Wave, wave_id)
-    try:
-        wave_service.check_openable(wave)
-    except WaveConflict as error:
-        return _conflict(wave, error)
-    form = OpenForm(prefix="open")
-    if not form.validate():
-        return _wave_page(wave, open_form=form, status=422)
+    refusal = _refusal(wave, wave_service.check_openable, open_form=OpenForm(prefix="open"))
+    if refusal:
+        return refusal
     try:
         state = wave_service.open_wave(wave, current_user)
     except WaveConflict as error:
@@ -227,13 +240,9 @@ def extend_wave(wave_id: int) -> Response | tuple[str, int]:
 @bp.post("/waves/<int:wave_id>/close")
 def close_wave(wave_id: int) -> Response | tuple[str, int]:
     wave = db.get_or_404(Wave, wave_id)
-    try:
-        wave_service.check_closable(wave)
-    except WaveConflict as error:
-        return _conflict(wave, error)
-    form = CloseForm(prefix="close")
-    if not form.validate():
-        return _wave_page(wave, close_form=form, status=422)
+    refusal = _refusal(wave, wave_service.check_closable, close_form=CloseForm(prefix="close"))
+    if refusal:
+        return refusal
     flags = wave_service.close_wave(wave, current_user)
     db.session.commit()
     flash(_("The wave is closed: nobody can answer it any more."), "success")

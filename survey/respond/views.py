@@ -180,11 +180,11 @@ def team_link(link_slug: str) -> Response | tuple[str, int] | str:
 
 
 class ShortCodeConverter(BaseConverter):
-    """What could be a typed short code: a path part of at most ``MAX_TYPED_LENGTH`` letters,
-    digits, dashes, dots, underscores or spaces. Its rule is tried before the team link's
-    (lower weight); a team link's slug (32 characters) never matches it."""
+    """A path part that reads as a short code (``short_links.TYPED_PATTERN``). Its rule is
+    tried before the team link's (lower weight); other text, such as a team link's slug, falls
+    through to that."""
 
-    regex = rf"[0-9A-Za-z ._-]{{1,{short_links.MAX_TYPED_LENGTH}}}"
+    regex = short_links.TYPED_PATTERN
     weight = 50
 
 

@@ -10,6 +10,8 @@ there are is in docs/anonymity.md ("Padding a team").
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from survey.extensions import db
@@ -18,22 +20,24 @@ from survey.models.waves import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH, new_shor
 
 #: Characters people type for one a code holds (the code never contains the first of a pair).
 LOOK_ALIKES = str.maketrans({"B": "8", "G": "6", "S": "5", "V": "U", "Z": "2"})
-#: What a typed code may contain besides the code's characters: it is read without them.
-_SEPARATORS = " -._"
-#: Any longer text cannot be a short code (a team link's slug has 32 characters).
-MAX_TYPED_LENGTH = 2 * SHORT_CODE_LENGTH
+#: What a typed code may hold besides its characters, at most two together: read without them.
+SEPARATORS = " ._-"
+_TYPABLE = SHORT_CODE_ALPHABET + "".join(chr(character) for character in LOOK_ALIKES)
+_CHARACTER = "[" + "".join(sorted(set(_TYPABLE + _TYPABLE.lower()))) + "]"
+#: Text that reads as a code: its characters (either case, look-alikes too) with separators.
+#: The short link's route matches this (survey.respond.views); other text is a team link's.
+_SEPARATION = rf"[{SEPARATORS}]{{0,2}}"
+TYPED_PATTERN = rf"{_SEPARATION}(?:{_CHARACTER}{_SEPARATION}){{{SHORT_CODE_LENGTH}}}"
+_TYPED = re.compile(TYPED_PATTERN)
 
 
 def normalise(typed: str) -> str | None:
-    """The stored form of a typed code, or None when the text cannot be one (wrong length, or a
-    character no code has, such as O, 0, I, L or 1)."""
-    if len(typed) > MAX_TYPED_LENGTH:
+    """The stored form of a typed code, or None when the text cannot be one (``TYPED_PATTERN``:
+    a wrong length, a character no code has such as O, 0, I, L or 1, or other text)."""
+    if not _TYPED.fullmatch(typed):
         return None
-    characters = "".join(c for c in typed.upper() if c not in _SEPARATORS)
-    code = characters.translate(LOOK_ALIKES)
-    if len(code) != SHORT_CODE_LENGTH or any(c not in SHORT_CODE_ALPHABET for c in code):
-        return None
-    return code
+    characters = "".join(c for c in typed.upper() if c not in SEPARATORS)
+    return characters.translate(LOOK_ALIKES)
 
 
 def display(code: str) -> str:
