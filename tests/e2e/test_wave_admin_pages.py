@@ -53,8 +53,9 @@ def test_the_wave_pages_guard_rails_and_posters(
     make_account("beheer@example.org", Role.ADMIN)
     running = make_wave([tree["north"]], name="Voorjaar 2026")
     draft = make_wave([tree["org"]], status=WaveStatus.DRAFT, name="Najaar 2026")
+    other = make_wave([tree["south"]], status=WaveStatus.DRAFT, name="Zuid")
     audit = Audit()
-    page = new_page(**viewport(width))
+    page = new_page(expected_statuses=(409, 422), **viewport(width))
     log_in(page, live_server, "beheer@example.org")
 
     # A draft whose teams are in the running wave: said before, refused after confirming.
@@ -63,15 +64,22 @@ def test_the_wave_pages_guard_rails_and_posters(
     no_sideways_scroll(page, width, "the draft wave page")
     audit(page, "draft wave page")
     shoot(page, f"admin-wave-draft-{device}")
-    page.get_by_role("button", name="Open the wave").click()
-    expect(page.get_by_role("alert")).to_contain_text("Tick the box to confirm")
-    audit(page, "draft wave page, opening not confirmed")
     page.get_by_label(re.compile("Yes, open this wave")).check()
     page.get_by_role("button", name="Open the wave").click()
     refusal = 'Team A, Team B already take part in the open wave "Voorjaar 2026"'
     expect(page.get_by_role("alert")).to_contain_text(refusal)
     audit(page, "draft wave page, opening refused")
     shoot(page, f"admin-wave-refused-{device}")
+
+    # A draft that may open: not without the tick, then with it.
+    page.goto(f"{live_server}/admin/waves/{other.id}")
+    page.get_by_role("button", name="Open the wave").click()
+    expect(page.get_by_role("alert")).to_contain_text("Tick the box to confirm")
+    expect(page.get_by_label(re.compile("Yes, open this wave"))).to_be_visible()
+    audit(page, "draft wave page, opening not confirmed")
+    page.get_by_label(re.compile("Yes, open this wave")).check()
+    page.get_by_role("button", name="Open the wave").click()
+    expect(page.get_by_text("The wave is open")).to_be_visible()
 
     # The running wave's page: a short code per team.
     page.goto(f"{live_server}/admin/waves/{running.id}")
