@@ -93,6 +93,13 @@ def settings_from_environment(instance_path: Path) -> dict:
         #: "Padding a team"); only starts count, in the limiter's own short-lived storage.
         "START_LIMIT_PER_ADDRESS": os.environ.get("START_LIMIT_PER_ADDRESS", "30 per hour"),
         "START_LIMIT_PER_LINK": os.environ.get("START_LIMIT_PER_LINK", "60 per hour"),
+        #: Short codes (/t/ABCD-EFGH) tried that lead nowhere, per client address and from all
+        #: addresses together; once spent, short codes answer "too many" until the hour is over
+        #: (the QR code and the full link keep working). docs/anonymity.md, "Padding a team".
+        "SHORT_LINK_GUESSES_PER_ADDRESS": os.environ.get(
+            "SHORT_LINK_GUESSES_PER_ADDRESS", "20 per hour"
+        ),
+        "SHORT_LINK_GUESSES": os.environ.get("SHORT_LINK_GUESSES", "300 per hour"),
         #: Unfinished answers left this long without a respondent page are removed from the
         #: browser (and deleted unless paused with a resume code): the next person at a shared
         #: computer cannot open them.

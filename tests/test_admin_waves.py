@@ -201,7 +201,7 @@ def test_create_open_extend_close(client, admin, tree, questionnaire_version):
     wave = db.session.scalar(sa.select(Wave))
     url = f"/admin/waves/{wave.id}"
 
-    response = post_form(client, url, f"{url}/open", {})
+    response = post_form(client, url, f"{url}/open", {"open-confirm": "y"})
     assert response.status_code == 302
     assert fresh(wave).status is WaveStatus.OPEN
     assert fresh(wave).state() is WaveState.OPEN
@@ -233,7 +233,7 @@ def test_opening_before_the_opening_day_keeps_the_wave_waiting(
     create(client, questionnaire_version, [tree["team-a"]], opens_on=day(5), closes_on=day(20))
     wave = db.session.scalar(sa.select(Wave))
     url = f"/admin/waves/{wave.id}"
-    post_form(client, url, f"{url}/open", {})
+    post_form(client, url, f"{url}/open", {"open-confirm": "y"})
     wave = fresh(wave)
     assert wave.status is WaveStatus.OPEN
     assert wave.state() is WaveState.NOT_YET_OPEN

@@ -27,6 +27,11 @@ def public_object(role: str, inside: bool) -> int:
     return 200 if inside else 404
 
 
+def short_object(role: str, inside: bool) -> int:
+    """A team link's short code leads on to the team link; an unknown one is 404."""
+    return 302 if inside else 404
+
+
 def readers(role: str, inside: bool) -> int:
     """Every account role reads, but a manager only inside their scope (404 outside)."""
     if role == ANONYMOUS:
@@ -73,6 +78,7 @@ EXPECTED = {
     "main.privacy": ("GET", public()),
     # The respondent's pages: no account needed, nothing to see without a draft.
     "respond.team_link": ("GET", public_object),
+    "respond.short_link": ("GET", short_object),
     "respond.code": ("GET", public()),
     "respond.resume": ("GET", public()),
     "respond.step": ("GET", public()),
@@ -172,6 +178,7 @@ def world(tree, make_unit, make_wave, make_account):
             "slug": "team-a",
             "wave_id": shared.id,
             "link_slug": shared.teams[0].link_slug,
+            "typed": shared.teams[0].short_code.lower(),
             "results_slug": shared.teams[0].results_slug,
             "account_id": manager.id,
             "version_id": shared.questionnaire_version_id,
@@ -184,6 +191,7 @@ def world(tree, make_unit, make_wave, make_account):
             "slug": "team-c",
             "wave_id": other.id,
             "link_slug": "no-such-link",
+            "typed": "ACDE-2345",
             "results_slug": "no-such-link",
             "account_id": 999_999,
             "version_id": 999_999,

@@ -8,6 +8,7 @@ answer 422 for a form that failed, 409 for a step the wave's status does not all
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from survey.admin.forms.waves import (
     CloseForm,
     CodesForm,
     ExtendForm,
+    OpenForm,
     WaveEditForm,
     WaveForm,
     wave_edit_form,
@@ -29,6 +31,7 @@ from survey.admin.forms.waves import (
 from survey.extensions import db
 from survey.i18n import localized
 from survey.models import QuestionnaireVersion, Unit, Wave, WaveState, WaveStatus, WaveTeam
+from survey.services import short_links
 from survey.services import wave_progress as progress_service
 from survey.services import waves as wave_service
 from survey.services.codes import MAX_CODES_PER_BATCH, issue_codes
@@ -114,6 +117,7 @@ def _wave_page(
     wave: Wave,
     *,
     edit_form: WaveEditForm | None = None,
+    open_form: OpenForm | None = None,
     extend_form: ExtendForm | None = None,
     close_form: CloseForm | None = None,
     conflict: str | None = None,
@@ -144,7 +148,16 @@ def _wave_page(
             else None
         ),
         state=wave.state(),
+        short_prefix=f"{current_app.config['PUBLIC_URL'].rstrip('/')}/t/",
+        short_codes={team.id: short_links.display(team.short_code) for team in teams},
+        # Said before the administrator confirms, not only after (None when it may open).
+        overlaps=(
+            wave_service.team_overlaps(wave, wave.closes_on, date.today())
+            if wave.status is WaveStatus.DRAFT
+            else {}
+        ),
         edit_form=edit_form or wave_edit_form(wave, teams, bound=False),
+        open_form=open_form or OpenForm(prefix="open", formdata=None),
         extend_form=extend_form or ExtendForm(prefix="extend", formdata=None),
         close_form=close_form or CloseForm(prefix="close", formdata=None),
         conflict=conflict,
@@ -165,9 +178,30 @@ def _back_to(wave: Wave) -> Response:
     return redirect(url_for("admin.wave", wave_id=wave.id))
 
 
+def _refusal(
+    wave: Wave, check: Callable[[Wave], None], **confirmation: OpenForm | CloseForm
+) -> tuple[str, int] | None:
+    """Why a step the administrator confirms with a tick (opening, closing) does not go ahead:
+    409 when the wave's status does not allow it (``check`` raises), 422 when the box was not
+    ticked; None when it may. ``confirmation``: the posted form, by its name on the page."""
+    try:
+        check(wave)
+    except WaveConflict as error:
+        return _conflict(wave, error)
+    (form,) = confirmation.values()
+    if not form.validate():
+        return _wave_page(wave, status=422, **confirmation)
+    return None
+
+
 @bp.post("/waves/<int:wave_id>/open")
 def open_wave(wave_id: int) -> Response | tuple[str, int]:
+    """Opens a draft once the administrator ticked the confirmation (as closing asks for one):
+    its dates and codes-only setting are fixed from then on."""
     wave = db.get_or_404(Wave, wave_id)
+    refusal = _refusal(wave, wave_service.check_openable, open_form=OpenForm(prefix="open"))
+    if refusal:
+        return refusal
     try:
         state = wave_service.open_wave(wave, current_user)
     except WaveConflict as error:
@@ -191,6 +225,8 @@ def extend_wave(wave_id: int) -> Response | tuple[str, int]:
     if form.validate():
         try:
             wave_service.extend_wave(wave, form.closes_on.data, current_user)
+        except WaveConflict as error:
+            return _conflict(wave, error)
         except WaveInputError as error:
             db.session.rollback()
             form.closes_on.errors.append(str(error))
@@ -204,13 +240,9 @@ def extend_wave(wave_id: int) -> Response | tuple[str, int]:
 @bp.post("/waves/<int:wave_id>/close")
 def close_wave(wave_id: int) -> Response | tuple[str, int]:
     wave = db.get_or_404(Wave, wave_id)
-    try:
-        wave_service.check_closable(wave)
-    except WaveConflict as error:
-        return _conflict(wave, error)
-    form = CloseForm(prefix="close")
-    if not form.validate():
-        return _wave_page(wave, close_form=form, status=422)
+    refusal = _refusal(wave, wave_service.check_closable, close_form=CloseForm(prefix="close"))
+    if refusal:
+        return refusal
     flags = wave_service.close_wave(wave, current_user)
     db.session.commit()
     flash(_("The wave is closed: nobody can answer it any more."), "success")

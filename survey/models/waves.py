@@ -36,6 +36,19 @@ def new_link_slug() -> str:
     return secrets.token_urlsafe(24)
 
 
+#: The characters of a team's short code: digits and capitals without the look-alikes 0/O and
+#: 1/I/L, and with only one of each pair people mix up when they copy a code (B/8, G/6, S/5,
+#: V/U, Z/2), so the other can be read as it (``survey.services.short_links``). 26 characters.
+SHORT_CODE_ALPHABET = "23456789ACDEFHJKMNPQRTUWXY"
+#: 8 characters: 26**8, about 2.1e11 codes (37.6 bits; docs/anonymity.md, "Padding a team").
+SHORT_CODE_LENGTH = 8
+
+
+def new_short_code() -> str:
+    """A random short code as stored: ``SHORT_CODE_LENGTH`` characters, no dash."""
+    return "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(SHORT_CODE_LENGTH))
+
+
 wave_units = sa.Table(
     "wave_units",
     Base.metadata,
@@ -126,6 +139,11 @@ class WaveTeam(Base):
     #: The team's read-only results link, separate from the answering link: it is shared only
     #: when the wave has closed and can be shared without opening the questionnaire.
     results_slug: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_link_slug)
+    #: The answering link's short form for people who type it (``/t/ABCD-EFGH``): random, so
+    #: unguessable only together with the throttle on failed guesses (survey.respond.short_links).
+    short_code: Mapped[str] = mapped_column(
+        sa.String(SHORT_CODE_LENGTH), unique=True, index=True, default=new_short_code
+    )
     #: The team's expected number of staff: the response rate's denominator, and the most
     #: completed responses its team link accepts; unknown (no limit) when None.
     invited: Mapped[int | None]

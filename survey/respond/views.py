@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from markupsafe import Markup
+from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response
 
 from questionnaires import DONT_KNOW_LABEL, Section
@@ -23,7 +24,7 @@ from survey.forms import (
 from survey.models import Draft, Wave, WaveState, WaveTeam, now_utc
 from survey.respond.blueprint import bp
 from survey.respond.forms import CodeForm, ColleagueStartForm, ResumeForm, StartForm
-from survey.services import responding
+from survey.services import responding, short_links
 from survey.services.codes import claim_code
 from survey.services.questionnaires import instrument_of
 from survey.services.responding import TeamComplete, asked_instrument
@@ -86,6 +87,8 @@ def _message(kind: str, wave: Wave | None = None, status: int = 200) -> tuple[st
 
 @bp.errorhandler(429)
 def too_many_starts(error: Exception) -> tuple[str, int]:
+    if request.endpoint == "respond.short_link":
+        return _message("too_many_guesses", status=429)
     return _message("too_many", status=429)
 
 
@@ -174,6 +177,46 @@ def team_link(link_slug: str) -> Response | tuple[str, int] | str:
         answered_before=answered_before,
     )
     return page, 422 if form.errors else 200
+
+
+class ShortCodeConverter(BaseConverter):
+    """A path part that reads as a short code (``short_links.TYPED_PATTERN``). Its rule is
+    tried before the team link's (lower weight); other text, such as a team link's slug, falls
+    through to that."""
+
+    regex = short_links.TYPED_PATTERN
+    weight = 50
+
+
+# Registered before the rule below is added to the app's URL map (deferred in this order).
+bp.record_once(lambda state: state.app.url_map.converters.update(short_code=ShortCodeConverter))
+
+
+def _failed_guess(reply: Response) -> bool:
+    return reply.status_code == 404
+
+
+@bp.get("/t/<short_code:typed>")
+@limiter.limit(
+    lambda: current_app.config["SHORT_LINK_GUESSES_PER_ADDRESS"],
+    key_func=client_address,
+    deduct_when=_failed_guess,
+)
+@limiter.limit(
+    lambda: current_app.config["SHORT_LINK_GUESSES"],
+    key_func=lambda: "all addresses",
+    deduct_when=_failed_guess,
+)
+def short_link(typed: str) -> Response | tuple[str, int]:
+    """A team link's short form, for people who type it off the poster: on to the team link.
+
+    An unknown code counts as a failed guess, per address and from all addresses together;
+    once either limit is spent every short code answers 429 for the rest of the hour, known or
+    not, so guessing cannot go on (docs/anonymity.md, "Padding a team")."""
+    wave_team = short_links.wave_team_by_code(typed)
+    if wave_team is None:
+        return _message("unknown_short_link", status=404)
+    return redirect(url_for("respond.team_link", link_slug=wave_team.link_slug))
 
 
 @bp.route("/code", methods=["GET", "POST"])

@@ -83,7 +83,9 @@ def _only_asked(wave_id: int, answers: dict[str, dict[str, Any]]) -> dict[str, d
 
 def wave_team_by_link(link_slug: str) -> WaveTeam | None:
     """The wave team of a team link, with its team, wave and questionnaire version (the landing
-    page shows all three): one query."""
+    page shows all three): one query. Text no link has (PostgreSQL refuses a NUL) asks none."""
+    if "\x00" in link_slug:
+        return None
     return db.session.scalar(
         sa.select(WaveTeam)
         .where(WaveTeam.link_slug == link_slug)

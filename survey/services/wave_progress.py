@@ -18,6 +18,7 @@ from survey import anonymity
 from survey.anonymity import Policy, Reason, Verdict, gate_group
 from survey.extensions import db
 from survey.models import AccessCode, Response, Unit, Wave, WaveState, WaveStatus, WaveTeam
+from survey.services import short_links
 
 
 def wave_teams(wave: Wave) -> list[WaveTeam]:
@@ -235,7 +236,15 @@ class TeamLinks:
     answer_url: str | None
     #: The answering link as an inline SVG QR code (``<svg>…</svg>``), or None.
     answer_qr_svg: str | None
+    #: The answering link's short code as printed (``ABCD-EFGH``), or None with answer_url;
+    #: typed after ``short_prefix`` (``PUBLIC_URL/t/``).
+    short_code: str | None
+    short_prefix: str
     results_url: str
+
+    @property
+    def short_url(self) -> str | None:
+        return f"{self.short_prefix}{self.short_code}" if self.short_code else None
 
 
 def team_links(wave: Wave, public_url: str) -> list[TeamLinks]:
@@ -249,6 +258,8 @@ def team_links(wave: Wave, public_url: str) -> list[TeamLinks]:
                 wave_team=wave_team,
                 answer_url=answer_url,
                 answer_qr_svg=qr_svg(answer_url) if answer_url else None,
+                short_code=short_links.display(wave_team.short_code) if answer_url else None,
+                short_prefix=f"{base}/t/",
                 results_url=f"{base}/team/{wave_team.results_slug}",
             )
         )

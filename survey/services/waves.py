@@ -18,6 +18,13 @@ Each team's expected number of staff (``WaveTeam.invited``) starts as the unit's
 the team link accepts no more completed questionnaires than that (docs/anonymity.md, "Padding
 a team").
 
+A team answers one wave at a time (``team_overlaps``): a wave is not opened, nor an open wave
+extended, while one of its teams is in another open wave that takes answers on a same day from
+today on. Only status OPEN counts: a draft may be prepared for any period (the check comes when
+it opens), a closed wave takes no answers, and the days of an open wave that lie in the past
+(or before a draft is opened) take no new answers either, so they cannot clash. Two waves asked
+of one team at once would split its answers and let a colleague answer twice.
+
 Every verb flushes and records an audit event; the caller commits.
 """
 
@@ -28,6 +35,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 
 from survey.anonymity import Policy
@@ -44,6 +52,7 @@ from survey.models import (
 from survey.services import audit
 from survey.services.questionnaires import instrument_of
 from survey.services.settings import record_promise, wave_policy
+from survey.services.short_links import fresh_codes
 from survey.services.shuffle import shuffle_wave
 from survey.services.wave_progress import TeamFlag, closing_flags
 from survey.services.wave_tree import freeze_tree
@@ -135,6 +144,62 @@ def team_counts() -> dict[int, int]:
     return dict(db.session.execute(query).all())
 
 
+# --- One wave at a time per team -------------------------------------------------------------
+
+
+def team_overlaps(wave: Wave, closes_on: date, today: date) -> dict[Wave, list[Unit]]:
+    """The other open waves that share a team with ``wave`` and take answers on a day that
+    ``wave`` would, from today on, if it closed on ``closes_on``: wave → the shared teams."""
+    first_day = max(wave.opens_on, today)
+    unit_ids = [wave_team.unit_id for wave_team in wave.teams]
+    if not unit_ids or closes_on < first_day:
+        return {}
+    rows = db.session.execute(
+        sa.select(Wave, Unit)
+        .join(WaveTeam, WaveTeam.wave_id == Wave.id)
+        .join(Unit, Unit.id == WaveTeam.unit_id)
+        .where(
+            Wave.id != wave.id,
+            Wave.status == WaveStatus.OPEN,
+            WaveTeam.unit_id.in_(unit_ids),
+            Wave.closes_on >= first_day,
+            Wave.opens_on <= closes_on,
+        )
+        .order_by(Wave.opens_on, Wave.id, Unit.name)
+    ).all()
+    overlaps: dict[Wave, list[Unit]] = {}
+    for other, unit in rows:
+        overlaps.setdefault(other, []).append(unit)
+    return overlaps
+
+
+def check_one_wave_per_team(wave: Wave, closes_on: date, today: date) -> None:
+    """Raise ``WaveConflict`` naming the teams and the other waves when ``team_overlaps``
+    finds any (see the module docstring)."""
+    overlaps = team_overlaps(wave, closes_on, today)
+    if not overlaps:
+        return
+    sentences = [
+        ngettext(
+            '%(teams)s already takes part in the open wave "%(wave)s" (%(opens)s to '
+            "%(closes)s), whose period overlaps this one.",
+            '%(teams)s already take part in the open wave "%(wave)s" (%(opens)s to '
+            "%(closes)s), whose period overlaps this one.",
+            len(units),
+            teams=", ".join(unit.name for unit in units),
+            wave=other.name,
+            opens=format_date(other.opens_on, "medium"),
+            closes=format_date(other.closes_on, "medium"),
+        )
+        for other, units in overlaps.items()
+    ]
+    advice = _(
+        "A team answers one wave at a time: close the other wave, or let this one start after "
+        "it ends."
+    )
+    raise WaveConflict(" ".join([*sentences, advice]))
+
+
 # --- The verbs --------------------------------------------------------------------------------
 
 
@@ -175,7 +240,10 @@ def create_wave(
         units=sorted(set(units), key=lambda unit: unit.id),
     )
     # Each team's expected staff starts as its usual number (the units page or import).
-    wave.teams = [WaveTeam(unit=team, invited=team.staff) for team in teams]
+    wave.teams = [
+        WaveTeam(unit=team, invited=team.staff, short_code=code)
+        for team, code in zip(teams, fresh_codes(len(teams)), strict=True)
+    ]
     db.session.add(wave)
     db.session.flush()
     audit.record(
@@ -192,8 +260,9 @@ def create_wave(
     return wave
 
 
-def open_wave(wave: Wave, actor: Account | None, today: date | None = None) -> WaveState:
-    """Draft → open. Staff can answer from ``opens_on`` on; returns the state it is in now."""
+def check_openable(wave: Wave, today: date | None = None) -> None:
+    """Raise ``WaveConflict`` unless the wave is a draft that may open today: its closing day
+    has not passed, it has teams, and none of them is in another open wave at the same time."""
     today = today or date.today()
     if wave.status is not WaveStatus.DRAFT:
         raise WaveConflict(
@@ -208,6 +277,13 @@ def open_wave(wave: Wave, actor: Account | None, today: date | None = None) -> W
         )
     if not wave.teams:
         raise WaveConflict(_("No team takes part in this wave, so it cannot be opened."))
+    check_one_wave_per_team(wave, wave.closes_on, today)
+
+
+def open_wave(wave: Wave, actor: Account | None, today: date | None = None) -> WaveState:
+    """Draft → open. Staff can answer from ``opens_on`` on; returns the state it is in now."""
+    today = today or date.today()
+    check_openable(wave, today)
     wave.status = WaveStatus.OPEN
     record_promise(wave, instrument_of(wave))
     db.session.flush()
@@ -232,6 +308,7 @@ def extend_wave(
         )
     if closes_on < today:
         raise WaveInputError("closes_on", _("The closing date has already passed."))
+    check_one_wave_per_team(wave, closes_on, today)
     previous = wave.closes_on
     wave.closes_on = closes_on
     db.session.flush()

@@ -15,6 +15,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 FULL = Path(questionnaires.__file__).parent / "krachtspiegel-team-1.yaml"
 #: An unknown team link: its friendly page is a 404 on purpose, which Chromium logs.
 UNKNOWN_LINK = "/t/not-a-real-link"
+#: An unknown short code: the same, for a team link's short form.
+UNKNOWN_SHORT_LINK = "/t/ACDE-2345"
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -56,23 +58,30 @@ def page(new_page) -> Page:
 
 @pytest.fixture
 def new_page(browser, live_server):
-    """Open pages in fresh browser contexts ("devices"); console errors fail the test.
+    """Open pages in fresh browser contexts ("devices"); console errors fail the test, except
+    the statuses a page is opened to expect (``expected_statuses``: Chromium logs a document
+    answered with 409 or 422 as an error, though a refused step is what the test is after).
 
     Depends on ``live_server`` so that the server stops only after the contexts have closed."""
     contexts = []
     errors: list[str] = []
 
-    def on_console(message) -> None:
+    def on_console(message, expected_statuses: tuple[int, ...]) -> None:
         # The friendly page of an unknown link is a 404 on purpose, which Chromium logs.
-        expected_404 = message.location.get("url", "").endswith(UNKNOWN_LINK)
-        if message.type == "error" and not (expected_404 and "404" in message.text):
+        expected_404 = message.location.get("url", "").endswith((UNKNOWN_LINK, UNKNOWN_SHORT_LINK))
+        expected = any(f"status of {status} " in message.text for status in expected_statuses)
+        if (
+            message.type == "error"
+            and not (expected_404 and "404" in message.text)
+            and not expected
+        ):
             errors.append(message.text)
 
-    def open_page(**options) -> Page:
+    def open_page(expected_statuses: tuple[int, ...] = (), **options) -> Page:
         context = browser.new_context(**{"locale": "nl-BE", **options})
         contexts.append(context)
         page = context.new_page()
-        page.on("console", on_console)
+        page.on("console", lambda message: on_console(message, expected_statuses))
         page.on("pageerror", lambda error: errors.append(str(error)))
         return page
 

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from survey.extensions import db
 from survey.models import WaveStatus
 from survey.services.codes import claim_code, issue_codes
-from tests.e2e.conftest import UNKNOWN_LINK
+from tests.e2e.conftest import UNKNOWN_LINK, UNKNOWN_SHORT_LINK
 
 AXE = Axe()
 AXE_OPTIONS = {
@@ -152,6 +152,7 @@ def test_every_entry_and_message_page_is_accessible(new_page, live_server, tree,
         ("/code", "Typ je toegangscode", "code"),
         ("/resume", "Verdergaan waar je stopte", "resume"),
         (UNKNOWN_LINK, "We kennen deze link niet", "unknown link"),
+        (UNKNOWN_SHORT_LINK, "We kennen deze code niet", "unknown short link"),
         (f"/t/{codes_wave.teams[0].link_slug}", "Deze vragenlijst werkt met toegangscodes",
          "codes only"),
         (f"/t/{closed_wave.teams[0].link_slug}", "Deze vragenlijst is gesloten", "closed"),
@@ -181,5 +182,5 @@ def test_every_entry_and_message_page_is_accessible(new_page, live_server, tree,
     expect(page.get_by_role("alert")).to_contain_text("Het e-mailadres of wachtwoord klopt niet.")
     audit(page, "login with an error")
 
-    assert len(audit.pages) == 13
+    assert len(audit.pages) == 14
     assert not audit.problems, f"accessibility violations:\n{audit.report()}"

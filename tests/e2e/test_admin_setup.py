@@ -76,8 +76,9 @@ def test_an_administrator_sets_up_an_organisation_in_the_browser_alone(
     page.get_by_label("Opens on").fill(date.today().isoformat())
     page.get_by_label("Closes on").fill((date.today() + timedelta(days=21)).isoformat())
     page.get_by_role("button", name="Create the draft wave").click()
+    page.get_by_label(re.compile("Yes, open this wave")).check()
     page.get_by_role("button", name="Open the wave").click()
-    expect(page.get_by_text(re.compile("open", re.I)).first).to_be_visible()
+    expect(page.get_by_text("The wave is open")).to_be_visible()
 
     # Team links with QR codes to print.
     page.get_by_role("link", name="Team links and QR codes to print").click()

@@ -1,4 +1,4 @@
-"""Forms of the wave pages: a new wave, its edit, extend and close forms, and access codes."""
+"""Forms of the wave pages: a new wave, its edit, open, extend and close forms, access codes."""
 
 from __future__ import annotations
 
@@ -104,6 +104,13 @@ class ExtendForm(FlaskForm):
     closes_on = DayField(
         _l("New closing date"),
         validators=[InputRequired(_l("Enter the new closing date."))],
+    )
+
+
+class OpenForm(FlaskForm):
+    confirm = BooleanField(
+        _l("Yes, open this wave: its dates and how staff answer then stay as announced."),
+        validators=[DataRequired(_l("Tick the box to confirm that the wave opens."))],
     )
 
 

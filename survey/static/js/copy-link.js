@@ -1,4 +1,5 @@
-// A "Copy the link" button beside a read-only link field (the set-password link page).
+// A "Copy the link" button beside a read-only link field (the forms.copy_link macro: the
+// set-password link, a team's results link).
 // Enhancement only: without JavaScript the field can be selected and copied by hand.
 "use strict";
 
