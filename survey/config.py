@@ -93,6 +93,9 @@ def settings_from_environment(instance_path: Path) -> dict:
         #: "Padding a team"); only starts count, in the limiter's own short-lived storage.
         "START_LIMIT_PER_ADDRESS": os.environ.get("START_LIMIT_PER_ADDRESS", "30 per hour"),
         "START_LIMIT_PER_LINK": os.environ.get("START_LIMIT_PER_LINK", "60 per hour"),
+        #: Adding or updating actions through one team results link (each change is audited;
+        #: the team link needs no log-in, so nobody can flood the log through it).
+        "TEAM_ACTION_LIMIT_PER_LINK": os.environ.get("TEAM_ACTION_LIMIT_PER_LINK", "60 per hour"),
         #: Unfinished answers left this long without a respondent page are removed from the
         #: browser (and deleted unless paused with a resume code): the next person at a shared
         #: computer cannot open them.
