@@ -162,7 +162,7 @@ def add_action(
     audit.record_by_team(
         "team_action.add",
         _target(wave_team),
-        action=action.id,
+        action_id=action.id,
         scale=scale_code,
         kind=kind.value,
         description=action.description,
@@ -199,7 +199,7 @@ def update_action(
         setattr(action, name, value)
     action.updated_at = now_utc()
     audit.record_by_team(
-        "team_action.update", _target(action.wave_team), action=action.id, changes=changes
+        "team_action.update", _target(action.wave_team), action_id=action.id, changes=changes
     )
     return True
 
