@@ -5,6 +5,7 @@ next waves' pages follow them up (open ones carry over) beside the change in the
 import json
 import re
 from datetime import date
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -24,6 +25,7 @@ from survey.models import (
 from survey.services.audit import TEAM_LINK_ACTOR
 from survey.services.team_actions import actions_of_teams
 from tests.conftest import app_on, csrf_token, login
+from tests.test_fuzz_forms import forms_on, fuzz
 from tests.test_team_results import add_responses
 
 #: Three ended waves with fixed dates (closed, so the day the tests run does not matter).
@@ -390,3 +392,11 @@ class TestThrottle:
         assert len(audit_rows()) == 3
         # another team link is not affected
         assert add(client, autumn, **{"new-review_on": "2025-12-01"}).status_code == 302
+
+
+def test_no_action_form_answers_500_to_hostile_input(client, waves):
+    spring = team_of(waves["spring"], "team-a")
+    action(spring, "Bestaat al")
+    forms = {urlsplit(form.action).path: form for form in forms_on(client, link(spring))}
+    assert len(forms) == 2  # the new action and the update of the one there is
+    fuzz(client, forms, "/login", relogin=lambda: None)
