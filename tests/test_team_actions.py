@@ -52,18 +52,11 @@ def answers(count: int, level: int) -> list[dict[str, object]]:
     ]
 
 
-def closed_wave(version, units, key: str) -> Wave:
+def closed_wave(make_wave, units, key: str) -> Wave:
+    """A closed wave of ``units`` with the fixed name and dates of ``WAVES[key]``."""
     name, opens_on, closes_on = WAVES[key]
-    wave = Wave(
-        questionnaire_version=version,
-        name=name,
-        opens_on=opens_on,
-        closes_on=closes_on,
-        status=WaveStatus.CLOSED,
-        units=units,
-    )
-    wave.teams = [WaveTeam(unit=unit, invited=12) for unit in units]
-    db.session.add(wave)
+    wave = make_wave(units, status=WaveStatus.CLOSED, name=name)
+    wave.opens_on, wave.closes_on = opens_on, closes_on
     db.session.commit()
     return wave
 
@@ -73,11 +66,11 @@ def team_of(wave: Wave, slug: str) -> WaveTeam:
 
 
 @pytest.fixture
-def waves(tree, questionnaire_version) -> dict[str, Wave]:
+def waves(tree, make_wave) -> dict[str, Wave]:
     """Team A and team C in spring and autumn 2025; team A's A1 rises clearly (8 answers
     each, past the spread threshold), team C stays below k in autumn."""
     units = [tree["team-a"], tree["team-c"]]
-    made = {key: closed_wave(questionnaire_version, units, key) for key in ("spring", "autumn")}
+    made = {key: closed_wave(make_wave, units, key) for key in ("spring", "autumn")}
     add_responses(team_of(made["spring"], "team-a"), answers(8, 2))
     add_responses(team_of(made["autumn"], "team-a"), answers(8, 4))
     add_responses(team_of(made["spring"], "team-c"), answers(6, 3))
@@ -318,9 +311,9 @@ def test_the_next_wave_follows_up_the_actions_beside_their_scales_change(client,
     assert kept.status is ActionStatus.DONE and kept.status_note == "Loopt"
 
 
-def test_open_actions_carry_over_until_done_or_stopped(client, waves, tree, questionnaire_version):
+def test_open_actions_carry_over_until_done_or_stopped(client, waves, tree, make_wave):
     spring, autumn = team_of(waves["spring"], "team-a"), team_of(waves["autumn"], "team-a")
-    third = closed_wave(questionnaire_version, [tree["team-a"]], "next").teams[0]
+    third = closed_wave(make_wave, [tree["team-a"]], "next").teams[0]
     still_open = action(spring, "Nog open", ActionStatus.PLANNED)
     finished = action(spring, "Afgerond", ActionStatus.DONE)
     stopped = action(spring, "Gestopt ermee", ActionStatus.STOPPED)

@@ -43,11 +43,11 @@ def update_status(page: Page, status: str, note: str) -> None:
 
 
 def test_an_action_is_added_updated_and_followed_up_on_the_next_wave(
-    new_page, live_server, tree, questionnaire_version
+    new_page, live_server, tree, make_wave
 ):
     units = [tree["team-a"]]
-    spring = team_of(closed_wave(questionnaire_version, units, "spring"), "team-a")
-    autumn = team_of(closed_wave(questionnaire_version, units, "autumn"), "team-a")
+    spring = team_of(closed_wave(make_wave, units, "spring"), "team-a")
+    autumn = team_of(closed_wave(make_wave, units, "autumn"), "team-a")
     add_responses(spring, answers(8, 2))
     add_responses(autumn, answers(8, 4))
     audit = Audit()
@@ -97,10 +97,8 @@ def test_an_action_is_added_updated_and_followed_up_on_the_next_wave(
     assert not audit.problems, f"accessibility violations:\n{audit.report()}"
 
 
-def test_the_team_records_an_action_without_javascript(
-    new_page, live_server, tree, questionnaire_version
-):
-    spring = team_of(closed_wave(questionnaire_version, [tree["team-a"]], "spring"), "team-a")
+def test_the_team_records_an_action_without_javascript(new_page, live_server, tree, make_wave):
+    spring = team_of(closed_wave(make_wave, [tree["team-a"]], "spring"), "team-a")
     page = new_page(java_script_enabled=False, **PHONE)
     page.goto(f"{live_server}/team/{spring.results_slug}")
     record_action(page)
