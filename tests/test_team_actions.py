@@ -301,7 +301,11 @@ def test_the_next_wave_follows_up_the_actions_beside_their_scales_change(client,
     assert "Bezig" in followed and "Klaar" in followed and "Afgesproken na" in followed
     assert "Deze schaal sinds Voorjaar 2025" in followed
     card = followed[followed.index("Krachtenanalyse") : followed.index("Supervisie")]
-    assert "+2,0 (duidelijke stijging)" in card  # A1 rose from 2.25 to 4.25
+    assert "+2,0 (duidelijke stijging)" in card  # A1 rose from 2.17 to 4.17
+    # the meeting guide looks back on them with their status
+    guide = client.get(f"{link(autumn)}/guide").get_data(as_text=True)
+    looking_back = guide[guide.index("Krachtenanalyse") - 300 : guide.index("Supervisie")]
+    assert "Bezig" in looking_back and "(Teamcoach)" in looking_back
     # the open action is updated on the next wave's page; the done one is not offered
     assert f'action="/team/{autumn.results_slug}/actions/{kept.id}"' in page
     assert f"/actions/{done.id}" not in page
