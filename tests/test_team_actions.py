@@ -397,3 +397,24 @@ def test_no_action_form_answers_500_to_hostile_input(client, waves):
     forms = {urlsplit(form.action).path: form for form in forms_on(client, link(spring))}
     assert len(forms) == 2  # the new action and the update of the one there is
     fuzz(client, forms, "/login", relogin=lambda: None)
+
+
+def test_actions_recorded_before_the_follow_up_are_planned(app, waves):
+    """Migration 0009 gives the actions that exist a status: planned."""
+    from flask_migrate import downgrade, upgrade
+
+    spring = team_of(waves["spring"], "team-a")
+    db.session.remove()
+    downgrade(revision="0007")
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO team_actions (wave_team_id, kind, description, created_at) "
+                "VALUES (:team, 'keep', 'Van voor de opvolging', :at)"
+            ),
+            {"team": spring.id, "at": date(2025, 4, 1)},
+        )
+    upgrade()
+    old = db.session.scalar(sa.select(TeamAction))
+    assert old.status is ActionStatus.PLANNED and old.description == "Van voor de opvolging"
+    assert (old.scale_code, old.owner, old.review_on, old.status_note) == (None, None, None, None)
