@@ -23,7 +23,7 @@ from survey.models import (
     WaveTeam,
 )
 from survey.services.audit import TEAM_LINK_ACTOR
-from survey.services.team_actions import actions_of_teams
+from survey.services.team_actions import ActionCapReached, actions_of_teams, add_action
 from tests.conftest import app_on, csrf_token, login
 from tests.test_fuzz_forms import forms_on, fuzz
 from tests.test_team_results import add_responses
@@ -249,6 +249,11 @@ def test_the_team_link_keeps_three_actions_a_wave(client, waves):
     fourth = add(client, spring, **{"new-description": "Nog een"})
     assert fourth.status_code == 409
     assert "Het team heeft al 3 acties voor deze bevraging" in fourth.get_data(as_text=True)
+    # the service counts again under the team's lock, for two last additions at once
+    with pytest.raises(ActionCapReached):
+        add_action(spring, scale_code="A1", kind=ActionKind.KEEP, description="x", owner="y",
+                   review_on=None)  # fmt: skip
+    db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count(TeamAction.id))) == 3
 
 

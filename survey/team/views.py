@@ -87,6 +87,14 @@ def _back_to(wave_team: WaveTeam, anchor: str) -> Response:
     return redirect(url_for("team.results", results_slug=wave_team.results_slug) + anchor)
 
 
+def _cap_reached(wave_team: WaveTeam, form: NewActionForm) -> tuple[str, int]:
+    message = _(
+        "The team already has %(n)d actions for this wave. Update their status instead.",
+        n=TeamAction.MAX_PER_WAVE,
+    )
+    return _page(wave_team, new_form=form, conflict=message, status=409)
+
+
 @bp.post("/<results_slug>/actions")
 @limiter.limit(_action_limit, key_func=_link_key)
 def add_action(results_slug: str) -> Response | tuple[str, int]:
@@ -95,21 +103,21 @@ def add_action(results_slug: str) -> Response | tuple[str, int]:
         abort(409)
     form = _new_form(wave_team)
     if len(wave_team.actions) >= TeamAction.MAX_PER_WAVE:
-        message = _(
-            "The team already has %(n)d actions for this wave. Update their status instead.",
-            n=TeamAction.MAX_PER_WAVE,
-        )
-        return _page(wave_team, new_form=form, conflict=message, status=409)
+        return _cap_reached(wave_team, form)
     if not form.validate():
         return _page(wave_team, new_form=form, status=422)
-    action = team_actions.add_action(
-        wave_team,
-        scale_code=form.scale_code.data,
-        kind=ActionKind(form.kind.data),
-        description=form.description.data,
-        owner=form.owner.data,
-        review_on=form.review_on.data,
-    )
+    try:
+        action = team_actions.add_action(
+            wave_team,
+            scale_code=form.scale_code.data,
+            kind=ActionKind(form.kind.data),
+            description=form.description.data,
+            owner=form.owner.data,
+            review_on=form.review_on.data,
+        )
+    except team_actions.ActionCapReached:  # another browser added the last one meanwhile
+        db.session.rollback()
+        return _cap_reached(wave_team, form)
     db.session.commit()
     flash(_("The action is recorded."), "success")
     return _back_to(wave_team, f"#action-{action.id}")
