@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 from flask import render_template
+from flask_migrate import downgrade, upgrade
 
 from survey.extensions import db
 from survey.models import (
@@ -406,8 +407,6 @@ def test_no_action_form_answers_500_to_hostile_input(client, waves):
 
 def test_actions_recorded_before_the_follow_up_are_planned(app, waves):
     """Migration 0009 gives the actions that exist a status: planned."""
-    from flask_migrate import downgrade, upgrade
-
     spring = team_of(waves["spring"], "team-a")
     db.session.remove()
     downgrade(revision="0007")
