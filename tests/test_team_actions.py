@@ -422,3 +422,21 @@ def test_actions_recorded_before_the_follow_up_are_planned(app, waves):
     old = db.session.scalar(sa.select(TeamAction))
     assert old.status is ActionStatus.PLANNED and old.description == "Van voor de opvolging"
     assert (old.scale_code, old.owner, old.review_on, old.status_note) == (None, None, None, None)
+
+
+def test_a_wave_whose_answers_were_deleted_only_reads_its_actions(client, waves):
+    spring, autumn = team_of(waves["spring"], "team-a"), team_of(waves["autumn"], "team-a")
+    old = action(spring, "Uit een oude bevraging")
+    waves["spring"].purged_on = date(2026, 1, 1)
+    db.session.commit()
+    page = client.get(link(spring)).get_data(as_text=True)
+    assert "Uit een oude bevraging" in page
+    assert "Actie vastleggen" not in page and "Status bijwerken" not in page
+    assert "via zijn eigen resultatenlink" not in page  # that sentence is for managers
+    token = token_on(client, link(autumn))
+    data = {"new-csrf_token": token, **NEW_ACTION}
+    assert client.post(f"{link(spring)}/actions", data=data).status_code == 409
+    changes = {f"action-{old.id}-csrf_token": token, f"action-{old.id}-status": "done"}
+    assert client.post(f"{link(spring)}/actions/{old.id}", data=changes).status_code == 409
+    # still open, it is followed up on the next wave's page, and updated there
+    assert update(client, autumn, old.id, status="done").status_code == 302

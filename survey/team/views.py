@@ -70,12 +70,19 @@ def _page(
         guide_url=url_for("team.meeting_guide", results_slug=wave_team.results_slug),
         report_url=url_for("team.report", results_slug=wave_team.results_slug),
         actions=actions,
+        actions_editable=_actions_editable(wave_team),
         new_action_form=new_form or _new_form(wave_team, formdata=None),
         action_forms=forms,
         action_conflict=conflict,
         **context,
     )
     return page, status
+
+
+def _actions_editable(wave_team: WaveTeam) -> bool:
+    """The team plans on an ended wave's page; a wave whose answers were deleted under the
+    retention setting is long past, and its page only reads."""
+    return results_ended(wave_team) and wave_team.wave.purged_on is None
 
 
 @bp.get("/<results_slug>")
@@ -99,7 +106,7 @@ def _cap_reached(wave_team: WaveTeam, form: NewActionForm) -> tuple[str, int]:
 @limiter.limit(_action_limit, key_func=_link_key)
 def add_action(results_slug: str) -> Response | tuple[str, int]:
     wave_team = _wave_team_or_404(results_slug)
-    if not results_ended(wave_team):
+    if not _actions_editable(wave_team):
         abort(409)
     form = _new_form(wave_team)
     if len(wave_team.actions) >= TeamAction.MAX_PER_WAVE:
@@ -127,7 +134,7 @@ def add_action(results_slug: str) -> Response | tuple[str, int]:
 @limiter.limit(_action_limit, key_func=_link_key)
 def update_action(results_slug: str, action_id: int) -> Response | tuple[str, int]:
     wave_team = _wave_team_or_404(results_slug)
-    if not results_ended(wave_team):
+    if not _actions_editable(wave_team):
         abort(409)
     action = team_actions.updatable_action(wave_team, action_id)
     if action is None:
