@@ -100,6 +100,9 @@ def settings_from_environment(instance_path: Path) -> dict:
             "SHORT_LINK_GUESSES_PER_ADDRESS", "20 per hour"
         ),
         "SHORT_LINK_GUESSES": os.environ.get("SHORT_LINK_GUESSES", "300 per hour"),
+        #: Adding or updating actions through one team results link (each change is audited;
+        #: the team link needs no log-in, so nobody can flood the log through it).
+        "TEAM_ACTION_LIMIT_PER_LINK": os.environ.get("TEAM_ACTION_LIMIT_PER_LINK", "60 per hour"),
         #: Unfinished answers left this long without a respondent page are removed from the
         #: browser (and deleted unless paused with a resume code): the next person at a shared
         #: computer cannot open them.

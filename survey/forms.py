@@ -1,7 +1,7 @@
 """Forms shared by several blueprints.
 
-- ``PlainForm``, a form with only its CSRF token, and ``MultiCheckboxField``, a list of
-  checkboxes: the building blocks every blueprint's ``forms.py`` uses.
+- ``PlainForm``, a form with only its CSRF token, ``MultiCheckboxField``, a list of
+  checkboxes, and ``DayField``, a date: the building blocks every blueprint's ``forms.py`` uses.
 - The section forms built from an instrument: one page per section, one field per item. The
   respondent's pages ask them (``survey.respond``); the administration previews them.
   ``FIELD_BUILDERS`` is the web side of the item type registry: for each type, the form field
@@ -13,12 +13,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import Field, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    Field,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -35,6 +44,24 @@ class PlainForm(FlaskForm):
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class DayField(DateField):
+    """An ``<input type=date>`` read as an ISO date (what browsers send), with a clear message;
+    an empty field is left to the required validator."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        text = " ".join(valuelist).strip() if valuelist else ""
+        self.data = None
+        if not text:
+            return
+        try:
+            self.data = date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(_("Enter a date as year-month-day, for example 2026-03-31.")) from None
+        if not 2000 <= self.data.year <= 2999:
+            self.data = None
+            raise ValueError(_("Enter a date as year-month-day, for example 2026-03-31."))
 
 
 # --- The section forms of an instrument -----------------------------------------------------------

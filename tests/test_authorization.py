@@ -99,12 +99,13 @@ EXPECTED = {
     # The matrix's slugs are teams, which have no department view: 404 for every reader
     # (tests/test_department_view.py has departments inside and outside a manager's scope).
     "dashboard.department": ("GET", not_released),
-    "dashboard.add_action": ("POST", public(400)),
-    "dashboard.delete_action": ("POST", public(400)),
     # The team's own results link: whoever has it, nothing without it.
     "team.results": ("GET", public_object),
     "team.meeting_guide": ("GET", public_object),
     "team.report": ("GET", public(404)),
+    # The team records and follows up its actions through its link (tests/test_team_actions.py).
+    "team.add_action": ("POST", public(400)),
+    "team.update_action": ("POST", public(400)),
     # The quality officer's comparisons; the matrix's waves have not ended (404 for a wave).
     "quality.index": ("GET", quality_only(200)),
     "quality.wave": ("GET", quality_only(404)),

@@ -55,8 +55,21 @@ def test_a_department_manager_compares_their_teams(demo, client):
     # the department's own trend follows
     assert '<h2 id="story-title">Jeugdhulp over de bevragingen</h2>' in page
     assert page.count('<li class="spark">') == 13
-    # and a marked place for the teams' actions
-    assert 'id="department-actions"' in page
+    # and the actions of its teams (Kompas' in the demo), not those of another department's
+    assert "samen met de jongere de krachtenanalyse invullen" in page
+    assert "Intakecoördinator" in page
+    assert "begint met wat er goed ging" not in page  # Team Anker's, in GGZ
+
+
+def test_a_department_manager_sees_a_teams_actions_only_after_the_team_first_period(demo, client):
+    kompas_action = "samen met de jongere de krachtenanalyse invullen"
+    wave = db.session.scalars(
+        sa.select(Wave).where(Wave.status == WaveStatus.CLOSED).order_by(Wave.opens_on.desc())
+    ).first()
+    wave.team_first_days = 100_000  # the team still has the results (and its plan) to itself
+    db.session.commit()
+    login(client, JEUGDHULP, PASSWORD)
+    assert kompas_action not in read(client, "/dashboard/departments/jeugdhulp")
 
 
 def test_a_team_below_k_shows_nothing_and_cannot_be_subtracted(demo, client, make_account):

@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from survey.extensions import db
-from survey.models import AuditEvent, Role, TeamAction, Unit, Wave, WaveStatus, WaveTeam
-from tests.conftest import csrf_token, login
+from survey.models import Role, Unit, Wave, WaveStatus, WaveTeam
+from tests.conftest import login
 from tests.test_team_results import add_responses, agreeing
 
 DEMO_PASSWORD = "krachtspiegel-demo"
@@ -100,7 +100,7 @@ def test_the_team_link_shows_the_results_without_management_parts(demo, client):
     team = wave_team(wave, "team-kompas")
     page = client.get(f"/team/{team.results_slug}").get_data(as_text=True)
     assert "Waar het team het sterkst in is" in page and figures_on(page)
-    assert "resultatenlink" not in page and "Actie vastleggen" not in page
+    assert "resultatenlink" not in page
     assert 'name="robots" content="noindex"' in page
     assert client.get("/team/not-a-real-link").status_code == 404
     small = wave_team(wave, "team-de-brug")
@@ -147,94 +147,6 @@ def test_team_first_holds_results_back_from_management_but_not_from_the_team(
     login(own, "teamcoach@example.org")
     text = own.get(f"/dashboard/waves/{team_first.wave_id}/teams/team-a").get_data(as_text=True)
     assert "<td>4,0</td>" in text and f"/team/{team_first.results_slug}" in text
-
-
-@pytest.fixture
-def closed_team(tree, make_wave, make_account):
-    wave = make_wave([tree["team-a"], tree["team-c"]], status=WaveStatus.CLOSED)
-    make_account("lg@example.org", Role.MANAGER, [tree["team-a"]])
-    team = next(team for team in wave.teams if team.unit.slug == "team-a")
-    add_responses(team, agreeing(6))
-    return team
-
-
-def team_url(team: WaveTeam) -> str:
-    return f"/dashboard/waves/{team.wave_id}/teams/team-a"
-
-
-def add_action(client, team, **data):
-    token = csrf_token(client, team_url(team))
-    return client.post(f"{team_url(team)}/actions", data={"csrf_token": token, **data})
-
-
-def test_recording_up_to_three_actions(client, closed_team):
-    login(client, "lg@example.org")
-    for number in range(3):
-        reply = add_action(client, closed_team, kind="try", description=f"Actie {number}")
-        assert reply.status_code == 302
-    page = client.get(team_url(closed_team)).get_data(as_text=True)
-    assert "Actie 0" in page and "Actie 2" in page and "Actie vastleggen" not in page
-    fourth = add_action(client, closed_team, kind="keep", description="Nog een")
-    assert fourth.status_code == 422
-    assert "Het team heeft al 3 acties voor deze bevraging" in fourth.get_data(as_text=True)
-    assert db.session.scalar(sa.select(sa.func.count(TeamAction.id))) == 3
-    assert (
-        db.session.scalar(
-            sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "team_action.add")
-        )
-        == 3
-    )
-
-
-def test_a_bad_action_gets_clear_messages_and_keeps_the_text(client, closed_team):
-    login(client, "lg@example.org")
-    reply = add_action(client, closed_team, description="Samen op huisbezoek")
-    assert reply.status_code == 422
-    page = reply.get_data(as_text=True)
-    assert "Kies of het team dit blijft doen of het gaat proberen." in page
-    assert "Samen op huisbezoek" in page  # what was typed is not lost
-    too_long = add_action(client, closed_team, kind="keep", description="x" * 501)
-    assert too_long.status_code == 422 and "hoogstens 500 tekens" in too_long.get_data(as_text=True)
-    wrong_kind = add_action(client, closed_team, kind="stop", description="iets")
-    assert wrong_kind.status_code == 422
-
-
-def test_removing_an_action_only_of_ones_own_team(client, closed_team, app):
-    other = next(team for team in closed_team.wave.teams if team.unit.slug == "team-c")
-    theirs = TeamAction(wave_team=other, kind="keep", description="Niet van jou")
-    db.session.add(theirs)
-    db.session.commit()
-    login(client, "lg@example.org")
-    add_action(client, closed_team, kind="keep", description="Van ons")
-    ours = db.session.scalar(sa.select(TeamAction).where(TeamAction.description == "Van ons"))
-    token = csrf_token(client, team_url(closed_team))
-    base = team_url(closed_team)
-    assert (
-        client.post(f"{base}/actions/{theirs.id}/delete", data={"csrf_token": token}).status_code
-        == 404
-    )
-    assert (
-        client.post(f"{base}/actions/{ours.id}/delete", data={"csrf_token": token}).status_code
-        == 302
-    )
-    remaining = db.session.scalars(sa.select(TeamAction.description)).all()
-    assert remaining == ["Niet van jou"]
-    # team C's page is not the manager's: refused before anything is recorded
-    other_url = f"/dashboard/waves/{other.wave_id}/teams/team-c/actions"
-    reply = client.post(other_url, data={"csrf_token": token, "kind": "keep", "description": "x"})
-    assert reply.status_code == 404
-
-
-def test_actions_wait_until_the_wave_has_ended(client, tree, make_wave, make_account):
-    wave = make_wave([tree["team-a"]])
-    make_account("lg@example.org", Role.MANAGER, [tree["team-a"]])
-    login(client, "lg@example.org")
-    token = csrf_token(client, f"/dashboard/waves/{wave.id}/teams/team-a")
-    reply = client.post(
-        f"/dashboard/waves/{wave.id}/teams/team-a/actions",
-        data={"csrf_token": token, "kind": "keep", "description": "te vroeg"},
-    )
-    assert reply.status_code == 409
 
 
 def test_the_meeting_guide_asks_appreciative_questions(demo, client):

@@ -4,15 +4,18 @@ figures are the quality officer's, through the same gate (``survey.services.team
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import abort, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
-from survey.access import get_unit_or_404, role_required, scoped_units
+from survey.access import get_unit_or_404, role_required, scoped_units, subtree_ids
 from survey.dashboard.blueprint import bp
 from survey.extensions import db
 from survey.models import Role, Unit, UnitKind, WaveTeam
 from survey.services import comparisons, team_trends
+from survey.services.results import results_are_released, team_first_days_for
+from survey.services.team_actions import TeamActionList, actions_of_teams
 from survey.services.team_trends import UnitStory
 from survey.web.sparklines import sparkline
 
@@ -64,10 +67,41 @@ def department(slug: str) -> str:
     # A team that has since left the reader's scope keeps its part in the department's pooled
     # figure (it met k), but gets no column of its own.
     rows = [row for row in view.heatmap.table if row.unit.id in visible] if view.heatmap else []
+    team_action_lists, action_scales = _teams_actions(unit, visible)
     return render_template(
         "dashboard/department.html",
         unit=unit,
         view=view,
         rows=rows,
+        team_action_lists=team_action_lists,
+        action_scales=action_scales,
         **story_context(view.story),
     )
+
+
+def _teams_actions(department: Unit, visible: set[int]) -> tuple[list[TeamActionList], dict]:
+    """The actions of the department's teams in the reader's scope, of the waves whose results
+    the reader may already see: during the team-first period a team's plan is the team's own,
+    like its figures."""
+    team_ids = db.session.scalars(
+        sa.select(Unit.id).where(
+            Unit.id.in_(subtree_ids(sa.select(sa.literal(department.id)))),
+            Unit.kind == UnitKind.TEAM,
+        )
+    )
+    lists, scales = actions_of_teams([team for team in team_ids if team in visible])
+    released = [
+        TeamActionList(
+            item.unit,
+            [
+                action
+                for action in item.actions
+                if results_are_released(
+                    action.wave_team,
+                    team_first_days=team_first_days_for(action.wave_team, current_user),
+                )
+            ],
+        )
+        for item in lists
+    ]
+    return [item for item in released if item.actions], scales

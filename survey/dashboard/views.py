@@ -1,8 +1,7 @@
 """What a signed-in reader sees: the units and waves within their scope."""
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
+from flask import abort, render_template, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
@@ -18,12 +17,11 @@ from survey.access import (
     subtree_ids,
 )
 from survey.dashboard.blueprint import bp
-from survey.dashboard.forms import ActionForm
 from survey.dashboard.trends import team_story_context
 from survey.extensions import db
-from survey.models import ActionKind, Role, TeamAction, Unit, Wave, WaveTeam
-from survey.services import audit
-from survey.services.results import results_ended, team_first_days_for
+from survey.models import Role, Unit, Wave, WaveTeam
+from survey.services.results import team_first_days_for
+from survey.services.team_actions import wave_actions
 from survey.web.team_pages import pdf_response, results_context
 
 READERS = (Role.ADMIN, Role.QUALITY, Role.MANAGER)
@@ -85,70 +83,21 @@ def _team_first_days(wave_team: WaveTeam) -> int:
 @role_required(*READERS)
 def wave_team(wave_id: int, slug: str) -> str:
     wave_team = get_wave_team_or_404(wave_id, slug)
-    return _team_page(wave_team, ActionForm())
-
-
-def _team_page(wave_team: WaveTeam, form: ActionForm, status: int = 200) -> tuple[str, int]:
     context = results_context(wave_team, team_first_days=_team_first_days(wave_team))
     links = {"wave_id": wave_team.wave_id, "slug": wave_team.unit.slug}
+    # The team's actions, read-only: the team records them through its own link.
+    actions = wave_actions(wave_team, context["results"]) if context["released"] else None
     return render_template(
         "dashboard/wave_team.html",
         wave_team=wave_team,
         wave=wave_team.wave,
-        form=form,
-        max_actions=TeamAction.MAX_PER_WAVE,
+        actions=actions,
         guide_url=url_for("dashboard.meeting_guide", **links),
         report_url=url_for("dashboard.team_report", **links),
         team_link=url_for("team.results", results_slug=wave_team.results_slug, _external=False),
         **team_story_context(wave_team),
         **context,
-    ), status
-
-
-@bp.post("/waves/<int:wave_id>/teams/<slug>/actions")
-@role_required(*READERS)
-def add_action(wave_id: int, slug: str) -> Response | tuple[str, int]:
-    wave_team = get_wave_team_or_404(wave_id, slug)
-    if not results_ended(wave_team):
-        abort(409)
-    form = ActionForm()
-    if len(wave_team.actions) >= TeamAction.MAX_PER_WAVE:
-        form.validate()
-        form.description.errors = [
-            *form.description.errors,
-            _(
-                "The team already has %(n)d actions for this wave: remove one first.",
-                n=TeamAction.MAX_PER_WAVE,
-            ),
-        ]
-        return _team_page(wave_team, form, 422)
-    if not form.validate():
-        return _team_page(wave_team, form, 422)
-    action = TeamAction(
-        wave_team=wave_team,
-        kind=ActionKind(form.kind.data),
-        description=form.description.data.strip(),
-        created_by_id=current_user.id,
     )
-    db.session.add(action)
-    audit.record(current_user, "team_action.add", f"{wave_team.unit.slug}@{wave_team.wave_id}")
-    db.session.commit()
-    flash(_("The action is recorded."), "success")
-    return redirect(url_for("dashboard.wave_team", wave_id=wave_id, slug=slug) + "#actions-title")
-
-
-@bp.post("/waves/<int:wave_id>/teams/<slug>/actions/<int:action_id>/delete")
-@role_required(*READERS)
-def delete_action(wave_id: int, slug: str, action_id: int) -> Response:
-    wave_team = get_wave_team_or_404(wave_id, slug)
-    action = db.session.get(TeamAction, action_id)
-    if action is None or action.wave_team_id != wave_team.id:
-        abort(404)
-    db.session.delete(action)
-    audit.record(current_user, "team_action.delete", f"{wave_team.unit.slug}@{wave_team.wave_id}")
-    db.session.commit()
-    flash(_("The action is removed."), "success")
-    return redirect(url_for("dashboard.wave_team", wave_id=wave_id, slug=slug) + "#actions-title")
 
 
 @bp.get("/waves/<int:wave_id>/teams/<slug>/guide")

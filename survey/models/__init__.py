@@ -16,6 +16,7 @@ from survey.models.units import Unit, UnitKind
 from survey.models.waves import (
     AccessCode,
     ActionKind,
+    ActionStatus,
     TeamAction,
     Wave,
     WaveState,
@@ -30,6 +31,7 @@ __all__ = [
     "AccessCode",
     "Account",
     "ActionKind",
+    "ActionStatus",
     "Answer",
     "AuditEvent",
     "Draft",

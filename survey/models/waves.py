@@ -184,8 +184,23 @@ class ActionKind(enum.StrEnum):
     TRY = "try"
 
 
+class ActionStatus(enum.StrEnum):
+    """How far the team got with an action; planned and under way are open (they carry over)."""
+
+    PLANNED = "planned"
+    UNDER_WAY = "under_way"
+    DONE = "done"
+    STOPPED = "stopped"
+
+    @property
+    def is_open(self) -> bool:
+        return self in (ActionStatus.PLANNED, ActionStatus.UNDER_WAY)
+
+
 class TeamAction(Base):
-    """What a team agreed, after looking at a wave's results, to keep doing or to try."""
+    """What a team agreed, after looking at a wave's results, to keep doing or to try: for
+    which scale, who takes it up, when the team looks at it again and how far it got. The
+    team writes it through its results link (it is the team's plan); managers read it."""
 
     __tablename__ = "team_actions"
 
@@ -198,7 +213,20 @@ class TeamAction(Base):
     )
     kind: Mapped[ActionKind] = mapped_column(str_enum(ActionKind, "kind"))
     description: Mapped[str] = mapped_column(sa.Text)
+    #: A scale code of the wave's instrument (None for actions recorded before 0009).
+    scale_code: Mapped[str | None] = mapped_column(sa.String(32))
+    #: Who takes it up, as the team typed it: a role or a name, never an account.
+    owner: Mapped[str | None] = mapped_column(sa.String(120))
+    #: When the team looks at it again.
+    review_on: Mapped[date | None]
+    status: Mapped[ActionStatus] = mapped_column(
+        str_enum(ActionStatus, "status"), default=ActionStatus.PLANNED, server_default="planned"
+    )
+    #: A short note on the status ("waiting for the training dates").
+    status_note: Mapped[str | None] = mapped_column(sa.String(300))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+    updated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    #: The manager who recorded it, for actions recorded on the manager's page before 0009.
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("accounts.id", ondelete="SET NULL")
     )

@@ -15,15 +15,32 @@ from flask_babel import to_user_timezone, to_utc
 from survey.extensions import db
 from survey.models import Account, AuditEvent
 
+#: Who acted through a team's results link: the team, never a person. Nothing of the visitor
+#: (address, session, the link itself) goes into the log: the link is shared with the team.
+TEAM_LINK_ACTOR = "team results link"
+
 
 def record(actor: Account | None, action: str, target: str = "", **details: Any) -> AuditEvent:
     """Add an audit event; ``actor=None`` means the command line."""
+    return _add(
+        actor.id if actor else None,
+        actor.email if actor else "command line",
+        action,
+        target,
+        details,
+    )
+
+
+def record_by_team(action: str, target: str = "", **details: Any) -> AuditEvent:
+    """Add an audit event of an act through a team's results link (``TEAM_LINK_ACTOR``)."""
+    return _add(None, TEAM_LINK_ACTOR, action, target, details)
+
+
+def _add(
+    account_id: int | None, actor: str, action: str, target: str, details: dict[str, Any]
+) -> AuditEvent:
     event = AuditEvent(
-        account_id=actor.id if actor else None,
-        actor=actor.email if actor else "command line",
-        action=action,
-        target=target,
-        details=details,
+        account_id=account_id, actor=actor, action=action, target=target, details=details
     )
     db.session.add(event)
     db.session.flush()
@@ -59,6 +76,7 @@ ACTION_LABELS = {
     "demo.build": _l("Demo organisation built"),
     "team_action.add": _l("Team action recorded"),
     "team_action.delete": _l("Team action removed"),
+    "team_action.update": _l("Team action updated"),
 }
 
 

@@ -26,6 +26,7 @@ from survey.extensions import db
 from survey.models import (
     Account,
     ActionKind,
+    ActionStatus,
     Answer,
     Base,
     QuestionnaireVersion,
@@ -128,15 +129,42 @@ COMMENTS = {
         "Er is ruimte om nieuwe methodieken uit te proberen.",
     ],
 }
+#: (kind, scale, description, who takes it up, status) per team, agreed after the last closed wave.
 ACTIONS = {
     "team-kompas": [
-        (ActionKind.TRY, "Bij elke intake samen met de jongere de krachtenanalyse invullen.")
+        (
+            ActionKind.TRY,
+            "A1",
+            "Bij elke intake samen met de jongere de krachtenanalyse invullen.",
+            "Intakecoördinator",
+            ActionStatus.UNDER_WAY,
+        )
     ],
     "team-anker": [
-        (ActionKind.KEEP, "Het wekelijkse overleg begint met wat er goed ging."),
-        (ActionKind.TRY, "Maandelijkse groepssupervisie over het krachtenmodel."),
+        (
+            ActionKind.KEEP,
+            "B1",
+            "Het wekelijkse overleg begint met wat er goed ging.",
+            "Teamcoach",
+            ActionStatus.DONE,
+        ),
+        (
+            ActionKind.TRY,
+            "B5",
+            "Maandelijkse groepssupervisie over het krachtenmodel.",
+            "Leidinggevende",
+            ActionStatus.PLANNED,
+        ),
     ],
-    "team-buurtwerk": [(ActionKind.KEEP, "Cliënten zelf laten kiezen waar we afspreken.")],
+    "team-buurtwerk": [
+        (
+            ActionKind.KEEP,
+            "A3",
+            "Cliënten zelf laten kiezen waar we afspreken.",
+            "Iedereen",
+            ActionStatus.UNDER_WAY,
+        )
+    ],
 }
 
 
@@ -326,8 +354,17 @@ def _add_responses(
         answers += len(answer_records)
         if not is_open and wave_number == len(waves) - 2:
             wave_team = next(wt for wt in wave.teams if wt.unit_id == teams[team.slug].id)
-            for kind, description in ACTIONS.get(team.slug, []):
-                wave_team.actions.append(TeamAction(kind=kind, description=description))
+            for kind, scale_code, description, owner, status in ACTIONS.get(team.slug, []):
+                wave_team.actions.append(
+                    TeamAction(
+                        kind=kind,
+                        scale_code=scale_code,
+                        description=description,
+                        owner=owner,
+                        review_on=wave.closes_on + timedelta(days=90),
+                        status=status,
+                    )
+                )
     db.session.flush()
     return responses, answers
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
@@ -10,7 +9,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     IntegerField,
     RadioField,
     SelectField,
@@ -27,30 +25,13 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from survey.forms import DayField
 from survey.models import Wave, WaveTeam
 from survey.services import waves as wave_service
 from survey.services.codes import MAX_CODES_PER_BATCH
 
 #: The most staff a team can be expected to have; a larger number is a typing error.
 MAX_INVITED = 10_000
-
-
-class DayField(DateField):
-    """An ``<input type=date>`` read as an ISO date (what browsers send), with a clear message;
-    an empty field is left to the required validator."""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        text = " ".join(valuelist).strip() if valuelist else ""
-        self.data = None
-        if not text:
-            return
-        try:
-            self.data = date.fromisoformat(text)
-        except ValueError:
-            raise ValueError(_("Enter a date as year-month-day, for example 2026-03-31.")) from None
-        if not 2000 <= self.data.year <= 2999:
-            self.data = None
-            raise ValueError(_("Enter a date as year-month-day, for example 2026-03-31."))
 
 
 def _closes_after_opening(form: FlaskForm, field: DayField) -> None:
