@@ -254,7 +254,9 @@ def test_a_pulse_wave_shares_the_axis_through_its_core_questions(demo, client):
     a1 = re.search(r'<th scope="row">A1\.1 .*?</tr>', core, re.S).group(0)
     assert a1.rstrip("</tr>").rstrip().endswith('5,0 <span class="muted">(n 6)</span></td>')
     # the pulse asks no scales: the scale trend keeps only the full waves
-    scale_header = re.search(r'id="trend-table-caption".*?<thead>(.*?)</thead>', page, re.S).group(1)
+    scale_header = re.search(r'id="trend-table-caption".*?<thead>(.*?)</thead>', page, re.S).group(
+        1
+    )
     assert "Puls" not in scale_header
     # De Brug's two pulse answers stay hidden there too
     brug = client.get("/quality/units/team-de-brug").get_data(as_text=True)
