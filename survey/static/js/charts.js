@@ -48,9 +48,42 @@
     }
   }
 
+  // A chart the server drew as SVG (data-on-request) is drawn by plotly only when the reader
+  // presses its button: plotly's start alone takes a phone seconds.
+  function offerInteractive(block) {
+    const container = document.getElementById(block.dataset.chartFor);
+    const button = document.querySelector(`button[data-chart-draw="${block.dataset.chartFor}"]`);
+    if (!container || !button) {
+      return;
+    }
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      withPlotly(() => {
+        container.replaceChildren();
+        container.classList.remove("chart-drawn");
+        draw(block);
+        button.hidden = true;
+        container.focus();
+      });
+    });
+  }
+
   function drawCharts() {
-    const blocks = document.querySelectorAll('script[type="application/json"][data-chart-for]');
-    if (blocks.length === 0 || (!bundle && typeof window.Plotly === "undefined")) {
+    const all = document.querySelectorAll('script[type="application/json"][data-chart-for]');
+    if (all.length === 0 || (!bundle && typeof window.Plotly === "undefined")) {
+      return;
+    }
+    const onRequest = (block) => {
+      const container = document.getElementById(block.dataset.chartFor);
+      return container !== null && container.hasAttribute("data-on-request");
+    };
+    all.forEach((block) => {
+      if (onRequest(block)) {
+        offerInteractive(block);
+      }
+    });
+    const blocks = Array.from(all).filter((block) => !onRequest(block));
+    if (blocks.length === 0) {
       return;
     }
     if (!("IntersectionObserver" in window)) {
