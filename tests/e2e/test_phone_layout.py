@@ -3,8 +3,9 @@
 A table that is wider than the screen sits in a scroll region (``.table-scroll``) that a
 keyboard can reach (tabindex, a label) and that shows a cue; every other table fits. Measured
 in Chromium (scrollWidth against clientWidth) on the team, dashboard and quality pages of the
-demo, with every ``<details>`` opened so the tables folded into them are measured too.
-Screenshots land in tests/e2e/screenshots/ (not committed) to be looked at.
+demo, with every ``<details>`` opened so the tables folded into them are measured too; axe
+checks each page at that width as well. Screenshots land in tests/e2e/screenshots/ (not
+committed) to be looked at.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from playwright.sync_api import Page
 from survey.extensions import db
 from survey.models import Wave, WaveStatus
 from survey.services.demo import DEMO_DOMAIN, DEMO_PASSWORD
+from tests.e2e.test_accessibility import Audit
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 PHONE = {"width": 360, "height": 740}
@@ -62,10 +64,11 @@ MEASURE = """() => {
 }"""
 
 
-def phone_problems(page: Page, url: str, shot: str) -> list[str]:
+def phone_problems(page: Page, url: str, shot: str, audit: Audit) -> list[str]:
     page.goto(url)
     page.wait_for_load_state("networkidle")
     problems = page.evaluate(MEASURE)
+    audit(page, shot)
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"phone-{shot}.png", full_page=True)
     return [f"{url}: {problem}" for problem in problems]
@@ -100,11 +103,13 @@ def test_no_table_is_clipped_on_a_phone(new_page, live_server, demo):
             (f"/quality/waves/{wave.id}/instrument", "quality-instrument"),
         ],
     }
-    problems = []
+    problems, audit = [], Audit()
     for account, urls in pages.items():
         page = new_page(viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True)
         if account:
             log_in(page, live_server, account)
         for path, shot in urls:
-            problems += phone_problems(page, live_server + path, shot)
+            problems += phone_problems(page, live_server + path, shot, audit)
     assert not problems, "tables on a 360 px screen:\n  " + "\n  ".join(problems)
+    assert len(audit.pages) == 10
+    assert not audit.problems, f"accessibility violations at 360 px:\n{audit.report()}"
