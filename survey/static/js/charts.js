@@ -34,6 +34,52 @@
     modeBarButtonsToRemove: ["lasso2d", "select2d"],
   };
 
+  // On a phone plotly cuts long category labels off at the chart's left edge: they are broken
+  // over lines there (and the chart grows a little to make room for them).
+  const NARROW = 480;
+  const LINE = 22; // characters
+
+  function breakLabel(label) {
+    if (typeof label !== "string" || label.length <= LINE) {
+      return label;
+    }
+    const lines = [""];
+    label.split(" ").forEach((word) => {
+      const last = lines[lines.length - 1];
+      if (last && `${last} ${word}`.length > LINE) {
+        lines.push(word);
+      } else {
+        lines[lines.length - 1] = last ? `${last} ${word}` : word;
+      }
+    });
+    return lines.join("<br>");
+  }
+
+  function fitLabels(figure, width) {
+    const layout = figure.layout || {};
+    const axis = layout.yaxis || {};
+    if (width >= NARROW || axis.type !== "category") {
+      return;
+    }
+    const labels = new Set();
+    (figure.data || []).forEach((trace) => {
+      if (Array.isArray(trace.y)) {
+        trace.y.forEach((label) => labels.add(label));
+        trace.y = trace.y.map(breakLabel);
+      }
+    });
+    if (Array.isArray(axis.categoryarray)) {
+      axis.categoryarray = axis.categoryarray.map(breakLabel);
+    }
+    const extraLines = Array.from(labels).reduce(
+      (sum, label) => sum + String(breakLabel(label)).split("<br>").length - 1,
+      0,
+    );
+    if (layout.height) {
+      layout.height += 14 * extraLines;
+    }
+  }
+
   function draw(block) {
     const container = document.getElementById(block.dataset.chartFor);
     if (!container || container.dataset.drawn) {
@@ -42,6 +88,7 @@
     container.dataset.drawn = "true";
     try {
       const figure = JSON.parse(block.textContent);
+      fitLabels(figure, container.clientWidth);
       window.Plotly.newPlot(container, figure.data || [], figure.layout || {}, CONFIG);
     } catch (error) {
       console.error(`chart ${container.id}:`, error); // the other charts still draw
