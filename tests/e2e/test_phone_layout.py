@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from survey.extensions import db
 from survey.models import Wave, WaveStatus
@@ -113,3 +113,29 @@ def test_no_table_is_clipped_on_a_phone(new_page, live_server, demo):
     assert not problems, "tables on a 360 px screen:\n  " + "\n  ".join(problems)
     assert len(audit.pages) == 10
     assert not audit.problems, f"accessibility violations at 360 px:\n{audit.report()}"
+
+
+#: Category labels that begin left of their chart (plotly cuts them off there).
+CUT_LABELS = """(chart) => {
+  const left = chart.getBoundingClientRect().left;
+  return Array.from(chart.querySelectorAll(".ytick text"))
+    .filter((label) => label.getBoundingClientRect().left < left - 1)
+    .map((label) => label.textContent);
+}"""
+
+
+def test_chart_labels_are_whole_on_a_phone(new_page, live_server, demo):
+    wave = db.session.scalar(
+        sa.select(Wave).where(Wave.status == WaveStatus.CLOSED).order_by(Wave.opens_on.desc())
+    )
+    anker = next(team for team in wave.teams if team.unit.slug == "team-anker")
+    page = new_page(viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True)
+    page.goto(f"{live_server}/team/{anker.results_slug}")
+    # The life domains: the longest labels ("School, opleiding, werk en dagbesteding").
+    chart = page.locator("#chart-group-C2")
+    chart.scroll_into_view_if_needed()
+    labels = chart.locator(".ytick text")
+    expect(labels.first).to_be_attached()
+    assert labels.count() == 9
+    assert chart.evaluate(CUT_LABELS) == []
+    page.screenshot(path=SCREENSHOTS / "phone-team-link-chart.png")
