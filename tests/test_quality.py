@@ -79,6 +79,25 @@ def test_the_trend_chart_has_a_line_per_scale_with_intervals(demo, client):
     assert figure.count('"type": "scatter"') == 13 and '"arrayminus"' in figure
 
 
+def drawn_chart(page: str, chart_id: str) -> str:
+    container = re.search(rf'<div id="{chart_id}" [^>]*data-on-request[^>]*>(.*?)</ul>', page, re.S)
+    assert container, f"no server-drawn chart {chart_id}"
+    return container.group(1)
+
+
+def test_the_trend_chart_is_drawn_by_the_server_and_by_plotly_only_on_request(demo, client):
+    """plotly.js costs a phone seconds: the first-screen chart is SVG, its button loads plotly."""
+    page = client.get("/quality/units/team-kompas").get_data(as_text=True)
+    drawing = drawn_chart(page, "trend")
+    assert drawing.count('<path class="line"') == 13 and drawing.count("<circle") == 13 * 3
+    assert "<title>A1 Focus op krachten, Voorjaar 2025: " in drawing
+    assert 'data-chart-draw="trend"' in page and 'data-chart-for="trend"' in page
+    # De Brug is below k in every wave: its chart has axes and no number
+    brug = drawn_chart(client.get("/quality/units/team-de-brug").get_data(as_text=True), "trend")
+    assert "<circle" not in brug and '<path class="line"' not in brug
+    assert not re.search(r"\d,\d", brug)
+
+
 def test_the_heatmap_hides_small_teams_and_pools_only_shown_ones(demo, client):
     wave = latest()
     page = client.get(f"/quality/waves/{wave.id}?under=ggz").get_data(as_text=True)
@@ -273,7 +292,9 @@ def test_a_pulse_wave_shares_the_axis_through_its_core_questions(demo, client):
     a1 = re.search(r'<th scope="row">A1\.1 .*?</tr>', core, re.S).group(0)
     assert a1.rstrip("</tr>").rstrip().endswith('5,0 <span class="muted">(n 6)</span></td>')
     # the pulse asks no scales: the scale trend keeps only the full waves
-    scale_header = re.search(r'id="trend-caption".*?<thead>(.*?)</thead>', page, re.S).group(1)
+    scale_header = re.search(r'id="trend-table-caption".*?<thead>(.*?)</thead>', page, re.S).group(
+        1
+    )
     assert "Puls" not in scale_header
     # De Brug's two pulse answers stay hidden there too
     brug = client.get("/quality/units/team-de-brug").get_data(as_text=True)

@@ -50,9 +50,9 @@ class Respondent:
                 with self.opener.open(self.base + path, data=body, timeout=TIMEOUT) as reply:
                     return reply.geturl(), reply.read().decode()
             except urllib.error.HTTPError as error:
-                error.close()  # its socket, on every path
+                error.close()  # its socket, on every path; the caller reads only the code
                 if error.code != 503 or attempt == RETRIES:
-                    raise AssertionError(f"{path}: HTTP {error.code}") from None
+                    raise
         raise AssertionError("unreachable")
 
     def answer_and_submit(self, first_page: str) -> str:

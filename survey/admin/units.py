@@ -80,7 +80,7 @@ def _unit_page(unit: Unit, status: int = 200, errors: tuple[str, ...] = (), **fo
     move = forms.get("move") or MoveForm(formdata=None, parent=unit.parent_id and unit.parent.slug)
     staff = forms.get("staff") or StaffForm(formdata=None, staff=unit.staff)
     parents = unit_service.possible_parents(unit)
-    move.parent.offer(parents)
+    move.parent.offer(parents, _("Choose a unit"))
     to_archive = unit_service.units_to_archive(unit) if unit.archived_on is None else []
     to_restore = unit_service.units_to_restore(unit)
     teams = [each for each in to_archive or to_restore if each.kind is UnitKind.TEAM]

@@ -58,7 +58,12 @@ def waves() -> str:
 def _wave_form() -> tuple[WaveForm, dict[int | None, list[Unit]]]:
     form = WaveForm()
     versions = wave_service.questionnaire_versions()
-    form.version.choices = [(version.id, _version_label(version)) for version in versions]
+    # A required select starts with an empty option (HTML); the newest version stays preselected.
+    form.version.choices = [("", _("Choose a questionnaire version"))] + [
+        (version.id, _version_label(version)) for version in versions
+    ]
+    if not form.is_submitted() and versions:
+        form.version.data = versions[0].id
     children = wave_service.active_unit_children()
     form.units.choices = [(unit.id, unit.name) for units in children.values() for unit in units]
     return form, children
@@ -298,7 +303,9 @@ def wave_links(wave_id: int) -> str:
 
 def _codes_form(teams: list[WaveTeam]) -> CodesForm:
     form = CodesForm()
-    form.team.choices = [(team.unit.slug, team.unit.name) for team in teams]
+    form.team.choices = [("", _("Choose a team"))] + [
+        (team.unit.slug, team.unit.name) for team in teams
+    ]
     return form
 
 

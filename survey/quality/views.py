@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from reports import figures
+from reports import figures, line_svg
 from survey.access import get_unit_or_404, get_wave_or_404, role_required
 from survey.errors import render_error
 from survey.extensions import db
@@ -172,6 +172,7 @@ def trends(slug: str) -> Response | str:
         last=span.last,
         chart=drawn["trend"],
         figures=drawn,
+        drawings={name: line_svg.line_chart(figure) for name, figure in drawn.items()},
         core_rows=core_rows,
         core_waves=core_waves,
     )

@@ -28,10 +28,17 @@ def test_the_quality_pages_are_accessible(new_page, live_server, runner):
     page.get_by_role("button", name="Toon").click()
     audit(page, "change since an earlier wave")
     page.goto(f"{live_server}/quality/units/team-kompas")
+    # Drawn by the server as SVG; plotly only draws the interactive chart when asked.
     chart = page.locator("#trend")
-    chart.scroll_into_view_if_needed()
-    expect(chart.locator(".main-svg").first).to_be_attached()
+    expect(chart.locator("svg.line-chart")).to_be_visible()
     audit(page, "trend")
+    page.get_by_role(
+        "button", name="Interactieve grafiek (inzoomen, lijnen tonen of verbergen)"
+    ).click()
+    expect(chart.locator(".main-svg").first).to_be_attached()
+    expect(chart).to_be_focused()
+    expect(chart.locator("svg.line-chart")).to_have_count(0)
+    audit(page, "trend, interactive")
     page.goto(f"{live_server}/quality/waves/{wave.id}/profile")
     audit(page, "profile, before the background answers' use is chosen")
     page.get_by_role("button", name="Gebruik voor uitsplitsingen").click()

@@ -65,13 +65,18 @@ class WaveEditForm(FlaskForm):
     codes_only = BooleanField(_l("Access codes only: the team links do not let anyone in"))
 
 
+def optional_int(value: object) -> int | None:
+    """A select's empty placeholder option is no choice (None), not a failed conversion."""
+    return None if value in ("", None) else int(value)
+
+
 class WaveForm(WaveEditForm):
     """A new wave: what an edit may change, plus the questionnaire version and the units
     (their choices come from the database)."""
 
     version = SelectField(
         _l("Questionnaire version"),
-        coerce=int,
+        coerce=optional_int,
         validators=[InputRequired(_l("Choose a questionnaire version."))],
     )
     units = SelectMultipleField(

@@ -34,6 +34,52 @@
     modeBarButtonsToRemove: ["lasso2d", "select2d"],
   };
 
+  // On a phone plotly cuts long category labels off at the chart's left edge: they are broken
+  // over lines there (and the chart grows a little to make room for them).
+  const NARROW = 480;
+  const LINE = 22; // characters
+
+  function breakLabel(label) {
+    if (typeof label !== "string" || label.length <= LINE) {
+      return label;
+    }
+    const lines = [""];
+    label.split(" ").forEach((word) => {
+      const last = lines[lines.length - 1];
+      if (last && `${last} ${word}`.length > LINE) {
+        lines.push(word);
+      } else {
+        lines[lines.length - 1] = last ? `${last} ${word}` : word;
+      }
+    });
+    return lines.join("<br>");
+  }
+
+  function fitLabels(figure, width) {
+    const layout = figure.layout || {};
+    const axis = layout.yaxis || {};
+    if (width >= NARROW || axis.type !== "category") {
+      return;
+    }
+    const labels = new Set();
+    (figure.data || []).forEach((trace) => {
+      if (Array.isArray(trace.y)) {
+        trace.y.forEach((label) => labels.add(label));
+        trace.y = trace.y.map(breakLabel);
+      }
+    });
+    if (Array.isArray(axis.categoryarray)) {
+      axis.categoryarray = axis.categoryarray.map(breakLabel);
+    }
+    const extraLines = Array.from(labels).reduce(
+      (sum, label) => sum + String(breakLabel(label)).split("<br>").length - 1,
+      0,
+    );
+    if (layout.height) {
+      layout.height += 14 * extraLines;
+    }
+  }
+
   function draw(block) {
     const container = document.getElementById(block.dataset.chartFor);
     if (!container || container.dataset.drawn) {
@@ -42,15 +88,49 @@
     container.dataset.drawn = "true";
     try {
       const figure = JSON.parse(block.textContent);
+      fitLabels(figure, container.clientWidth);
       window.Plotly.newPlot(container, figure.data || [], figure.layout || {}, CONFIG);
     } catch (error) {
       console.error(`chart ${container.id}:`, error); // the other charts still draw
     }
   }
 
+  // A chart the server drew as SVG (data-on-request) is drawn by plotly only when the reader
+  // presses its button: plotly's start alone takes a phone seconds.
+  function offerInteractive(block) {
+    const container = document.getElementById(block.dataset.chartFor);
+    const button = document.querySelector(`button[data-chart-draw="${block.dataset.chartFor}"]`);
+    if (!container || !button) {
+      return;
+    }
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      withPlotly(() => {
+        container.replaceChildren();
+        container.classList.remove("chart-drawn");
+        draw(block);
+        button.hidden = true;
+        container.focus();
+      });
+    });
+  }
+
   function drawCharts() {
-    const blocks = document.querySelectorAll('script[type="application/json"][data-chart-for]');
-    if (blocks.length === 0 || (!bundle && typeof window.Plotly === "undefined")) {
+    const all = document.querySelectorAll('script[type="application/json"][data-chart-for]');
+    if (all.length === 0 || (!bundle && typeof window.Plotly === "undefined")) {
+      return;
+    }
+    const onRequest = (block) => {
+      const container = document.getElementById(block.dataset.chartFor);
+      return container !== null && container.hasAttribute("data-on-request");
+    };
+    all.forEach((block) => {
+      if (onRequest(block)) {
+        offerInteractive(block);
+      }
+    });
+    const blocks = Array.from(all).filter((block) => !onRequest(block));
+    if (blocks.length === 0) {
       return;
     }
     if (!("IntersectionObserver" in window)) {
