@@ -305,6 +305,6 @@ def test_a_clear_fall_since_an_earlier_wave_of_a_single_team(client, two_waves):
     add_responses(earlier, b1_answers([5, 5, 4, 5, 5, 4, 5, 5]))
     add_responses(later, b1_answers([2, 2, 3, 2, 2, 3, 2, 2]))
     box = summary_box(page_of(client, later))
-    # B1 4.75 → 2.25, as the table prints them
-    fell = "Psychologische veiligheid</strong>: duidelijk gedaald sinds Voorjaar: van 4,8 naar 2,2"
+    # B1 4.75 → 2.25, as the table prints them (halves round away from zero)
+    fell = "Psychologische veiligheid</strong>: duidelijk gedaald sinds Voorjaar: van 4,8 naar 2,3"
     assert fell in box
