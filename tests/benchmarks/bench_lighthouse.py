@@ -3,13 +3,15 @@
     python -m tests.benchmarks.bench_lighthouse [--runs N] [--quick]
 
 Builds the demo organisation (seed 11) in a fresh SQLite file, serves it with gunicorn as in
-production, logs in as the quality officer and as Team Anker's manager, and runs Lighthouse 12
-(npm; its default: a mid-range phone on a slow 4G line, simulated) on the quality trend pages
-and the team pages, each page ``--runs`` times (the median is printed; the score moves by a few
-points between runs on a busy machine). Lighthouse never scrolls, so the charts it sees are the
-ones on the first screen. Skipped with a message, exit status 0, when Lighthouse or Debian's
-Chromium is missing: ``npm install lighthouse@12`` in the checkout (node_modules/ is not
-committed) or put ``lighthouse`` on the PATH, or name it in ``LIGHTHOUSE``.
+production, logs in as the quality officer, Team Anker's manager and Jeugdhulp's manager, and
+runs Lighthouse 12 (npm; its default: a mid-range phone on a slow 4G line, simulated) on the
+quality trend pages, the team pages and the managers' trend and department pages (their small
+multiples are drawn on the server, no plotly), each page ``--runs`` times (the median is
+printed; the score moves by a few points between runs on a busy machine). Lighthouse never
+scrolls, so the charts it sees are the ones on the first screen. Skipped with a message, exit
+status 0, when Lighthouse or Debian's Chromium is missing: ``npm install lighthouse@12`` in the
+checkout (node_modules/ is not committed) or put ``lighthouse`` on the PATH, or name it in
+``LIGHTHOUSE``.
 """
 
 from __future__ import annotations
@@ -83,6 +85,9 @@ def build_demo(url: str, instance: str) -> list[Page]:
             Page("team page (manager)", f"/dashboard/waves/{wave.id}/teams/team-anker",
                  "leiding.anker"),
             Page("team's own results link", f"/team/{anker.results_slug}", None),
+            Page("manager's trend, Team Kompas", "/dashboard/units/team-kompas/trend",
+                 "leiding.jeugdhulp"),
+            Page("department, Jeugdhulp", "/dashboard/departments/jeugdhulp", "leiding.jeugdhulp"),
         ]  # fmt: skip
         db.session.remove()
         db.engine.dispose()
