@@ -42,6 +42,8 @@ CHROME_FLAGS = (
     "--headless=new --no-sandbox --disable-gpu --disable-background-networking"
     " --disable-component-update --disable-sync --no-first-run"
 )
+#: Runs of Lighthouse on one page before the benchmark gives up on it.
+ATTEMPTS = 3
 #: Lighthouse's audits printed beside the score, in milliseconds (CLS has no unit).
 AUDITS = {
     "first-contentful-paint": "FCP ms",
@@ -109,13 +111,20 @@ def session_cookie(port: int, account: str) -> str:
 
 def run_lighthouse(command: list[str], url: str, cookie: str | None, output: Path) -> dict:
     headers = json.dumps({"Cookie": cookie, "Accept-Language": "nl"} if cookie else {})
-    subprocess.run(  # noqa: S603 (the benchmark's own command line)
-        [*command, url, "--only-categories=performance", "--output=json", "--quiet",
-         f"--output-path={output}", f"--chrome-flags={CHROME_FLAGS}", f"--extra-headers={headers}"],
-        check=True,
-        env={**os.environ, "CHROME_PATH": str(CHROMIUM)},
-        timeout=300,
-    )  # fmt: skip
+    for attempt in range(1, ATTEMPTS + 1):
+        finished = subprocess.run(  # noqa: S603 (the benchmark's own command line)
+            [*command, url, "--only-categories=performance", "--output=json", "--quiet",
+             f"--output-path={output}", f"--chrome-flags={CHROME_FLAGS}",
+             f"--extra-headers={headers}"],
+            env={**os.environ, "CHROME_PATH": str(CHROMIUM)},
+            timeout=300,
+        )  # fmt: skip
+        if finished.returncode == 0:
+            break
+        # Lighthouse 12 now and then fails to record the trace (NO_NAVSTART): measure again.
+        print(f"{url}: Lighthouse failed (attempt {attempt} of {ATTEMPTS})", file=sys.stderr)
+    else:
+        raise RuntimeError(f"Lighthouse failed {ATTEMPTS} times on {url}")
     result = json.loads(output.read_text())
     figures = {"score": 100 * result["categories"]["performance"]["score"]}
     for audit, label in AUDITS.items():
