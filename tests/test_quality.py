@@ -250,12 +250,12 @@ def test_instrument_quality_flags_weak_scales_and_shows_icc_from_enough_teams(de
     assert quality.teams == 7  # De Brug (fewer than 5) takes no part
 
 
-def add_pulse_wave() -> Wave:
-    """A closed pulse wave after the demo's last ended one: six answers per team on the core
-    questions A1.1 (5) and B1.1 (4), two for De Brug (below k)."""
+def add_pulse_wave(after: Wave | None = None) -> Wave:
+    """A closed pulse wave a month after ``after`` (default: the demo's last ended wave): six
+    answers per team on the core questions A1.1 (5) and B1.1 (4), two for De Brug (below k)."""
     pulse_file = Path(questionnaires.__file__).parent / "krachtspiegel-pulse-1.yaml"
     version = store_instrument(questionnaires.load_file(pulse_file), pulse_file.name).version
-    last = latest()
+    last = after or latest()
     organisation = db.session.scalar(sa.select(Unit).where(Unit.parent_id.is_(None)))
     teams = db.session.scalars(sa.select(Unit).where(Unit.kind == UnitKind.TEAM)).all()
     pulse = Wave(

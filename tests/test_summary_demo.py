@@ -1,20 +1,15 @@
 """The summary tells the demo organisation's story: Team Anker slips back over a year, Team
 Kompas grows (survey/services/demo.py), and the rule (docs/summary.md) says so."""
 
-import uuid
-from datetime import timedelta
-from pathlib import Path
-
 import sqlalchemy as sa
 
-import questionnaires
 from reports.summary import Certainty
 from survey.extensions import db
-from survey.models import Answer, Response, Unit, Wave, WaveStatus, WaveTeam
-from survey.services.questionnaires import store_instrument
+from survey.models import Unit, Wave, WaveStatus
 from survey.services.results import team_results
 from survey.services.settings import wave_policy
 from tests.conftest import login
+from tests.test_quality import add_pulse_wave
 from tests.test_summary_rule import summary_box
 from tests.test_team_pages import DEMO_PASSWORD, JEUGDHULP, latest_closed_wave, wave_team
 
@@ -105,40 +100,10 @@ def test_the_agreement_label_is_gone_and_the_teams_own_link_shows_the_same_summa
     assert "het team is het eens" not in page and "Eensgezindheid" not in page
 
 
-def add_pulse_between(earlier: Wave, later: Wave) -> Wave:
-    """A closed pulse wave (no scales, one question per scale) between two full waves."""
-    pulse_file = Path(questionnaires.__file__).parent / "krachtspiegel-pulse-1.yaml"
-    version = store_instrument(questionnaires.load_file(pulse_file), pulse_file.name).version
-    team = db.session.scalar(sa.select(Unit).where(Unit.slug == "team-anker"))
-    pulse = Wave(
-        questionnaire_version=version,
-        name="Puls",
-        opens_on=earlier.closes_on + timedelta(days=30),
-        closes_on=earlier.closes_on + timedelta(days=40),
-        status=WaveStatus.CLOSED,
-        units=[team],
-    )
-    pulse.teams = [WaveTeam(unit=team, invited=12)]
-    db.session.add(pulse)
-    db.session.flush()
-    assert pulse.opens_on < later.opens_on
-    for _ in range(8):
-        response = Response(
-            id=uuid.uuid4(),
-            wave_id=pulse.id,
-            unit_id=team.id,
-            submitted_on=pulse.closes_on,
-            language="nl",
-        )
-        db.session.add(response)
-        db.session.add(Answer(response=response, item_code="A1.1", value=5))
-    db.session.commit()
-    return pulse
-
-
 def test_a_pulse_wave_between_is_skipped_and_names_nothing_itself(demo, client, app):
     first, middle, last = closed_waves()
-    pulse = add_pulse_between(middle, last)
+    pulse = add_pulse_wave(after=middle)
+    assert middle.closes_on < pulse.opens_on < last.opens_on
     summary = summary_of(last, "team-anker")
     (a1,) = [named for named in summary.growth_points if named.code == "A1"]
     assert {m.since for m in a1.facts.movements} == {first.name, middle.name}
