@@ -7,11 +7,11 @@ import re
 import subprocess
 import sys
 import threading
-import zlib
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from pypdf import PdfReader
 
 from survey.extensions import db
 from survey.models import AccessCode, AuditEvent, Wave, WaveStatus, WaveTeam
@@ -29,7 +29,6 @@ from survey.web.code_slips import slips_pdf
 
 CODE_FORMAT = re.compile(f"[{ALPHABET}]{{5}}-[{ALPHABET}]{{5}}")
 PUBLIC_URL = "https://ks.example.org"
-PDFTOTEXT = Path("/usr/bin/pdftotext")
 ROOT = Path(__file__).parent.parent
 
 
@@ -45,51 +44,14 @@ def stored_codes() -> list[AccessCode]:
     return db.session.scalars(sa.select(AccessCode).order_by(AccessCode.id)).all()
 
 
-def pdf_streams(pdf: bytes) -> list[bytes]:
-    """The PDF's compressed streams, inflated: page content, fonts' ToUnicode maps, and the
-    object streams that hold the page tree."""
-    streams = []
-    for raw in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
-        try:
-            streams.append(zlib.decompress(raw))
-        except zlib.error:
-            continue
-    return streams
-
-
 def page_count(pdf: bytes) -> int:
-    (count,) = {
-        int(found) for stream in pdf_streams(pdf) for found in re.findall(rb"/Count (\d+)", stream)
-    }
-    return count
+    return len(PdfReader(io.BytesIO(pdf)).pages)
 
 
-def pdf_text(pdf: bytes, tmp_path: Path) -> str:
-    """What a reader of the PDF finds: pdftotext's text when poppler-utils is installed, else
-    every text run WeasyPrint wrote, decoded with each ToUnicode map in the file."""
-    if PDFTOTEXT.exists():
-        path = tmp_path / "extract.pdf"
-        path.write_bytes(pdf)
-        return subprocess.run(
-            [PDFTOTEXT, str(path), "-"], capture_output=True, check=True
-        ).stdout.decode()
-    streams = pdf_streams(pdf)
-    maps = [
-        {
-            glyph.lower(): bytes.fromhex(text.decode()).decode("utf-16-be")
-            for block in re.findall(rb"beginbfchar(.*?)endbfchar", stream, re.S)
-            for glyph, text in re.findall(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>", block)
-        }
-        for stream in streams
-        if b"beginbfchar" in stream
-    ]
-    lines = []
-    for stream in streams:
-        for run_ in re.findall(rb"\[(.*?)\]\s*TJ", stream, re.S):
-            glyphs = b"".join(re.findall(rb"<([0-9a-fA-F]+)>", run_)).lower()
-            ids = [glyphs[i : i + 4] for i in range(0, len(glyphs), 4)]
-            lines.extend("".join(unicode.get(gid, "?") for gid in ids) for unicode in maps)
-    return "\n".join(lines)
+def pdf_text(pdf: bytes) -> str:
+    """What a reader of the PDF finds: the text of every page, as pypdf extracts it, pages
+    separated by a form feed."""
+    return "\f".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
 def words(text: str) -> str:
@@ -276,23 +238,22 @@ def test_slips_hold_ten_codes_a_page_with_the_address_and_instructions(wave, tmp
     pdf = slips_pdf(codes, team)
     assert pdf.startswith(b"%PDF")
     assert page_count(pdf) == 2
-    text = pdf_text(pdf, tmp_path)
+    text = pdf_text(pdf)
     for code in codes:
         assert code in text
-    if PDFTOTEXT.exists():
-        pages = text.split("\f")
-        assert sum(code in pages[0] for code in codes) == 10
-        flowing = words(text)
-        assert flowing.count(f"{PUBLIC_URL}/code") == 12 * 3
-        assert flowing.count("Team B · Voorjaar 2026") == 12
-        assert (
-            f"Ga naar {PUBLIC_URL}/code en typ deze code. Je antwoorden zijn anoniem: "
-            "de code wordt niet aan je antwoorden gekoppeld."
-        ) in flowing
-        assert (
-            f"Go to {PUBLIC_URL}/code and type this code. Your answers are anonymous: "
-            "the code is not linked to your answers."
-        ) in flowing
+    pages = text.split("\f")
+    assert sum(code in pages[0] for code in codes) == 10
+    flowing = words(text)
+    assert flowing.count(f"{PUBLIC_URL}/code") == 12 * 3
+    assert flowing.count("Team B · Voorjaar 2026") == 12
+    assert (
+        f"Ga naar {PUBLIC_URL}/code en typ deze code. Je antwoorden zijn anoniem: "
+        "de code wordt niet aan je antwoorden gekoppeld."
+    ) in flowing
+    assert (
+        f"Go to {PUBLIC_URL}/code and type this code. Your answers are anonymous: "
+        "the code is not linked to your answers."
+    ) in flowing
 
 
 # --- codes issue (CLI) ------------------------------------------------------------------------
@@ -337,7 +298,7 @@ def test_codes_issue_writes_pdf_slips_to_a_file(runner, wave, tmp_path):
     assert result.exit_code == 0, result.output
     pdf = target.read_bytes()
     assert pdf.startswith(b"%PDF")
-    text = pdf_text(pdf, tmp_path)
+    text = pdf_text(pdf)
     codes = re.findall(CODE_FORMAT, text)
     assert len(set(codes)) == 4
     assert {hash_code(code) for code in codes} == {row.code_sha256 for row in stored_codes()}

@@ -139,7 +139,7 @@ def test_the_demo_teams_read_by_principle_with_the_module_figures(demo, client, 
     assert "A7 Stapsgewijze doelen en leerkansen" in entry(section, "U4")
     report = client.get(f"/team/{team.results_slug}/report.pdf")
     assert report.status_code == 200
-    text = " ".join(pdf_text(report.data, tmp_path).split())
+    text = " ".join(pdf_text(report.data).split())
     assert "In de woorden van het krachtenmodel" in text
     assert "P1 Focus op krachten, niet op problemen A1 Focus op krachten" in text
 

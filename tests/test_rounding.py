@@ -97,7 +97,7 @@ def csv_cells(text: str, unit: str) -> list[str]:
 
 def pdf_figures(pdf: bytes, tmp_path) -> str:
     """The PDF's text without its colour key's ranges ("2,8–3,2")."""
-    return re.sub(r"\d,\d–\d,\d", "", pdf_text(pdf, tmp_path))
+    return re.sub(r"\d,\d–\d,\d", "", pdf_text(pdf))
 
 
 def test_page_csv_and_pdf_print_the_same_rounded_figure(client, halves, tmp_path):
