@@ -60,6 +60,22 @@ def pytest_report_header() -> str:
     return f"database: {'PostgreSQL ' + TEST_DATABASE_URL if TEST_DATABASE_URL else 'SQLite'}"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, only the tests that reach a database: those on the session's database
+    (the ``database_url`` fixture, which ``app`` and ``demo`` use) and those marked ``database``
+    (they make databases of their own). The rest (instrument files, statistics, imports) ran
+    on the SQLite pass already and would only run again unchanged."""
+    if not TEST_DATABASE_URL:
+        return
+    kept, deselected = [], []
+    for item in items:
+        reaches = "database_url" in getattr(item, "fixturenames", ())
+        (kept if reaches or item.get_closest_marker("database") else deselected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
 def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
     """A ``DaysFromToday`` in a parametrised test's id reads "today+14", the same every day.
     (Known by its ``days``: pytest loads this file as ``conftest``, test modules import it as
@@ -159,10 +175,21 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def empty_database() -> None:
+    """Deletes every row and restarts the ids. On PostgreSQL by DELETE, foreign-key triggers
+    off, and a restart of each sequence that was used: a TRUNCATE of every table cost 0.05 s
+    idle and up to 0.3 s on the busy 2-core machine, for each of ~750 tests."""
     tables = [table.name for table in Base.metadata.sorted_tables]
     with db.engine.connect() as connection:
         if connection.dialect.name == "postgresql":
-            connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            for table in reversed(tables):
+                connection.exec_driver_sql(f"DELETE FROM {table}")
+            used = connection.exec_driver_sql(
+                "SELECT sequencename FROM pg_sequences "
+                "WHERE schemaname = 'public' AND last_value IS NOT NULL"
+            ).scalars()
+            for sequence in list(used):
+                connection.exec_driver_sql(f"ALTER SEQUENCE {sequence} RESTART")
         else:
             connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
             for table in tables:

@@ -25,6 +25,9 @@ from tests.reliability.under_load import (
     stored,
 )
 
+# On PostgreSQL too: the database is the module's own (``fresh_database``), not the session's.
+pytestmark = pytest.mark.database
+
 CONCURRENT = 8
 LOAD_SECONDS = 4.5
 #: The kill test stops at the first lost submission (it must see one), within KILL_SECONDS: on
