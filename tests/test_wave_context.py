@@ -36,7 +36,7 @@ def context_version(app) -> QuestionnaireVersion:
 
 @pytest.fixture
 def make_context_wave(context_version, tree):
-    def make(status: WaveStatus, context: str | None = None) -> Wave:
+    def make(status: WaveStatus, context: str | None = None, team: str = "team-a") -> Wave:
         # A closed wave ended a month ago: past the team-first period, managers see it too.
         ended = status is WaveStatus.CLOSED
         opens_on = date.today() - timedelta(days=60 if ended else 7)
@@ -46,10 +46,10 @@ def make_context_wave(context_version, tree):
             opens_on=opens_on,
             closes_on=opens_on + timedelta(days=21),
             status=status,
-            units=[tree["team-a"]],
+            units=[tree[team]],
             context=context,
         )
-        wave.teams = [WaveTeam(unit=tree["team-a"], invited=12)]
+        wave.teams = [WaveTeam(unit=tree[team], invited=12)]
         db.session.add(wave)
         db.session.commit()
         return wave
@@ -188,9 +188,15 @@ def test_a_respondent_reads_the_youth_care_wording(client, make_context_wave):
     assert "Hoe vaak doen wij dit als team, met jongeren en hun ouders?" in page
 
 
-def test_a_respondent_of_a_standard_wave_reads_the_default_wording(client, make_context_wave):
-    page = respondent_page(client, make_context_wave(WaveStatus.OPEN))
-    assert DEFAULT_A11 in page and YOUTH_A11 not in page
+def test_two_waves_of_one_version_each_keep_their_own_wording(app, make_context_wave):
+    """The parsed instrument and the page's form classes are kept per process: one wave's
+    wording never reaches the other's respondents, whichever is asked first."""
+    youth = make_context_wave(WaveStatus.OPEN, context="jeugdhulp", team="team-a")
+    standard = make_context_wave(WaveStatus.OPEN, team="team-b")
+    for wave in (standard, youth, standard, youth):
+        page = respondent_page(app.test_client(), wave)
+        wanted, other = (YOUTH_A11, DEFAULT_A11) if wave is youth else (DEFAULT_A11, YOUTH_A11)
+        assert wanted in page and other not in page
 
 
 @pytest.fixture
