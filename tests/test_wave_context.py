@@ -16,7 +16,7 @@ from pypdf import PdfReader
 import questionnaires
 from questionnaires.codebook import COLUMNS
 from survey.extensions import db
-from survey.models import AuditEvent, QuestionnaireVersion, Role, Wave, WaveStatus, WaveTeam
+from survey.models import AuditEvent, QuestionnaireVersion, Role, Unit, Wave, WaveStatus, WaveTeam
 from survey.services import waves as wave_service
 from survey.services.questionnaires import instrument_of, instrument_of_version, store_instrument
 from tests.conftest import csrf_token, login
@@ -243,3 +243,39 @@ def test_the_versions_codebook_lists_every_contexts_wording(admin, context_versi
     assert a11["context_variants"].startswith(f"jeugdhulp: {YOUTH_A11} / We ask young people")
     markdown = admin.get(f"{base}?format=md").get_data(as_text=True)
     assert f"|  | ↳ jeugdhulp | {YOUTH_A11} |" in markdown
+
+
+# --- A new wave -------------------------------------------------------------------------------
+
+
+def post_new_wave(client, version: QuestionnaireVersion, team: Unit, context: str):
+    data = {
+        "csrf_token": csrf_token(client, "/admin/waves/new"),
+        "name": "Najaar 2026",
+        "version": str(version.id),
+        "units": [str(team.id)],
+        "opens_on": date.today().isoformat(),
+        "closes_on": (date.today() + timedelta(days=21)).isoformat(),
+        "context": context,
+    }
+    return client.post("/admin/waves/new", data=data)
+
+
+def test_a_new_wave_can_be_created_in_a_context(
+    admin, context_version, questionnaire_version, tree
+):
+    page = admin.get("/admin/waves/new").get_data(as_text=True)
+    # Every version's contexts, each labelled with the versions that have it.
+    assert f'<option value="jeugdhulp">Jeugdhulp ({context_version.label})</option>' in page
+    assert post_new_wave(admin, context_version, tree["team-a"], "jeugdhulp").status_code == 302
+    wave = db.session.scalar(sa.select(Wave).where(Wave.name == "Najaar 2026"))
+    assert wave.context == "jeugdhulp"
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "wave.create"))
+    assert event.details["context"] == "jeugdhulp"
+    # A version without that context refuses it, with the reason at the field.
+    reply = post_new_wave(admin, questionnaire_version, tree["team-b"], "jeugdhulp")
+    assert reply.status_code == 422
+    assert "heeft geen bewoording voor de context &#39;jeugdhulp&#39;" in reply.get_data(
+        as_text=True
+    )
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Wave)) == 1

@@ -25,6 +25,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from survey.admin.blueprint import bp
 from survey.admin.forms.waves import (
@@ -72,9 +73,22 @@ def _wave_form() -> tuple[WaveForm, dict[int | None, list[Unit]]]:
     ]
     if not form.is_submitted() and versions:
         form.version.data = versions[0].id
+    form.context.choices = [SelectChoice("", _("Standard")), *_context_choices(versions)]
     children = wave_service.active_unit_children()
     form.units.choices = [(unit.id, unit.name) for units in children.values() for unit in units]
     return form, children
+
+
+def _context_choices(versions: list[QuestionnaireVersion]) -> list[SelectChoice]:
+    """Each context any version declares, once, labelled with the versions that have it."""
+    lang = str(get_locale())
+    titles: dict[str, str] = {}
+    having: dict[str, list[str]] = {}
+    for version in versions:
+        for code, title in wave_service.context_choices(version, lang):
+            titles.setdefault(code, title)
+            having.setdefault(code, []).append(version.label)
+    return [SelectChoice(code, f"{titles[code]} ({', '.join(having[code])})") for code in titles]
 
 
 def _version_label(version: QuestionnaireVersion) -> str:
@@ -98,6 +112,7 @@ def new_wave() -> Response | tuple[str, int]:
                 closes_on=form.closes_on.data,
                 codes_only=form.codes_only.data,
                 actor=current_user,
+                context=form.context.data,
             )
         except WaveInputError as error:
             db.session.rollback()

@@ -224,13 +224,17 @@ def create_wave(
     codes_only: bool,
     actor: Account | None,
     today: date | None = None,
+    context: str | None = None,
 ) -> Wave:
-    """A draft wave asking ``version`` of every active team in or below ``units``."""
+    """A draft wave asking ``version`` (in the wording of ``context``, None: the default) of
+    every active team in or below ``units``."""
     today = today or date.today()
     name = name.strip()
     if not name:
         raise WaveInputError("name", _("Give the wave a name."))
     _check_period(opens_on, closes_on, today)
+    if context is not None:
+        check_context(version, context)
     teams = teams_in(units)
     if not teams:
         raise WaveInputError("units", _("No active team is in or below the chosen units."))
@@ -241,6 +245,7 @@ def create_wave(
         closes_on=closes_on,
         status=WaveStatus.DRAFT,
         codes_only=codes_only,
+        context=context,
         units=sorted(set(units), key=lambda unit: unit.id),
     )
     # Each team's expected staff starts as its usual number (the units page or import).
@@ -260,6 +265,7 @@ def create_wave(
         opens_on=opens_on.isoformat(),
         closes_on=closes_on.isoformat(),
         codes_only=codes_only,
+        context=context,
     )
     return wave
 

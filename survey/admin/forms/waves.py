@@ -85,6 +85,8 @@ class WaveForm(WaveEditForm):
         coerce=optional_int,
         validators=[InputRequired(_l("Choose a questionnaire version."))],
     )
+    #: The contexts of every version; the service checks the one chosen against the version.
+    context = SelectField(_l("Wording"), coerce=optional_str, validate_choice=False)
     units = SelectMultipleField(
         _l("Units that take part"),
         coerce=int,
