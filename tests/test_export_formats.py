@@ -24,11 +24,13 @@ import pytest
 from openpyxl import load_workbook
 from pandas.api.types import is_numeric_dtype
 
+from questionnaires.codebook import COLUMNS as CODEBOOK_COLUMNS
 from reports.csv_table import DUTCH, ENGLISH, cell_text, csv_bytes
 from survey.extensions import db
 from survey.models import Role, WaveStatus
 from survey.services import background_use
 from tests.conftest import csrf_token, login
+from tests.test_insider_figures import DOWNLOADS
 from tests.test_team_results import add_responses
 
 BOM = b"\xef\xbb\xbf"
@@ -281,6 +283,38 @@ def test_issued_codes_open_right_in_a_spreadsheet(client, organisation, tree, ma
     assert all(re.fullmatch(r"[2-9A-Z]{5}-[2-9A-Z]{5}", code) for code in codes["code"])
 
 
+def test_the_codebook_opens_right(client, organisation):
+    signed_in(client, "beheer@example.org", "nl")
+    version_id = organisation.questionnaire_version.id
+    reply = client.get(f"/admin/questionnaires/{version_id}/codebook")
+    assert reply.status_code == 200
+    codebook = pd.read_excel(io.BytesIO(reply.data))
+    assert list(codebook.columns) == list(CODEBOOK_COLUMNS)
+    assert set(codebook.iloc[:, 0]) >= {"A1.1", "B1.4"}
+
+
+def test_every_spreadsheet_route_is_covered_here():
+    """A new CSV or XLSX download joins DOWNLOADS (tests/test_insider_figures.py) and a test
+    here; the rest of DOWNLOADS are PDFs and the questionnaire's own file."""
+    covered = {
+        "admin.audit_export",
+        "admin.questionnaire_codebook",
+        "quality.instrument",
+        "quality.profile",
+        "quality.responses",
+        "quality.trends",
+        "quality.wave_csv",
+        "quality.wave_xlsx",
+    }
+    not_spreadsheets = {
+        "dashboard.team_report",
+        "quality.report",
+        "team.report",
+        "admin.questionnaire_source",
+    }
+    assert covered | not_spreadsheets == DOWNLOADS
+
+
 def test_a_table_the_page_does_not_have_is_404(client, organisation):
     wave = organisation
     signed_in(client, "kwaliteit@example.org", "nl")
@@ -302,4 +336,4 @@ def test_cells_are_written_as_a_spreadsheet_reads_them():
     assert cell_text(float("nan"), DUTCH) == "" and cell_text(None, DUTCH) == ""
     assert cell_text("3.5", DUTCH) == "3.5"  # text stays text
     content = csv_bytes(["a", "b"], [[1, 2.5], ["x;y", None]], DUTCH)
-    assert content == BOM + 'a;b\r\n1;2,5\r\n"x;y";\r\n'.encode()
+    assert content == BOM + b'a;b\r\n1;2,5\r\n"x;y";\r\n'
