@@ -32,7 +32,7 @@ from survey.services.instrument_quality import ICC_FROM_TEAMS, instrument_qualit
 from survey.services.organisation_results import Heatmap, ScaleTrend, SharedItemTrend
 from survey.services.questionnaires import instrument_of
 from survey.services.settings import wave_policy
-from survey.web.downloads import FORMATS, download, table_choices
+from survey.web.downloads import FORMATS, Table, TableChoice, download, table_choices
 from survey.web.pdf import render_pdf
 
 QUALITY = (Role.ADMIN, Role.QUALITY)
@@ -42,7 +42,7 @@ def _lang() -> str:
     return str(get_locale())
 
 
-def _choices(tables: list) -> list:
+def _choices(tables: list[Table]) -> list[TableChoice]:
     """The page's tables as CSV links (``survey.web.downloads``)."""
     return table_choices([title for title, _header, _rows in tables])
 
