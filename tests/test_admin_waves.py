@@ -544,7 +544,9 @@ def test_issued_codes_as_csv_can_be_claimed_once(client, admin, tree, make_wave)
     url = f"/admin/waves/{wave.id}/codes"
     response = post_form(client, url, url, {"team": "team-a", "count": "3", "output": "csv"})
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    codes = [row["code"] for row in csv.DictReader(io.StringIO(response.get_data(as_text=True)))]
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")  # so that a spreadsheet reads it as UTF-8
+    codes = [row["code"] for row in csv.DictReader(io.StringIO(text.lstrip("\ufeff")))]
     assert len(codes) == 3 == codes_count()
     assert claim_code(codes[0]).status == "claimed"
     assert claim_code(codes[0]).status == "used"

@@ -192,15 +192,17 @@ def offer_choice(client: FlaskClient, page: str, use: str) -> int | None:
     return client.post(form.group(1), data={"use": use, "csrf_token": token}).status_code
 
 
-def csv_tables(text: str) -> list[list[list[str]]]:
-    """A quality CSV download's tables (title row, header, rows), split at the empty rows."""
-    tables: list[list[list[str]]] = [[]]
-    for record in csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"):
-        if record:
-            tables[-1].append(record)
-        else:
-            tables.append([])
-    return tables
+def sheet_values(xlsx: bytes) -> list[list[tuple]]:
+    """Every table of a workbook (a CSV holds one): its sheets' rows."""
+    workbook = load_workbook(io.BytesIO(xlsx), read_only=True)
+    values = [list(sheet.values) for sheet in workbook.worksheets]
+    workbook.close()
+    return values
+
+
+def csv_rows(text: str) -> list[list[str]]:
+    """A quality CSV download (Dutch): its header row, then its rows."""
+    return list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
 
 
 @dataclass
@@ -212,19 +214,20 @@ class Breakdown:
 
 
 def download_breakdown(client: FlaskClient, wave: Wave) -> tuple[int, Breakdown | None]:
-    reply = client.get(f"/quality/waves/{wave.id}/profile?background=BG1&format=csv")
+    # the breakdown table: titled by the background question, "Wat is je rol?"
+    url = f"/quality/waves/{wave.id}/profile?background=BG1&format=csv&table=wat-is-je-rol"
+    reply = client.get(url)
     if reply.status_code != 200:
         return reply.status_code, None
-    table = csv_tables(reply.get_data(as_text=True))[-1]
-    header, rows = table[1], table[2:]
+    header, *rows = csv_rows(reply.get_data(as_text=True))
     n: dict[int, int] = {}
     means: dict[int, dict[str, float]] = {option: {} for option in OPTIONS}
     for row in rows:
         scale = row[0].split()[0]
         for index, option in enumerate(OPTIONS):
             mean, count = row[1 + 2 * index], row[2 + 2 * index]
-            if re.fullmatch(r"\d+(\.\d+)?", mean):
-                means[option][scale] = float(mean)
+            if re.fullmatch(r"\d+(,\d+)?", mean):
+                means[option][scale] = float(mean.replace(",", "."))
                 n[option] = int(count)
     assert header[1 + 2 * len(OPTIONS)] == "niet beantwoord"
     return 200, Breakdown(n, means)
@@ -234,9 +237,8 @@ def download_rows(client: FlaskClient, wave: Wave) -> tuple[int, list[dict[str, 
     reply = client.get(f"/quality/waves/{wave.id}/responses.csv")
     if reply.status_code != 200:
         return reply.status_code, None
-    table = csv_tables(reply.get_data(as_text=True))[0]
-    header = table[1]
-    return 200, [dict(zip(header, row, strict=True)) for row in table[2:]]
+    header, *rows = csv_rows(reply.get_data(as_text=True))
+    return 200, [dict(zip(header, row, strict=True)) for row in rows]
 
 
 def collect(client: FlaskClient, wave: Wave, order: tuple[str, str]) -> dict:
@@ -456,7 +458,7 @@ def snapshot(client: FlaskClient, wave: Wave) -> dict:
         "notes": notes,
         "scores": client.get(f"/quality/waves/{wave.id}/scores.csv").data,
         "scores under north": client.get(f"/quality/waves/{wave.id}/scores.csv?under=north").data,
-        "profile": client.get(f"/quality/waves/{wave.id}/profile?format=csv").data,
+        "profile": sheet_values(client.get(f"/quality/waves/{wave.id}/profile?format=xlsx").data),
         "page": re.sub(
             r'name="csrf_token" value="[^"]+"',
             "",

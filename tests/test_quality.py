@@ -1,6 +1,7 @@
 """The quality officer's comparisons on the demo organisation: units × scales, change since an
 earlier wave, trends with intervals, exports; every cell through the anonymity gate."""
 
+import csv
 import io
 import re
 import uuid
@@ -165,7 +166,7 @@ def test_exports_mark_suppressed_cells_and_carry_the_codebook(demo, client):
     wave = latest()
     text = client.get(f"/quality/waves/{wave.id}/scores.csv?under=ggz").get_data(as_text=True)
     brug = next(line for line in text.splitlines() if line.startswith("Team De Brug"))
-    assert "niet getoond (minder dan 5)" in brug and not re.search(r";\d\.\d", brug)
+    assert "niet getoond (minder dan 5)" in brug and not re.search(r";\d,\d", brug)
     reply = client.get(f"/quality/waves/{wave.id}/scores.xlsx")
     workbook = load_workbook(io.BytesIO(reply.data))
     assert workbook.sheetnames == ["1 scores", "codebook"]
@@ -318,17 +319,22 @@ def test_every_page_downloads_its_tables(demo, client, page):
     html = client.get(base).get_data(as_text=True)
     links = re.findall(r'<ul class="downloads">.*?</ul>', html, re.S)
     assert links, "no download links"
-    csv_url, xlsx_url = [u.replace("&amp;", "&") for u in re.findall(r'href="([^"]+)"', links[0])]
-    text = client.get(csv_url).get_data(as_text=True)
-    assert text.startswith("\ufeff") and ";" in text
+    xlsx_url, *csv_urls = [u.replace("&amp;", "&") for u in re.findall(r'href="([^"]+)"', links[0])]
     workbook = load_workbook(io.BytesIO(client.get(xlsx_url).data))
-    assert workbook.sheetnames[-1] == "codebook" and len(workbook.sheetnames) >= 2
+    assert workbook.sheetnames[-1] == "codebook"
+    # One CSV per table of the workbook: a header row and the data, no title line.
+    assert len(csv_urls) == len(workbook.sheetnames) - 1 >= 1
+    texts = [client.get(url).get_data(as_text=True) for url in csv_urls]
+    for text, sheet in zip(texts, workbook.worksheets, strict=False):
+        assert text.startswith("\ufeff") and ";" in text
+        header = next(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+        assert header == [cell.value or "" for cell in sheet[1]]
     if page == "trend":  # De Brug is below k in every wave: marked, never a number
-        assert "niet getoond (minder dan 5)" in text
-        assert not re.search(r";\d\.\d", text.split("\n\n")[0].split("\n", 2)[2])
+        assert "niet getoond (minder dan 5)" in texts[0]
+        assert not re.search(r";\d,\d", texts[0].split("\n", 1)[1])
     if page == "profile?background=BG1":
-        last = text.strip().split("\r\n\r\n")[-1]
-        assert "niet getoond (minder dan 5)" in last and not re.search(r";\d\.\d", last)
+        last = texts[-1]
+        assert "niet getoond (minder dan 5)" in last and not re.search(r";\d,\d", last)
 
 
 def test_the_organisation_report_is_a_pdf(demo, client):
@@ -341,7 +347,6 @@ def test_the_organisation_report_is_a_pdf(demo, client):
 def test_the_response_level_export_hides_every_row_among_k(demo, client):
     """No exported row can be tied to a group smaller than k: every unit label and every
     combination of label and kept background answers holds at least 5 rows."""
-    import csv as csv_module
 
     wave = latest()
     use_background_for(client, wave, "rows")
@@ -373,5 +378,5 @@ def test_the_response_level_export_hides_every_row_among_k(demo, client):
     assert not any(label.endswith("Team De Brug") for label in labels)  # 4 staff: never alone
     assert [row[0] for row in rows] == list(range(1, len(rows) + 1))  # numbered after shuffling
     text = client.get(f"/quality/waves/{wave.id}/responses.csv").get_data(as_text=True)
-    first = next(csv_module.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
-    assert first == ["antwoorden"]
+    first = next(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    assert first == list(header)  # the header row, no title line above it

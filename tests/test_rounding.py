@@ -110,7 +110,7 @@ def test_page_csv_and_pdf_print_the_same_rounded_figure(client, halves, tmp_path
         assert cells[0] == {"Org": "30", "North": "20", "South": "10"}[unit]  # n per row
         assert cells[2] == b1, unit  # n, A1, B1
         csv_row = csv_cells(text, unit)  # unit, level, A1, n A1, B1, n B1
-        assert csv_row[4] == b1.replace(",", "."), unit
+        assert csv_row[4] == b1, unit  # a decimal comma in Dutch, as on the page
     pdf = client.get(f"/quality/waves/{halves.id}/report.pdf").data
     shown = pdf_figures(pdf, tmp_path)
     for b1 in expected.values():

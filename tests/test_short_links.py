@@ -258,7 +258,7 @@ def printable_pages(client, wave: Wave, tmp_path) -> dict[str, str]:
             reply = client.post(url, data={"csrf_token": csrf_token(client, url), **data})
             assert reply.status_code == 200, (team.unit.slug, output)
             body = reply.get_data()
-            text = pdf_text(body) if output == "pdf" else body.decode()
+            text = pdf_text(body) if output == "pdf" else body.decode("utf-8-sig")
             pages[f"{output} {team.unit.slug}"] = text
     return pages
 

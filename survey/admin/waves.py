@@ -27,6 +27,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from reports.csv_table import dialect_for
 from survey.admin.blueprint import bp
 from survey.admin.forms.waves import (
     CloseForm,
@@ -376,7 +377,11 @@ def wave_codes(wave_id: int) -> Response | tuple[str, int]:
     wave_team = next(team for team in teams if team.unit.slug == form.team.data)
     codes = issue_codes(wave_team, form.count.data, current_user)
     if form.output.data == "csv":
-        content, mimetype, extension = codes_csv(codes), "text/csv", "csv"
+        content, mimetype, extension = (
+            codes_csv(codes, dialect_for(str(get_locale()))),
+            "text/csv",
+            "csv",
+        )
     else:
         content, mimetype, extension = slips_pdf(codes, wave_team), "application/pdf", "pdf"
     db.session.commit()

@@ -258,6 +258,11 @@ def _breakdown_table(profile: Profile, lang: str) -> Table:
     )
 
 
+def response_table_titles() -> list[str]:
+    """The titles of ``response_tables``, for the page's links to each as CSV."""
+    return [_("responses"), _("units"), _("notes")]
+
+
 def response_tables(export: ResponseExport) -> list[Table]:
     """The response-level export: the rows, what each unit label holds, and what was left out."""
     k = export.min_group_size
@@ -271,8 +276,9 @@ def response_tables(export: ResponseExport) -> list[Table]:
             _("fewer than %(k)d", k=k) if export.withheld is None else export.withheld,
         ],
     ]
+    responses, units, notes_title = response_table_titles()
     return [
-        (_("responses"), export.header, export.rows),
-        (_("units"), [_("Unit in the export"), _("Holds the responses of")], export.labels),
-        (_("notes"), ["", ""], notes),
+        (responses, export.header, export.rows),
+        (units, [_("Unit in the export"), _("Holds the responses of")], export.labels),
+        (notes_title, [_("Note"), _("Value")], notes),
     ]

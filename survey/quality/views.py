@@ -23,6 +23,7 @@ from survey.quality.exports import (
     heatmap_table,
     instrument_tables,
     profile_tables,
+    response_table_titles,
     response_tables,
     trend_tables,
 )
@@ -31,7 +32,7 @@ from survey.services.instrument_quality import ICC_FROM_TEAMS, instrument_qualit
 from survey.services.organisation_results import Heatmap, ScaleTrend, SharedItemTrend
 from survey.services.questionnaires import instrument_of
 from survey.services.settings import wave_policy
-from survey.web.downloads import FORMATS, download
+from survey.web.downloads import FORMATS, Table, TableChoice, download, table_choices
 from survey.web.pdf import render_pdf
 
 QUALITY = (Role.ADMIN, Role.QUALITY)
@@ -39,6 +40,11 @@ QUALITY = (Role.ADMIN, Role.QUALITY)
 
 def _lang() -> str:
     return str(get_locale())
+
+
+def _choices(tables: list[Table]) -> list[TableChoice]:
+    """The page's tables as CSV links (``survey.web.downloads``)."""
+    return table_choices([title for title, _header, _rows in tables])
 
 
 def _ended_wave_or_404(wave_id: int) -> Wave:
@@ -106,7 +112,11 @@ def _heatmap(wave_id: int) -> Heatmap:
 @bp.get("/waves/<int:wave_id>")
 @role_required(*QUALITY)
 def wave(wave_id: int) -> str:
-    return render_template("quality/wave.html", **_fields(_heatmap(wave_id)))
+    return render_template(
+        "quality/wave.html",
+        **_fields(_heatmap(wave_id)),
+        response_csvs=table_choices(response_table_titles()),
+    )
 
 
 def _heatmap_download(wave_id: int, fmt: str) -> Response:
@@ -153,12 +163,10 @@ def trends(slug: str) -> Response | str:
     except organisation_results.WaveNotInTrend:
         abort(400)
     waves, core_waves, core_rows = trend.waves, trend.core_waves, trend.core_rows
+    tables = trend_tables(unit.name, waves, span.rows, span.first, span.last, core_waves, core_rows)
     if (fmt := request.args.get("format")) in FORMATS:
-        tables = trend_tables(
-            unit.name, waves, span.rows, span.first, span.last, core_waves, core_rows
-        )
-        title = _("trend")
-        return download(tables, fmt, f"krachtspiegel {unit.name} {title}", instrument_of(waves[-1]))
+        name = f"krachtspiegel {unit.name} {_('trend')}"
+        return download(tables, fmt, name, instrument_of(waves[-1]), request.args.get("table"))
     drawn = {"trend": _trend_chart(waves, span.rows, lang)}
     if core_rows:
         drawn["core"] = _trend_chart(core_waves, core_rows, lang)
@@ -175,6 +183,7 @@ def trends(slug: str) -> Response | str:
         drawings={name: line_svg.line_chart(figure) for name, figure in drawn.items()},
         core_rows=core_rows,
         core_waves=core_waves,
+        csv_tables=_choices(tables),
     )
 
 
@@ -212,11 +221,11 @@ def profile(wave_id: int) -> Response | str | tuple[str, int]:
     except background_use.BackgroundUseNotChosen:
         return _background_use_refused(wave)
     db.session.commit()  # the first reader of an ended wave froze its tree
+    tables = profile_tables(result, _lang())
     if (fmt := request.args.get("format")) in FORMATS:
-        title = _("Organisation profile")
-        tables = profile_tables(result, _lang())
-        return download(tables, fmt, f"krachtspiegel {wave.name} {title}", result.instrument)
-    return render_template("quality/profile.html", **_fields(result))
+        name = f"krachtspiegel {wave.name} {_('Organisation profile')}"
+        return download(tables, fmt, name, result.instrument, request.args.get("table"))
+    return render_template("quality/profile.html", **_fields(result), csv_tables=_choices(tables))
 
 
 @bp.post("/waves/<int:wave_id>/background-use")
@@ -244,15 +253,16 @@ def choose_background_use(wave_id: int) -> Response | tuple[str, int]:
 def instrument(wave_id: int) -> str:
     wave = _ended_wave_or_404(wave_id)
     quality = instrument_quality(wave, wave_policy(wave))
+    tables = instrument_tables(quality, quality.teams >= ICC_FROM_TEAMS, _lang())
     if (fmt := request.args.get("format")) in FORMATS:
-        tables = instrument_tables(quality, quality.teams >= ICC_FROM_TEAMS, _lang())
-        title = _("instrument quality")
-        return download(tables, fmt, f"krachtspiegel {wave.name} {title}", instrument_of(wave))
+        name = f"krachtspiegel {wave.name} {_('instrument quality')}"
+        return download(tables, fmt, name, instrument_of(wave), request.args.get("table"))
     return render_template(
         "quality/instrument.html",
         wave=wave,
         quality=quality,
         icc_from=ICC_FROM_TEAMS,
+        csv_tables=_choices(tables),
     )
 
 
@@ -272,4 +282,6 @@ def responses(wave_id: int, fmt: str) -> Response | tuple[str, int]:
         return _background_use_refused(wave)
     db.session.commit()  # the first reader of an ended wave froze its tree
     name = f"krachtspiegel {wave.name} responses"
-    return download(response_tables(export), fmt, name, export.instrument)
+    return download(
+        response_tables(export), fmt, name, export.instrument, request.args.get("table")
+    )

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 
 from flask import current_app, render_template
 
+from reports.csv_table import CsvDialect, csv_bytes
 from survey.models import WaveTeam
 
 SLIPS_PER_PAGE = 10
@@ -49,8 +50,12 @@ def slips_pdf(
     return documents[0].copy([page for doc in documents for page in doc.pages]).write_pdf()
 
 
-def codes_csv(codes: list[str]) -> bytes:
-    """The codes as CSV, one column ``code`` (the format ``codes issue --format csv`` writes)."""
+def codes_csv(codes: list[str], dialect: CsvDialect | None = None) -> bytes:
+    """The codes as CSV, one column ``code``. Without ``dialect``, the plain file ``codes issue
+    --format csv`` writes; with one, the file a spreadsheet opens right (a download for people,
+    ``reports.csv_table``: BOM, the language's separator)."""
+    if dialect is not None:
+        return csv_bytes(["code"], [[code] for code in codes], dialect)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["code"])

@@ -1,48 +1,75 @@
 """Tables as a CSV or XLSX download: the one writer behind every export page.
 
 A page builds its tables as (title, header, rows), a pure function of its data; the view picks
-the format (``FORMATS``) and hands them to ``download``. The XLSX gets a sheet per table and,
-when the tables describe answers to a questionnaire, its codebook.
+the format (``FORMATS``) and hands them to ``download``. The XLSX gets a sheet per table, under
+its title, and, when the tables describe answers to a questionnaire, its codebook.
+
+A CSV holds one table: one header row, then the data, no title line, written for the request's
+language (``reports.csv_table``: semicolons and a decimal comma in Dutch). A page with several
+tables offers one CSV per table (``?format=csv&table=<slug>``, a link each, ``table_choices``)
+rather than a ZIP of CSVs: a quality officer clicks the table they want and Excel opens it at
+once, whereas a ZIP must first be unpacked (Excel opens a CSV inside a ZIP only as a read-only
+temporary copy), and the workbook already gives every table in one file. Without ``table`` the
+page's first table, its main one, is given.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Sequence
+from typing import NamedTuple
 
+from flask import abort
+from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
 from questionnaires import Instrument
 from questionnaires.codebook import COLUMNS as CODEBOOK_COLUMNS
 from questionnaires.codebook import codebook_rows
+from reports.csv_table import csv_bytes, dialect_for
 from reports.xlsx import workbook_bytes
 
 Table = tuple[str, Sequence[str], list[list[object]]]
 FORMATS = ("csv", "xlsx")
 
 
+class TableChoice(NamedTuple):
+    """A table a page offers as its own CSV: ``slug`` for ``?table=``, ``title`` to show."""
+
+    slug: str
+    title: str
+
+
+def slug_of(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def table_choices(titles: Sequence[str]) -> list[TableChoice]:
+    """A unique slug per table title, in order (a repeated title gets ``-2``, ``-3``, ...)."""
+    choices: list[TableChoice] = []
+    taken: set[str] = set()
+    for index, title in enumerate(titles):
+        slug = slug_of(str(title)) or f"table-{index + 1}"
+        if slug in taken:
+            slug = f"{slug}-{index + 1}"
+        taken.add(slug)
+        choices.append(TableChoice(slug, str(title)))
+    return choices
+
+
 def download(
-    tables: list[Table], fmt: str, name: str, instrument: Instrument | None = None
+    tables: list[Table],
+    fmt: str,
+    name: str,
+    instrument: Instrument | None = None,
+    table: str | None = None,
 ) -> Response:
-    """The tables as one CSV (a title row before each) or one workbook (a sheet each, plus the
-    instrument's codebook when the tables describe answers to it)."""
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    """One table as CSV (``table``: its slug, by default the first; 404 for a slug the page
+    does not have) or all tables as one workbook (a sheet each, plus the instrument's codebook
+    when the tables describe answers to it)."""
+    slug = slug_of(name)
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";")
-        for index, (title, header, rows) in enumerate(tables):
-            if index:
-                writer.writerow([])
-            writer.writerow([title])
-            writer.writerow(header)
-            writer.writerows(rows)
-        return Response(
-            "\ufeff" + buffer.getvalue(),
-            mimetype="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{slug}.csv"'},
-        )
+        return _csv_download(tables, slug, table)
     sheets = [
         (_sheet_title(title, index), header, rows)
         for index, (title, header, rows) in enumerate(tables)
@@ -54,6 +81,22 @@ def download(
         workbook_bytes(sheets),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{slug}.xlsx"'},
+    )
+
+
+def _csv_download(tables: list[Table], slug: str, table: str | None) -> Response:
+    choices = table_choices([title for title, _header, _rows in tables])
+    index = 0
+    if table is not None:
+        index = next((i for i, choice in enumerate(choices) if choice.slug == table), -1)
+        if index < 0:
+            abort(404)
+    _title, header, rows = tables[index]
+    file_name = f"{slug}-{choices[index].slug}" if len(tables) > 1 else slug
+    return Response(
+        csv_bytes(header, rows, dialect_for(str(get_locale()))),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{file_name}.csv"'},
     )
 
 

@@ -150,6 +150,9 @@ class PageParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.links: list[str] = []
+        #: href → the link's text (a CSV link names its table: "CSV: <title>").
+        self.link_texts: dict[str, str] = {}
+        self._link: tuple[str, list[str]] | None = None
         self.forms: list[HtmlForm] = []
         self.tables: list[HtmlTable] = []
         self.json_blocks: list[tuple[str, str]] = []
@@ -171,6 +174,7 @@ class PageParser(HTMLParser):
         a = {name: value or "" for name, value in attrs}
         if tag == "a" and "href" in a:
             self.links.append(a["href"])
+            self._link = (a["href"], [])
         elif tag == "form":
             self.forms.append(HtmlForm(a.get("method", "get").lower(), a.get("action", "")))
         elif tag == "input" and self.forms and a.get("name"):
@@ -202,7 +206,10 @@ class PageParser(HTMLParser):
             self._cell_suppressed = "suppressed" in a.get("class", "")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "select":
+        if tag == "a" and self._link is not None:
+            self.link_texts[self._link[0]] = " ".join("".join(self._link[1]).split())
+            self._link = None
+        elif tag == "select":
             self._select = None
         elif tag == "option" and self._option is not None and self._select is not None:
             value, selected = self._option
@@ -235,7 +242,7 @@ class PageParser(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)
-        for sink in (self._cell, self._caption, self._h1):
+        for sink in (self._cell, self._caption, self._h1, self._link and self._link[1]):
             if sink is not None:
                 sink.append(data)
         if self._option is not None:
@@ -254,6 +261,9 @@ class Insider:
         self.client = client
         self.instrument = instrument
         self.found = Collected(wave_id)
+        #: CSV url → its table's title (``note_csv_titles``); trend page path → its unit.
+        self.csv_titles: dict[str, str] = {}
+        self.trend_units: dict[str, str] = {}
         self.item_codes = {item.code for item in instrument.all_items()}
         self.scale_codes = {scale.code for scale in instrument.scales()}
         self.item_texts = {
@@ -312,6 +322,7 @@ class Insider:
                     page.feed(body)
                     self.read_page(url, page)
                     targets += [urljoin(url, link) for link in page.links]
+                    self.note_csv_titles(url, page)
                     for form in page.forms:
                         if form.method == "get":
                             targets += self.form_urls(url, form, self.own_page(url))
@@ -470,29 +481,35 @@ class Insider:
                     )
                 )
 
+    def note_csv_titles(self, url: str, page: PageParser) -> None:
+        """A CSV holds one table without its title; the page's link to it names it."""
+        for link, text in page.link_texts.items():
+            if text.startswith("CSV: "):
+                self.csv_titles[self.canonical(urljoin(url, link))] = text.removeprefix("CSV: ")
+
     def read_csv(self, url: str, text: str) -> None:
-        tables = csv_tables(text)
-        unit = ""
-        for title, header, rows in tables:
-            if header[:3] == ["row", "wave", "unit"]:
-                self.read_export(header, rows)
-            elif header[:1] == ["Unit in the export"]:
-                self.found.labels = {row[0]: tuple(row[1].split("; ")) for row in rows}
-            elif title == "notes":
-                for row in rows:
-                    if row[0].startswith("Responses withheld"):
-                        self.found.withheld = _int(row[1])
-            elif header[:1] == ["Scale"] and "α" in header:
-                self.read_reliability(url, header, rows)
-            elif header[:2] == ["Scale", "Question"]:
-                self.read_item_reliability(url, rows)
-            elif title in self.background:
-                self.read_breakdown(url, self.background[title], header, rows)
-            elif len(header) > 2 and header[1] == self.found.wave_name or "low" in header[:3]:
-                unit = title
-                self.read_trend(url, unit, header, rows)
-            else:
-                self.read_cells(url, title, header, rows, unit)
+        header, *rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=","))
+        title = self.csv_titles.get(url, "")
+        path = urlsplit(url).path
+        if header[:3] == ["row", "wave", "unit"]:
+            self.read_export(header, rows)
+        elif header[:1] == ["Unit in the export"]:
+            self.found.labels = {row[0]: tuple(row[1].split("; ")) for row in rows}
+        elif header == ["Note", "Value"]:
+            for row in rows:
+                if row[0].startswith("Responses withheld"):
+                    self.found.withheld = _int(row[1])
+        elif header[:1] == ["Scale"] and "α" in header:
+            self.read_reliability(url, header, rows)
+        elif header[:2] == ["Scale", "Question"]:
+            self.read_item_reliability(url, rows)
+        elif title in self.background:
+            self.read_breakdown(url, self.background[title], header, rows)
+        elif len(header) > 2 and header[1] == self.found.wave_name or "low" in header[:3]:
+            self.trend_units[path] = title  # a trend's first table is titled by its unit
+            self.read_trend(url, title, header, rows)
+        else:
+            self.read_cells(url, title, header, rows, self.trend_units.get(path, ""))
 
     def read_export(self, header: list[str], rows: list[list[str]]) -> None:
         background = {item.code for item in self.instrument.all_items() if item.background}
@@ -592,20 +609,6 @@ class Insider:
                         hidden=_number(mean) is None and mean != "",
                     )
                 )
-
-
-def csv_tables(text: str) -> list[tuple[str, list[str], list[list[str]]]]:
-    """The tables of a quality CSV: a title row, a header row, rows; an empty row between."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";")
-    tables, block = [], []
-    for record in [*reader, []]:
-        if record:
-            block.append(record)
-        elif block:
-            title, header, *rows = block if len(block) > 1 else [*block, []]
-            tables.append((title[0] if title else "", header, rows))
-            block = []
-    return tables
 
 
 def _number(text: str) -> float | None:
