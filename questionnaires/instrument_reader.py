@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from questionnaires.change_reader import ChangeReader
 from questionnaires.item_types import ITEM_TYPES, LIKERT_TYPES, TYPE_KEYS, ItemType
 from questionnaires.model import Group, Instrument, Item, Scale, Section, content_sha256
 from questionnaires.node_reader import CODE_PATTERN, NodeReader
@@ -84,7 +85,7 @@ class InstrumentReader:
             root,
             "",
             required={"instrument", "version", "languages", "title", "sections"},
-            optional={"introduction", *PRINCIPLE_KEYS},
+            optional={"introduction", "changes", *PRINCIPLE_KEYS},
         )
         assert fields is not None  # noqa: S101  (type narrowing: the root is always a mapping here)
         instrument_id = self._read_instrument_id(fields)
@@ -96,6 +97,7 @@ class InstrumentReader:
         reader = PrincipleReader(self)
         principles = reader.read_list(fields, "principles")
         starting_points = reader.read_list(fields, "starting_points")
+        changes_from, changes = ChangeReader(self).read(fields)
         if instrument_id is None or version is None or title is None:
             return None
         return Instrument(
@@ -107,6 +109,8 @@ class InstrumentReader:
             sections=sections,
             principles=principles,
             starting_points=starting_points,
+            changes_from=changes_from,
+            changes=changes,
             content=content,
             sha256=content_sha256(content),
         )
