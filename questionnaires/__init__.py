@@ -14,7 +14,7 @@ from questionnaires.item_types import (
     LikertType,
 )
 from questionnaires.loader import load_file, load_text, validate_file
-from questionnaires.model import Group, Instrument, Item, Principle, Scale, Section
+from questionnaires.model import Context, Group, Instrument, Item, Principle, Scale, Section
 from questionnaires.problems import MAX_FILE_BYTES, Problem, QuestionnaireError
 from questionnaires.text import KNOWN_LANGUAGES, GridEntry, Option, Text
 
@@ -27,6 +27,7 @@ __all__ = [
     "LIKERT_TYPES",
     "MAX_FILE_BYTES",
     "AnswerKind",
+    "Context",
     "GridEntry",
     "Group",
     "Instrument",

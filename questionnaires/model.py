@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, replace
-from typing import Any, ClassVar, Self
+from dataclasses import dataclass, fields, is_dataclass, replace
+from typing import Any, ClassVar, Self, TypeVar
 
 from questionnaires.item_types import ITEM_TYPES, AnswerKind, ItemType
 from questionnaires.text import GridEntry, Option, Text
@@ -17,13 +17,15 @@ from questionnaires.text import GridEntry, Option, Text
 #: Bump when the shape of `Instrument.to_dict()` changes in a way `from_dict` must know about.
 SCHEMA_VERSION = 1
 
+_T = TypeVar("_T")
+
 
 def _text_or_none(value: Mapping[str, str] | None) -> Text | None:
     return None if value is None else Text(value)
 
 
 def _dict_or_none(text: Text | None) -> dict[str, str] | None:
-    return None if text is None else dict(text)
+    return None if text is None else text.to_dict()
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ class Item:
         return {
             "code": self.code,
             "type": self.type,
-            "text": dict(self.text),
+            "text": self.text.to_dict(),
             "hint": _dict_or_none(self.hint),
             "required": self.required,
             "optional": self.optional,
@@ -134,7 +136,7 @@ class _ItemSet:
     def to_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
-            "title": dict(self.title),
+            "title": self.title.to_dict(),
             "description": _dict_or_none(self.description),
             "reflect": _dict_or_none(self.reflect),
             "figure": self.figure,
@@ -209,7 +211,7 @@ class Section:
     def to_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
-            "title": dict(self.title),
+            "title": self.title.to_dict(),
             "description": _dict_or_none(self.description),
             "scales": [scale.to_dict() for scale in self.scales],
             "groups": [group.to_dict() for group in self.groups],
@@ -244,7 +246,7 @@ class Principle:
     def to_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
-            "title": dict(self.title),
+            "title": self.title.to_dict(),
             "description": _dict_or_none(self.description),
             "scales": list(self.scales),
         }
@@ -279,7 +281,7 @@ class Change:
         return {
             "kind": self.kind,
             "codes": list(self.codes),
-            "reason": dict(self.reason),
+            "reason": self.reason.to_dict(),
             "replaces": list(self.replaces),
         }
 
@@ -290,6 +292,31 @@ class Change:
             codes=tuple(data["codes"]),
             reason=Text(data["reason"]),
             replaces=tuple(data["replaces"]),
+        )
+
+
+@dataclass(frozen=True)
+class Context:
+    """A setting the instrument can be asked in with wording of its own (e.g. youth care),
+    declared under the file's `contexts`; a wave chooses one (`Instrument.in_context`)."""
+
+    code: str
+    title: Text
+    description: Text | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "title": self.title.to_dict(),
+            "description": _dict_or_none(self.description),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Context:
+        return cls(
+            code=data["code"],
+            title=Text(data["title"]),
+            description=_text_or_none(data["description"]),
         )
 
 
@@ -315,6 +342,11 @@ class Instrument:
     #: The version the file records its changes against ("1.3"), and those changes.
     changes_from: str | None = None
     changes: tuple[Change, ...] = ()
+    #: The contexts the file declares, each with wording of its own for some of its texts.
+    contexts: tuple[Context, ...] = ()
+    #: The context whose wording every text holds (set by `in_context`); None for the file as
+    #: written, whose texts still carry every context's wording as `Text.variants`.
+    context: str | None = None
 
     @property
     def default_language(self) -> str:
@@ -364,6 +396,29 @@ class Instrument:
     def groups(self) -> tuple[Group, ...]:
         return tuple(group for section in self.sections for group in section.groups)
 
+    def context_named(self, code: str) -> Context:
+        """The declared context with this code; KeyError when there is none."""
+        for context in self.contexts:
+            if context.code == code:
+                return context
+        raise KeyError(f"instrument {self.id} version {self.version} has no context {code!r}")
+
+    def in_context(self, code: str | None) -> Instrument:
+        """The instrument as asked in the context `code` (None: the default wording).
+
+        Every text (items, hints, options, sets, sections, introduction ...) holds the context's
+        wording where the file gives one, else the default wording, and no variants. Codes,
+        scales and scoring stay the same; so do the content and its sha256 (a view of the same
+        version, as `without`). KeyError for a context the file does not declare.
+        """
+        if code is not None:
+            self.context_named(code)
+        if not self.contexts or (code is not None and code == self.context):
+            return self
+        if self.context is not None:
+            raise ValueError(f"instrument {self.id} is read in context {self.context!r} already")
+        return replace(_resolved(self, code), context=code, contexts=self.contexts)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict; `Instrument.from_dict` turns it back into an equal object."""
         return {
@@ -371,13 +426,15 @@ class Instrument:
             "id": self.id,
             "version": self.version,
             "languages": list(self.languages),
-            "title": dict(self.title),
+            "title": self.title.to_dict(),
             "introduction": _dict_or_none(self.introduction),
             "sections": [section.to_dict() for section in self.sections],
             "principles": [principle.to_dict() for principle in self.principles],
             "starting_points": [point.to_dict() for point in self.starting_points],
             "changes_from": self.changes_from,
             "changes": [change.to_dict() for change in self.changes],
+            "contexts": [context.to_dict() for context in self.contexts],
+            "context": self.context,
             "content": self.content,
             "sha256": self.sha256,
         }
@@ -404,9 +461,28 @@ class Instrument:
             starting_points=tuple(Principle.from_dict(d) for d in data.get("starting_points", ())),
             changes_from=data.get("changes_from"),
             changes=tuple(Change.from_dict(d) for d in data.get("changes", ())),
+            # Definitions stored before contexts existed have none.
+            contexts=tuple(Context.from_dict(d) for d in data.get("contexts", ())),
+            context=data.get("context"),
             content=data["content"],
             sha256=data["sha256"],
         )
+
+
+def _resolved(value: _T, context: str | None) -> _T:
+    """`value` with every Text in it (at any depth of dataclasses and tuples) read in `context`."""
+    if isinstance(value, Text):
+        return value.in_context(context)  # type: ignore[return-value]
+    if isinstance(value, tuple):
+        return tuple(_resolved(member, context) for member in value)  # type: ignore[return-value]
+    if is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            field.name: _resolved(getattr(value, field.name), context)
+            for field in fields(value)
+            if field.init
+        }
+        return replace(value, **changes)  # type: ignore[type-var]
+    return value
 
 
 def content_sha256(content: str) -> str:

@@ -29,6 +29,10 @@ class NodeReader:
         self.filename = filename
         self.problems: list[Problem] = []
         self._constructor = SafeConstructor()
+        #: The codes of the contexts the file declares: a text may hold their wording.
+        self.contexts: frozenset[str] = frozenset()
+        #: The declared contexts that some text gives wording for.
+        self.used_contexts: set[str] = set()
 
     def report(self, node: Node, where: str, message: str) -> None:
         self.problems.append(Problem(self.filename, line_of(node), where, message))
@@ -163,8 +167,12 @@ class NodeReader:
             return None
         return code
 
-    def text(self, node: Node, where: str) -> Text | None:
-        """A text in every known language: a mapping {nl: ..., en: ...}."""
+    def text(self, node: Node, where: str, variant_of: str | None = None) -> Text | None:
+        """A text in every known language: a mapping {nl: ..., en: ...}, which may also hold,
+        under the code of a declared context, that context's wording: {nl: ..., en: ...}.
+
+        `variant_of` is the context whose wording `node` is: it cannot hold another one.
+        """
         if isinstance(node, ScalarNode) and node.tag == STR:
             self.report(
                 node,
@@ -176,29 +184,52 @@ class NodeReader:
         if entries is None:
             return None
         translations: dict[str, str] = {}
-        for language, (key_node, value_node) in entries.items():
-            if language not in KNOWN_LANGUAGES:
-                self.report(
-                    key_node,
-                    where,
-                    f"unknown language '{language}' (known: {', '.join(sorted(KNOWN_LANGUAGES))})",
-                )
-                continue
-            value = self.string(value_node, f"{where}.{language}")
-            if value is not None and not value.strip():
-                self.report(value_node, where, f"the '{language}' translation is empty")
-            elif value is not None:
-                translations[language] = value
+        variants: dict[str, Text] = {}
+        for key, (key_node, value_node) in entries.items():
+            if key in KNOWN_LANGUAGES:
+                value = self.string(value_node, f"{where}.{key}")
+                if value is not None and not value.strip():
+                    self.report(value_node, where, f"the '{key}' translation is empty")
+                elif value is not None:
+                    translations[key] = value
+            elif key in self.contexts and variant_of is None:
+                self.used_contexts.add(key)
+                variant = self.text(value_node, f"{where}.{key}", variant_of=key)
+                if variant is not None:
+                    variants[key] = variant
+            else:
+                self._unknown_text_key(key, key_node, value_node, where, variant_of)
         missing = [language for language in KNOWN_LANGUAGES if language not in entries]
         for language in missing:
             self.report(node, where, f"missing the '{language}' translation")
         return Text(
             {
-                language: translations[language]
-                for language in KNOWN_LANGUAGES
-                if language in translations
+                **{
+                    language: translations[language]
+                    for language in KNOWN_LANGUAGES
+                    if language in translations
+                },
+                **variants,
             }
         )
+
+    def _unknown_text_key(
+        self, key: str, key_node: Node, value_node: Node, where: str, variant_of: str | None
+    ) -> None:
+        if variant_of is not None and (key in self.contexts or isinstance(value_node, MappingNode)):
+            message = (
+                f"'{key}' inside the wording of context '{variant_of}': a context's wording "
+                "holds only languages (put every context's wording next to the languages)"
+            )
+        elif isinstance(value_node, MappingNode):
+            declared = ", ".join(sorted(self.contexts)) or "none"
+            message = (
+                f"unknown context '{key}': declare it under 'contexts' at the top of the file "
+                f"(declared: {declared})"
+            )
+        else:
+            message = f"unknown language '{key}' (known: {', '.join(sorted(KNOWN_LANGUAGES))})"
+        self.report(key_node, where, message)
 
     def optional_text(self, fields: Mapping[str, Node], key: str, where: str) -> Text | None:
         return self.text(fields[key], f"{where}, {key}") if key in fields else None
