@@ -31,8 +31,10 @@ QUALITY = "kwaliteit@huisvankracht.example"
 PASSWORD = "krachtspiegel-demo"
 
 
-def items_of(path: Path) -> dict:
-    return {item.code: item for item in load_file(path).all_items()}
+def items_of(path: Path, context: str | None = None) -> dict:
+    """The items of a file by code, in the wording of ``context`` (None: the default wording,
+    without the variants of any context)."""
+    return {item.code: item for item in load_file(path).in_context(context).all_items()}
 
 
 # The files
@@ -94,6 +96,21 @@ def test_changed_scales_have_new_codes_and_unchanged_ones_the_same_items():
     assert "A6" not in new and new["A13"] == ["A6.1", "A6.2", "A13.1", "A13.2"]
     principles = {p.code: p.scales for p in load_file(TEAM_2).starting_points}
     assert principles["U1"] == ("A1", "A9") and principles["U7"] == ("A14",)
+
+
+def test_youth_care_has_its_own_wording_under_the_same_codes():
+    default, youth = items_of(TEAM_2), items_of(TEAM_2, "jeugdhulp")
+    assert default.keys() == youth.keys()
+    assert "cliënten" in default["A1.1"].text["nl"]
+    assert youth["A1.1"].text["nl"] == (
+        "In gesprekken met jongeren en hun ouders zoeken wij actief naar hun krachten."
+    )
+    assert "jeugdhulp" in youth["A14.2"].text["nl"] and "youth care" in youth["A14.2"].text["en"]
+    assert not any("cliënt" in item.text["nl"] for item in youth.values())
+    section_a = load_file(TEAM_2).in_context("jeugdhulp").sections[0]
+    assert "opvoedingsverantwoordelijken" in section_a.description["nl"]
+    assert [c.code for c in load_file(PULSE_2).contexts] == ["jeugdhulp"]
+    assert items_of(PULSE_2, "jeugdhulp")["A1.1"].text == youth["A1.1"].text
 
 
 # The changes record: the loader checks it
