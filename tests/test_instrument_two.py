@@ -244,3 +244,14 @@ def test_the_quality_officer_sees_the_trend_across_versions(demo, client):
     header = re.search(r"<thead>(.*?)</thead>", core, re.S).group(1)
     assert header.count("<th") == 1 + len(ended_waves()) == 5
     assert '<th scope="row">A6.1 ' in core and '<th scope="row">A6.4 ' not in core
+
+
+def test_an_export_of_a_2_0_wave_carries_the_codebook_and_what_changed(demo, client):
+    wave = close_the_open_wave()
+    login(client, QUALITY, PASSWORD)
+    reply = client.get(f"/quality/waves/{wave.id}/scores.xlsx")
+    assert reply.status_code == 200
+    workbook = load_workbook(io.BytesIO(reply.data))
+    assert workbook.sheetnames == ["1 scores", "codebook", "changes"]
+    codes = [row[4] for row in workbook["changes"].iter_rows(min_row=2, values_only=True)]
+    assert "A6.4" in codes and "C2.10" in codes

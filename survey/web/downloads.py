@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from werkzeug.wrappers import Response
 
 from questionnaires import Instrument
-from questionnaires.codebook import COLUMNS as CODEBOOK_COLUMNS
-from questionnaires.codebook import codebook_rows
+from questionnaires.codebook import codebook_sheets
 from reports.xlsx import workbook_bytes
 
 Table = tuple[str, Sequence[str], list[list[object]]]
@@ -27,7 +26,7 @@ def download(
     tables: list[Table], fmt: str, name: str, instrument: Instrument | None = None
 ) -> Response:
     """The tables as one CSV (a title row before each) or one workbook (a sheet each, plus the
-    instrument's codebook when the tables describe answers to it)."""
+    instrument's codebook, and its changes, when the tables describe answers to it)."""
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     if fmt == "csv":
         buffer = io.StringIO()
@@ -47,9 +46,8 @@ def download(
         (_sheet_title(title, index), header, rows)
         for index, (title, header, rows) in enumerate(tables)
     ]
-    if instrument is not None:
-        codebook = [row.values() for row in codebook_rows([instrument])]
-        sheets.append(("codebook", CODEBOOK_COLUMNS, codebook))
+    if instrument is not None:  # the codebook, and what changed since the version before
+        sheets.extend(codebook_sheets([instrument]))
     return Response(
         workbook_bytes(sheets),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
