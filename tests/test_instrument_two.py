@@ -16,11 +16,11 @@ from questionnaires import load_file, validate_file
 from questionnaires.codebook import CHANGE_COLUMNS, change_rows, codebook_sheets, render_markdown
 from questionnaires.loader import load_text
 from survey.extensions import db
-from survey.models import QuestionnaireVersion, Unit, Wave, WaveStatus
+from survey.models import QuestionnaireVersion, Response, Unit, Wave, WaveStatus
 from survey.services import organisation_results
 from survey.services.comparisons import ended_waves
 from survey.services.questionnaires import instrument_of
-from tests.conftest import login
+from tests.conftest import CSRF_FIELD, csrf_token, login
 
 HERE = Path(questionnaires.__file__).parent
 TEAM_1 = HERE / "krachtspiegel-team-1.yaml"
@@ -255,3 +255,35 @@ def test_an_export_of_a_2_0_wave_carries_the_codebook_and_what_changed(demo, cli
     assert workbook.sheetnames == ["1 scores", "codebook", "changes"]
     codes = [row[4] for row in workbook["changes"].iter_rows(min_row=2, values_only=True)]
     assert "A6.4" in codes and "C2.10" in codes
+
+
+def test_a_colleague_answers_the_whole_2_0_questionnaire_of_the_open_wave(demo, client):
+    wave = db.session.scalar(sa.select(Wave).where(Wave.status == WaveStatus.OPEN))
+    team = next(t for t in wave.teams if t.unit.slug == "team-horizon")
+    link = f"/t/{team.link_slug}"
+    before = set(db.session.scalars(sa.select(Response.id).where(Response.wave_id == wave.id)))
+    location = client.post(link, data={"csrf_token": csrf_token(client, link)}).headers["Location"]
+    pages = 0
+    while location.startswith("/respond/") and location[9:].isdigit():
+        page = client.get(location).get_data(as_text=True)
+        assert "cliënt" in page and "jongere" not in page  # no context chosen: default wording
+        answers: dict[str, list[str]] = {}
+        for name, value in re.findall(r'name="(item-[^"]+)"[^>]*value="([^"]+)"', page):
+            if value in ("4", "now", "most:now") or value.endswith(":past"):
+                answers.setdefault(name, []).append(value)
+        token = CSRF_FIELD.search(page).group(1)
+        reply = client.post(location, data={"csrf_token": token, "action": "next", **answers})
+        assert reply.status_code == 302, reply.get_data(as_text=True)[:2000]
+        location, pages = reply.headers["Location"], pages + 1
+    assert location == "/respond/review" and pages >= 3
+    reply = client.post("/respond/submit", data={"csrf_token": csrf_token(client, location)})
+    assert reply.headers["Location"] == "/respond/thanks"
+    (response,) = [
+        response
+        for response in db.session.scalars(sa.select(Response).where(Response.wave_id == wave.id))
+        if response.id not in before
+    ]
+    codes = {answer.item_code for answer in response.answers}
+    assert {"A9.1", "A13.1", "B7.3", "C2.10", "C2.14"} <= codes
+    cells = {(a.item_code, a.grid_row, a.grid_column) for a in response.answers if a.grid_row}
+    assert ("C5.1", "most", "past") in cells
