@@ -32,6 +32,8 @@ COLUMNS = (
     "background",
     "principles",
     "starting_points",
+    "context",
+    "context_variants",
 )
 
 
@@ -70,6 +72,10 @@ class CodebookRow:
     #: The codes of the principles and starting points the item's scale serves ("P1, P3").
     principles: str = ""
     starting_points: str = ""
+    #: The context whose wording text_nl and text_en hold (a wave's choice); "" = the default.
+    context: str = ""
+    #: The other wordings of the item's text, one per context ("jeugdhulp: nl / en; ...").
+    context_variants: str = ""
 
     def values(self) -> tuple:
         return tuple(getattr(self, column) for column in COLUMNS)
@@ -159,6 +165,11 @@ def _section_rows(instrument: Instrument, section: Section) -> list[CodebookRow]
                 background=item.background,
                 principles=_served(instrument.principles, item.scale),
                 starting_points=_served(instrument.starting_points, item.scale),
+                context=instrument.context or "",
+                context_variants="; ".join(
+                    f"{code}: {text['nl']} / {text['en']}"
+                    for code, text in item.text.variants.items()
+                ),
             )
         )
     return rows
@@ -221,6 +232,23 @@ def _change_table(instrument: Instrument) -> list[str]:
     return lines
 
 
+def _context_lines(instrument: Instrument) -> list[str]:
+    """Which wording the tables show, and the contexts the file can be asked in."""
+    if not instrument.contexts:
+        return []
+    if instrument.context is not None:
+        context = instrument.context_named(instrument.context)
+        return [
+            f"Wording of context `{context.code}` ({context.title['nl']} / "
+            f"{context.title['en']}) where the file gives one.",
+            "",
+        ]
+    lines = ["Contexts, each with wording of its own (rows marked ↳ under the item):", ""]
+    for context in instrument.contexts:
+        lines.append(f"- `{context.code}`: {context.title['nl']} / {context.title['en']}")
+    return [*lines, ""]
+
+
 def _cell(value: object) -> str:
     if isinstance(value, bool):
         return "yes" if value else ""
@@ -259,6 +287,7 @@ def render_markdown(instruments: Iterable[Instrument]) -> str:
             f"Instrument `{instrument.id}`, version {instrument.version}, "
             f"SHA-256 `{instrument.sha256[:16]}…`, {len(instrument.all_items())} items.",
             "",
+            *_context_lines(instrument),
         ]
         for section in instrument.sections:
             lines += [f"## {section.code}. {section.title['nl']} / {section.title['en']}", ""]
@@ -271,6 +300,9 @@ def render_markdown(instruments: Iterable[Instrument]) -> str:
                 cells = [row.item, row.scale, row.text_nl, row.text_en, _short_codes(item)]
                 cells.append(row.reverse)
                 lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+                for code, text in item.text.variants.items():
+                    cells = ["", f"↳ {code}", text["nl"], text["en"], "", ""]
+                    lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
             lines.append("")
         lines += _principle_tables(instrument)
         lines += _change_table(instrument)

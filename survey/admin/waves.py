@@ -13,7 +13,15 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -166,6 +174,7 @@ def _wave_page(
         extend_form=extend_form or ExtendForm(prefix="extend", formdata=None),
         close_form=close_form or CloseForm(prefix="close", formdata=None),
         conflict=conflict,
+        contexts=dict(wave_service.context_choices(wave.questionnaire_version, str(get_locale()))),
     ), status
 
 
@@ -264,9 +273,10 @@ def edit_wave(wave_id: int) -> Response | tuple[str, int]:
     if form.validate():
         changes: dict[str, Any] = {
             name: getattr(form, name).data
-            for name in ("name", "opens_on", "closes_on", "codes_only")
+            for name in ("name", "opens_on", "closes_on", "codes_only", "context")
             if name in form
         }
+        changes.update(_posted_context(wave, form))
         if "invited" in wave_service.editable_fields(wave):
             changes["invited"] = {team.id: form[f"invited_{team.id}"].data for team in teams}
         try:
@@ -275,6 +285,8 @@ def edit_wave(wave_id: int) -> Response | tuple[str, int]:
             return _conflict(wave, error)
         except WaveInputError as error:
             db.session.rollback()
+            if error.field not in form:  # a choice the page does not offer (_posted_context)
+                return _wave_page(wave, conflict=str(error), status=422)
             form[error.field].errors.append(str(error))
         else:
             db.session.commit()
@@ -284,6 +296,15 @@ def edit_wave(wave_id: int) -> Response | tuple[str, int]:
                 flash(_("Nothing was changed."), "info")
             return _back_to(wave)
     return _wave_page(wave, edit_form=form, status=422)
+
+
+def _posted_context(wave: Wave, form: WaveEditForm) -> dict[str, str | None]:
+    """A wording posted where the page offers no choice (a page kept open while the wave was
+    opened, or a version without contexts): handed to the service, which refuses a change."""
+    posted = request.form.get("edit-context")
+    if "context" in form or posted is None or (posted or None) == wave.context:
+        return {}
+    return {"context": posted or None}
 
 
 # --- Links and codes to hand out --------------------------------------------------------------

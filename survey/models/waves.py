@@ -101,6 +101,9 @@ class Wave(Base):
     background_use: Mapped[str | None] = mapped_column(sa.String(16))
     #: The day its responses were last rewritten in random order under new ids.
     shuffled_on: Mapped[date | None]
+    #: The context whose wording the wave asks the questionnaire in (e.g. "jeugdhulp", see
+    #: ``Instrument.in_context``); None = the default wording. Chosen while a draft, then fixed.
+    context: Mapped[str | None] = mapped_column(sa.String(32))
 
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
     #: The units chosen for the wave; every team in or below them takes part (``teams``).

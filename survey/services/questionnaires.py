@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -232,25 +232,43 @@ def load_upload(raw: bytes, filename: str, actor: Account) -> LoadOutcome:
     return store_instrument(load_bytes(raw, filename), filename, actor)
 
 
-#: Parsed instruments by (version id, content hash), newest use last. A stored version never
-#: changes (a changed file becomes a new revision), so a parsed one stays right for as long as
-#: the process lives; the hash keeps it right where an id is reused (a database emptied and
-#: filled again, as in the tests).
-_INSTRUMENTS: OrderedDict[tuple[int, str], Instrument] = OrderedDict()
+#: Parsed instruments by (version id, content hash, wording), newest use last. A stored version
+#: never changes (a changed file becomes a new revision), so a parsed one stays right for as long
+#: as the process lives; the hash keeps it right where an id is reused (a database emptied and
+#: filled again, as in the tests). The wording is `AS_WRITTEN` for the file with every context's
+#: wording, else ("context", code or None) for the instrument read in one context.
+_INSTRUMENTS: OrderedDict[tuple[int, str, object], Instrument] = OrderedDict()
 _INSTRUMENTS_KEPT = 32
 _instruments_lock = threading.Lock()
+AS_WRITTEN = "as written"
 
 
 def instrument_of_version(version: QuestionnaireVersion) -> Instrument:
-    """The version's instrument, parsed once per process (every respondent's page needs it:
-    reading and parsing its definition cost more than the rest of the page's database work)."""
-    key = (version.id, version.content_sha256)
+    """The version's instrument as written, every context's wording kept (``Text.variants``),
+    parsed once per process (every respondent's page needs it: reading and parsing its
+    definition cost more than the rest of the page's database work)."""
+    return _kept(
+        (version.id, version.content_sha256, AS_WRITTEN),
+        lambda: Instrument.from_dict(version.definition),
+    )
+
+
+def instrument_in_context(version: QuestionnaireVersion, context: str | None) -> Instrument:
+    """The version's instrument read in ``context`` (None: the default wording); KeyError
+    when the version declares no such context."""
+    return _kept(
+        (version.id, version.content_sha256, ("context", context)),
+        lambda: instrument_of_version(version).in_context(context),
+    )
+
+
+def _kept(key: tuple[int, str, object], build: Callable[[], Instrument]) -> Instrument:
     with _instruments_lock:
         instrument = _INSTRUMENTS.get(key)
         if instrument is not None:
             _INSTRUMENTS.move_to_end(key)
             return instrument
-    instrument = Instrument.from_dict(version.definition)
+    instrument = build()
     with _instruments_lock:
         _INSTRUMENTS[key] = instrument
         while len(_INSTRUMENTS) > _INSTRUMENTS_KEPT:
@@ -321,5 +339,7 @@ def save_life_domains(chosen: Iterable[str], actor: Account) -> Settings:
 
 
 def instrument_of(wave: Wave) -> Instrument:
-    """The parsed instrument a wave asks (kept per version: ``instrument_of_version``)."""
-    return instrument_of_version(wave.questionnaire_version)
+    """The instrument as the wave asks it: its version, in the wording of the context it chose
+    (``Wave.context``), so that respondents, results, PDFs and codebooks all read the same
+    words. Kept per version and context (``instrument_in_context``)."""
+    return instrument_in_context(wave.questionnaire_version, wave.context)

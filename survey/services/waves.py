@@ -6,10 +6,12 @@ opening day lies ahead waits until then, and one whose closing day has passed ta
 
 What may be edited depends on the status (``editable_fields``):
 
-- a draft: everything (its name, dates, codes-only setting and the expected staff per team);
+- a draft: everything (its name, dates, codes-only setting, the context whose wording it asks
+  the questionnaire in, and the expected staff per team);
 - an open wave: only its name and the expected staff per team. Its dates move only through
   ``extend_wave`` (a later closing day) or ``close_wave`` (now), and the codes-only setting
-  stays as it was, since staff already hold the links or codes it was announced with;
+  stays as it was, since staff already hold the links or codes it was announced with; so does
+  the context, since staff may already have read and answered its wording;
 - a closed wave: only its name. Its expected staff are what its participation and the flags
   at closing were measured against (``wave_progress.closing_flags``), so they stay as they
   were.
@@ -50,7 +52,7 @@ from survey.models import (
     WaveTeam,
 )
 from survey.services import audit
-from survey.services.questionnaires import instrument_of
+from survey.services.questionnaires import instrument_of, instrument_of_version
 from survey.services.settings import record_promise, wave_policy
 from survey.services.short_links import fresh_codes
 from survey.services.shuffle import shuffle_wave
@@ -59,7 +61,9 @@ from survey.services.wave_tree import freeze_tree
 
 #: The fields an administrator may change in each status (see the module docstring).
 EDITABLE_FIELDS: dict[WaveStatus, frozenset[str]] = {
-    WaveStatus.DRAFT: frozenset({"name", "opens_on", "closes_on", "codes_only", "invited"}),
+    WaveStatus.DRAFT: frozenset(
+        {"name", "opens_on", "closes_on", "codes_only", "context", "invited"}
+    ),
     WaveStatus.OPEN: frozenset({"name", "invited"}),
     WaveStatus.CLOSED: frozenset({"name"}),
 }
@@ -375,20 +379,16 @@ def close_wave(
     return flags
 
 
-def edit_wave(
-    wave: Wave,
-    changes: Mapping[str, Any],
-    actor: Account | None,
-    today: date | None = None,
-) -> list[str]:
-    """Apply ``changes`` (field → value; ``invited`` maps wave-team id → expected staff or
-    None) that the wave's status allows; returns the names of the fields that changed.
-
-    An expected number below what a team already answered is allowed (a team can shrink):
-    the answers stay, its link takes no more, and it is flagged at closing. Nothing here says
-    whether that happened, since the answer would give away a count below k."""
-    today = today or date.today()
+def _check_editable(wave: Wave, changes: Mapping[str, Any]) -> None:
+    """Raise ``WaveConflict`` when ``changes`` touch a field the wave's status keeps fixed."""
     allowed = editable_fields(wave)
+    if changes.get("context", wave.context) != wave.context and "context" not in allowed:
+        raise WaveConflict(
+            _(
+                "Once a wave is opened, the wording it asks the questionnaire in stays as it "
+                "is: staff may already have answered it."
+            )
+        )
     if set(changes) - allowed and wave.status is WaveStatus.CLOSED:
         raise WaveConflict(
             _(
@@ -403,6 +403,22 @@ def edit_wave(
                 "change; its closing date moves by extending or closing it."
             )
         )
+
+
+def edit_wave(
+    wave: Wave,
+    changes: Mapping[str, Any],
+    actor: Account | None,
+    today: date | None = None,
+) -> list[str]:
+    """Apply ``changes`` (field → value; ``invited`` maps wave-team id → expected staff or
+    None) that the wave's status allows; returns the names of the fields that changed.
+
+    An expected number below what a team already answered is allowed (a team can shrink):
+    the answers stay, its link takes no more, and it is flagged at closing. Nothing here says
+    whether that happened, since the answer would give away a count below k."""
+    today = today or date.today()
+    _check_editable(wave, changes)
     if "name" in changes and not changes["name"].strip():
         raise WaveInputError("name", _("Give the wave a name."))
     if {"opens_on", "closes_on"} & set(changes):
@@ -410,8 +426,10 @@ def edit_wave(
         closes_on = changes.get("closes_on", wave.closes_on)
         if (opens_on, closes_on) != (wave.opens_on, wave.closes_on):
             _check_period(opens_on, closes_on, today)
+    if changes.get("context") is not None:
+        check_context(wave.questionnaire_version, changes["context"])
     changed: dict[str, Any] = {}
-    for field in ("name", "opens_on", "closes_on", "codes_only"):
+    for field in ("name", "opens_on", "closes_on", "codes_only", "context"):
         if field not in changes:
             continue
         value = changes[field].strip() if field == "name" else changes[field]
@@ -427,6 +445,25 @@ def edit_wave(
         db.session.flush()
         audit.record(actor, "wave.edit", _target(wave), **changed)
     return list(changed)
+
+
+def context_choices(version: QuestionnaireVersion, language: str) -> list[tuple[str, str]]:
+    """The contexts a wave asking ``version`` can choose: (code, title), in the file's order."""
+    contexts = instrument_of_version(version).contexts
+    return [(context.code, context.title.in_language(language)) for context in contexts]
+
+
+def check_context(version: QuestionnaireVersion, context: str) -> None:
+    """Raise ``WaveInputError`` unless ``version`` declares ``context``."""
+    if context not in {context.code for context in instrument_of_version(version).contexts}:
+        raise WaveInputError(
+            "context",
+            _(
+                "This questionnaire version has no wording for the context '%(context)s': "
+                "choose one from the list.",
+                context=context[:40],
+            ),
+        )
 
 
 def status_label(status: WaveStatus) -> str:

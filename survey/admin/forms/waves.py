@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -63,6 +64,11 @@ class WaveEditForm(FlaskForm):
         validators=[InputRequired(_l("Enter the day the wave closes.")), _closes_after_opening],
     )
     codes_only = BooleanField(_l("Access codes only: the team links do not let anyone in"))
+
+
+def optional_str(value: object) -> str | None:
+    """A select whose empty option means "none" (the standard wording): None, else the text."""
+    return None if value in ("", None) else str(value)
 
 
 def optional_int(value: object) -> int | None:
@@ -136,7 +142,8 @@ class CodesForm(FlaskForm):
 
 def wave_edit_form(wave: Wave, teams: list[WaveTeam], bound: bool) -> WaveEditForm:
     """The edit form for the fields the wave's status allows, with a field per team for its
-    expected staff; ``bound`` reads the posted form, else it shows the stored values."""
+    expected staff and, while a draft whose version declares contexts, the wording to ask in;
+    ``bound`` reads the posted form, else it shows the stored values."""
 
     class EditForm(WaveEditForm):
         pass
@@ -154,6 +161,18 @@ def wave_edit_form(wave: Wave, teams: list[WaveTeam], bound: bool) -> WaveEditFo
             render_kw={"min": 1, "inputmode": "numeric"},
         )
         setattr(EditForm, f"invited_{wave_team.id}", field)
+    contexts = wave_service.context_choices(wave.questionnaire_version, str(get_locale()))
+    if contexts and "context" in editable:
+        EditForm.context = SelectField(  # type: ignore[attr-defined]
+            _l("Wording"),
+            coerce=optional_str,
+            choices=[
+                SelectChoice("", _("Standard")),
+                *(SelectChoice(code, title) for code, title in contexts),
+            ],
+            # Checked against the version's contexts by the service, with a clearer message.
+            validate_choice=False,
+        )
     invited = {f"invited_{wave_team.id}": wave_team.invited for wave_team in teams}
     invited = invited if "invited" in editable else {}
     kwargs: dict[str, Any] = {} if bound else {"formdata": None}
