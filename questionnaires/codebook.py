@@ -1,6 +1,6 @@
 """The codebook: every module, scale, item code, wording, response code and reverse flag of one
-or more instruments, and the principles and starting points each scale serves, generated from
-the files (never written by hand)."""
+or more instruments, the principles and starting points each scale serves, and what changed
+since the previous version, generated from the files (never written by hand)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,19 @@ COLUMNS = (
     "starting_points",
     "context",
     "context_variants",
+)
+
+
+#: The columns of the changes table: one row per code a version added, removed, moved or replaced.
+CHANGE_COLUMNS = (
+    "instrument",
+    "version",
+    "since",
+    "change",
+    "code",
+    "replaces",
+    "reason_nl",
+    "reason_en",
 )
 
 
@@ -93,6 +106,36 @@ def codebook_rows(instruments: Iterable[Instrument]) -> list[CodebookRow]:
         for section in instrument.sections:
             rows.extend(_section_rows(instrument, section))
     return rows
+
+
+def change_rows(instruments: Iterable[Instrument]) -> list[tuple]:
+    """What each instrument changed since its previous version, one row per code (values in
+    the order of `CHANGE_COLUMNS`); none for an instrument that records no changes."""
+    return [
+        (
+            instrument.id,
+            instrument.version,
+            instrument.changes_from or "",
+            change.kind,
+            code,
+            ", ".join(change.replaces),
+            change.reason["nl"],
+            change.reason["en"],
+        )
+        for instrument in instruments
+        for change in instrument.changes
+        for code in change.codes
+    ]
+
+
+def codebook_sheets(instruments: Iterable[Instrument]) -> list[tuple[str, tuple, list]]:
+    """The codebook as workbook sheets: the items, and the changes when there are any."""
+    instruments = list(instruments)
+    sheets = [("codebook", COLUMNS, [row.values() for row in codebook_rows(instruments)])]
+    changes = change_rows(instruments)
+    if changes:
+        sheets.append(("changes", CHANGE_COLUMNS, changes))
+    return sheets
 
 
 def _section_rows(instrument: Instrument, section: Section) -> list[CodebookRow]:
@@ -158,6 +201,34 @@ def _principle_tables(instrument: Instrument) -> list[str]:
             cells = [principle.code, principle.title["nl"], principle.title["en"], scales]
             lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
         lines.append("")
+    return lines
+
+
+def _change_table(instrument: Instrument) -> list[str]:
+    """What changed since the previous version: one line per change, with its codes."""
+    if not instrument.changes:
+        return []
+    since = instrument.changes_from
+    lines = [f"## Wat veranderde sinds {since} / What changed since {since}", ""]
+    lines += [
+        "| change | codes | replaces | Nederlands | English |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for change in instrument.changes:
+        cells = [
+            change.kind,
+            ", ".join(change.codes),
+            ", ".join(change.replaces),
+            change.reason["nl"],
+            change.reason["en"],
+        ]
+        lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+    lines += [
+        "",
+        "Every code not listed kept its code and exact wording since "
+        f"{since}: its answers compare across both versions.",
+        "",
+    ]
     return lines
 
 
@@ -234,4 +305,5 @@ def render_markdown(instruments: Iterable[Instrument]) -> str:
                     lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
             lines.append("")
         lines += _principle_tables(instrument)
+        lines += _change_table(instrument)
     return "\n".join(lines)

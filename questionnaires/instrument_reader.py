@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from questionnaires.change_reader import ChangeReader
 from questionnaires.context_reader import ContextReader
 from questionnaires.item_types import ITEM_TYPES, LIKERT_TYPES, TYPE_KEYS, ItemType
 from questionnaires.model import Group, Instrument, Item, Scale, Section, content_sha256
@@ -85,7 +86,7 @@ class InstrumentReader:
             root,
             "",
             required={"instrument", "version", "languages", "title", "sections"},
-            optional={"introduction", "contexts", *PRINCIPLE_KEYS},
+            optional={"introduction", "changes", "contexts", *PRINCIPLE_KEYS},
         )
         assert fields is not None  # noqa: S101  (type narrowing: the root is always a mapping here)
         context_reader = ContextReader(self.reader)
@@ -99,6 +100,7 @@ class InstrumentReader:
         reader = PrincipleReader(self)
         principles = reader.read_list(fields, "principles")
         starting_points = reader.read_list(fields, "starting_points")
+        changes_from, changes = ChangeReader(self).read(fields)
         context_reader.check_used()
         if instrument_id is None or version is None or title is None:
             return None
@@ -111,6 +113,8 @@ class InstrumentReader:
             sections=sections,
             principles=principles,
             starting_points=starting_points,
+            changes_from=changes_from,
+            changes=changes,
             contexts=contexts,
             content=content,
             sha256=content_sha256(content),

@@ -261,6 +261,40 @@ class Principle:
         )
 
 
+#: The kinds of change a new version records against the version before (`changes` in the file).
+CHANGE_KINDS = ("added", "removed", "moved", "replaced")
+
+
+@dataclass(frozen=True)
+class Change:
+    """What changed for some codes since the previous version, and why: the codebook lists it.
+
+    ``added``, ``moved`` and ``replaced`` name codes of this version; ``removed`` names codes it
+    no longer has; ``replaced`` also names the old codes it ``replaces``."""
+
+    kind: str
+    codes: tuple[str, ...]
+    reason: Text
+    replaces: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "codes": list(self.codes),
+            "reason": self.reason.to_dict(),
+            "replaces": list(self.replaces),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Change:
+        return cls(
+            kind=data["kind"],
+            codes=tuple(data["codes"]),
+            reason=Text(data["reason"]),
+            replaces=tuple(data["replaces"]),
+        )
+
+
 @dataclass(frozen=True)
 class Context:
     """A setting the instrument can be asked in with wording of its own (e.g. youth care),
@@ -305,6 +339,9 @@ class Instrument:
     #: empty when the file maps none (the key is optional).
     principles: tuple[Principle, ...] = ()
     starting_points: tuple[Principle, ...] = ()
+    #: The version the file records its changes against ("1.3"), and those changes.
+    changes_from: str | None = None
+    changes: tuple[Change, ...] = ()
     #: The contexts the file declares, each with wording of its own for some of its texts.
     contexts: tuple[Context, ...] = ()
     #: The context whose wording every text holds (set by `in_context`); None for the file as
@@ -394,6 +431,8 @@ class Instrument:
             "sections": [section.to_dict() for section in self.sections],
             "principles": [principle.to_dict() for principle in self.principles],
             "starting_points": [point.to_dict() for point in self.starting_points],
+            "changes_from": self.changes_from,
+            "changes": [change.to_dict() for change in self.changes],
             "contexts": [context.to_dict() for context in self.contexts],
             "context": self.context,
             "content": self.content,
@@ -420,6 +459,8 @@ class Instrument:
             # Definitions stored before the mapping existed have neither list.
             principles=tuple(Principle.from_dict(d) for d in data.get("principles", ())),
             starting_points=tuple(Principle.from_dict(d) for d in data.get("starting_points", ())),
+            changes_from=data.get("changes_from"),
+            changes=tuple(Change.from_dict(d) for d in data.get("changes", ())),
             # Definitions stored before contexts existed have none.
             contexts=tuple(Context.from_dict(d) for d in data.get("contexts", ())),
             context=data.get("context"),

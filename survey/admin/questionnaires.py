@@ -20,7 +20,7 @@ from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response
 
 from questionnaires import KNOWN_LANGUAGES, MAX_FILE_BYTES, Problem, QuestionnaireError
-from questionnaires.codebook import COLUMNS, codebook_rows, render_markdown
+from questionnaires.codebook import codebook_sheets, render_markdown
 from questionnaires.loader import is_toml
 from reports.xlsx import workbook_bytes
 from survey.admin.blueprint import bp
@@ -153,9 +153,8 @@ def questionnaire_codebook(version_id: int) -> Response:
         return _attachment(render_markdown([instrument]).encode(), "text/markdown", f"{name}.md")
     if request.args.get("format", "xlsx") != "xlsx":
         abort(404)
-    rows = [row.values() for row in codebook_rows([instrument])]
     return _attachment(
-        workbook_bytes([("codebook", COLUMNS, rows)]),
+        workbook_bytes(codebook_sheets([instrument])),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         f"{name}.xlsx",
     )

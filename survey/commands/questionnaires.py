@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 
 import questionnaires
 from questionnaires import QuestionnaireError
-from questionnaires.codebook import COLUMNS, codebook_rows, render_markdown
+from questionnaires.codebook import codebook_sheets, render_markdown
 from reports.xlsx import workbook_bytes
 from survey.extensions import db
 from survey.services.questionnaires import VersionInUse, store_instrument
@@ -110,8 +110,7 @@ def codebook_command(output_format: str, output: Path | None, paths: tuple[Path,
     if output_format == "md":
         content = render_markdown(instruments).encode()
     else:
-        rows = [row.values() for row in codebook_rows(instruments)]
-        content = workbook_bytes([("codebook", COLUMNS, rows)])
+        content = workbook_bytes(codebook_sheets(instruments))
         if output is None and sys.stdout.isatty():
             raise click.UsageError("an XLSX codebook is binary: give -o FILE.xlsx")
     if output is None:

@@ -46,6 +46,9 @@ from survey.services.responding import answer_rows
 from survey.services.settings import record_promise
 
 INSTRUMENT_FILE = Path(questionnaires.__file__).parent / "krachtspiegel-team-1.yaml"
+#: The open wave asks instrument 2.0; the closed waves keep 1.x, so the demo shows a trend
+#: across versions (on the items and scales 2.0 kept unchanged).
+OPEN_WAVE_INSTRUMENT_FILE = INSTRUMENT_FILE.with_name("krachtspiegel-team-2.yaml")
 #: Printed by `make run`; only ever set on the made-up demo accounts.
 DEMO_PASSWORD = "krachtspiegel-demo"  # noqa: S105
 DEMO_DOMAIN = "huisvankracht.example"
@@ -249,12 +252,12 @@ def build_demo(
     if not database_is_empty():
         raise DemoRefused("the database already holds data")
     today = today or date.today()
-    instrument, version = _store_instruments()
+    versions = _store_instruments()
     organisation, departments, teams = _build_tree()
     db.session.add(organisation)
     _add_accounts({**departments, **teams})
-    generator = ResponseGenerator(instrument, seed)
-    waves = _add_waves(instrument, version, organisation, teams, today)
+    waves = _add_waves(versions, organisation, teams, today)
+    generator = ResponseGenerator({version.id: each for each, version in versions.values()}, seed)
     responses, answers = _add_responses(generator, waves, teams, progress)
     for wave in waves:
         scale_scores.store_scale_scores(scale_scores.of_wave(wave.id))
@@ -264,14 +267,18 @@ def build_demo(
     )
 
 
-def _store_instruments() -> tuple[Instrument, QuestionnaireVersion]:
-    """Every bundled questionnaire; the demo's waves ask the Krachtspiegel team instrument."""
-    instrument = questionnaires.load_file(INSTRUMENT_FILE)
-    version = store_instrument(instrument, INSTRUMENT_FILE.name).version
+def _store_instruments() -> dict[WaveStatus, tuple[Instrument, QuestionnaireVersion]]:
+    """Every bundled questionnaire; the demo's waves ask the Krachtspiegel team instrument: the
+    closed waves version 1.3, the open wave version 2.0 (by wave status)."""
+    asked = {WaveStatus.CLOSED: INSTRUMENT_FILE, WaveStatus.OPEN: OPEN_WAVE_INSTRUMENT_FILE}
+    versions = {}
+    for status, file in asked.items():
+        instrument = questionnaires.load_file(file)
+        versions[status] = (instrument, store_instrument(instrument, file.name).version)
     for other in sorted(INSTRUMENT_FILE.parent.glob("*.yaml")):
-        if other != INSTRUMENT_FILE:
+        if other not in asked.values():
             store_instrument(questionnaires.load_file(other), other.name)
-    return instrument, version
+    return versions
 
 
 def _build_tree() -> tuple[Unit, dict[str, Unit], dict[str, Unit]]:
@@ -310,14 +317,14 @@ def _add_accounts(units: dict[str, Unit]) -> None:
 
 
 def _add_waves(
-    instrument: Instrument,
-    version: QuestionnaireVersion,
+    versions: dict[WaveStatus, tuple[Instrument, QuestionnaireVersion]],
     organisation: Unit,
     teams: dict[str, Unit],
     today: date,
 ) -> list[Wave]:
     """The waves of ``wave_dates``, each asking every team, oldest first."""
     for name, opens_on, closes_on, status in wave_dates(today):
+        instrument, version = versions[status]
         wave = Wave(
             questionnaire_version=version,
             name=name,
@@ -372,8 +379,9 @@ def _add_responses(
 class ResponseGenerator:
     """Draws anonymous responses for one team and wave from the team's profile."""
 
-    def __init__(self, instrument: Instrument, seed: int):
-        self.instrument = instrument
+    def __init__(self, instruments: dict[int, Instrument], seed: int):
+        #: The instrument of each questionnaire version, by version id.
+        self.instruments = instruments
         self.rng = np.random.default_rng(seed)
         # Reproducible made-up data, not secrets: a seeded generator on purpose.
         self.ids = random.Random(seed)  # noqa: S311
@@ -404,15 +412,16 @@ class ResponseGenerator:
                     "language": "en" if self.rng.random() < 0.08 else "nl",
                 }
             )
-            rows.extend(answer_rows(response_id, self._answers(team, wave_number)))
+            instrument = self.instruments[wave.questionnaire_version_id]
+            rows.extend(answer_rows(response_id, self._answers(instrument, team, wave_number)))
         return response_rows, rows
 
-    def _answers(self, team: DemoTeam, wave_number: int) -> dict[str, dict]:
+    def _answers(self, instrument: Instrument, team: DemoTeam, wave_number: int) -> dict[str, dict]:
         """One respondent's answers, in the form a draft holds them (``responding.answer_rows``)."""
         person = float(self.rng.normal(0, 0.45))
         level = team.level + team.trend * wave_number + person
         answers: dict[str, dict] = {}
-        for item in self.instrument.all_items():
+        for item in instrument.all_items():
             if item.item_type.is_likert:
                 key = item.scale or item.code
                 mean = SCALE_MEANS.get(item.scale or "", ITEM_MEANS.get(item.code, 3.3))

@@ -24,8 +24,7 @@ from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
 from questionnaires import Instrument
-from questionnaires.codebook import COLUMNS as CODEBOOK_COLUMNS
-from questionnaires.codebook import codebook_rows
+from questionnaires.codebook import codebook_sheets
 from reports.csv_table import csv_bytes, dialect_for
 from reports.xlsx import workbook_bytes
 
@@ -65,8 +64,8 @@ def download(
     table: str | None = None,
 ) -> Response:
     """One table as CSV (``table``: its slug, by default the first; 404 for a slug the page
-    does not have) or all tables as one workbook (a sheet each, plus the instrument's codebook
-    when the tables describe answers to it)."""
+    does not have) or all tables as one workbook (a sheet each, plus the instrument's codebook,
+    and its changes, when the tables describe answers to it)."""
     slug = slug_of(name)
     if fmt == "csv":
         return _csv_download(tables, slug, table)
@@ -74,9 +73,8 @@ def download(
         (_sheet_title(title, index), header, rows)
         for index, (title, header, rows) in enumerate(tables)
     ]
-    if instrument is not None:
-        codebook = [row.values() for row in codebook_rows([instrument])]
-        sheets.append(("codebook", CODEBOOK_COLUMNS, codebook))
+    if instrument is not None:  # the codebook, and what changed since the version before
+        sheets.extend(codebook_sheets([instrument]))
     return Response(
         workbook_bytes(sheets),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
