@@ -255,3 +255,13 @@ def test_the_demo_s_result_pages_print_figures_for_people(demo, client):
                 assert not re.search(rf"\d{NO_BREAK_SPACE}%", text), url
                 assert not re.search(r"\b[0-5],\d\b", text), url  # a decimal point
     assert minus_signs  # Team Anker fell clearly: the pages do print negative figures
+
+
+def test_charts_write_a_percentage_as_the_tables_do():
+    from reports.figures import share_heatmap
+
+    dutch = share_heatmap(["a"], ["b"], [[50.0]], decimal_comma=True)["data"][0]
+    english = share_heatmap(["a"], ["b"], [[50.0]], decimal_comma=False)["data"][0]
+    assert dutch["texttemplate"] == f"%{{z:.0f}}{NO_BREAK_SPACE}%"
+    assert english["texttemplate"] == "%{z:.0f}%"
+    assert dutch["colorbar"]["ticksuffix"] == f"{NO_BREAK_SPACE}%"
