@@ -1,6 +1,6 @@
 """The language of every screen: Flemish Dutch as the house writes it, natural English, and
 figures written for people (a true minus, "67 %" in Dutch, a decimal comma in Dutch and a point
-in English). See issue 17 and the conventions in the README.
+in English). See issue 17 and "Translations" in the README.
 
 The Dutch rules read every translation of the Dutch catalogue and the literal text of every
 template; the English rules read the English catalogue (its msgid where the msgstr is empty, as
