@@ -151,8 +151,11 @@ def test_every_dutch_entry_is_translated_and_keeps_the_placeholders():
 
 
 def button_labels() -> set[str]:
-    """The msgid of every button label in the templates: ``<button ...>{{ _("...") }}``."""
-    pattern = re.compile(r'<button[^>]*>\s*\{\{ ?_\("((?:[^"\\]|\\.)+)"')
+    """The msgid of every button label in the templates: a ``<button>`` or a link that looks
+    like one (``<a class="button ...">``), labelled ``{{ _("...") }}``."""
+    pattern = re.compile(
+        r'<(?:button|a [^>]*class="button[^"]*")[^>]*>\s*\{\{ ?_\("((?:[^"\\]|\\.)+)"'
+    )
     return {
         label.replace("%%", "%")
         for path in TEMPLATES.rglob("*.html")
@@ -160,20 +163,30 @@ def button_labels() -> set[str]:
     }
 
 
-#: Buttons that are not a verb: a step back or forward, and the chart toggle that names what it
-#: opens.
-NOT_A_VERB = {"Volgende", "Vorige", "Interactieve grafiek"}
+#: Buttons that are not a verb: a step back or forward, what a "new" link makes, and the chart
+#: toggle that names what it opens.
+NOT_A_VERB = re.compile(r"^(?:Volgende|Vorige|Nieuwe \w+|Interactieve grafiek)$")
 #: How a Dutch infinitive ends: bewaren, verdergaan, doen, zien.
 INFINITIVE = ("en", "aan", "oen", "ien")
+#: The imperatives a button started with before the pass ("Bewaar de instellingen" ends on
+#: "-en" too, so the first word is checked as well).
+IMPERATIVES = {
+    "Bewaar", "Toon", "Kopieer", "Wis", "Maak", "Stel", "Deactiveer", "Activeer", "Sla", "Open",
+    "Sluit", "Verleng", "Kies", "Upload", "Importeer", "Verwijder", "Verstuur", "Begin", "Ga",
+    "Probeer", "Meld", "Voeg", "Leg", "Zet", "Druk", "Bevestig", "Annuleer", "Download",
+}  # fmt: skip
 
 
 def test_every_dutch_button_uses_the_infinitive_as_the_house_does():
     shown = dict(catalogue("nl"))
     labels = button_labels()
-    assert len(labels) > 30 and "Save the settings" in labels
+    assert len(labels) > 40 and {"Save the settings", "Invite someone"} <= labels
     for msgid in labels:
         label = re.sub(r"\s*\(.*\)$", "", shown[msgid])  # "Opnieuw beginnen (...)"
-        assert label in NOT_A_VERB or label.split()[-1].endswith(INFINITIVE), (msgid, shown[msgid])
+        first, *_, last = label.split() if " " in label else (label, label)
+        infinitive = first.lower().endswith(INFINITIVE) or last.endswith(INFINITIVE)
+        assert NOT_A_VERB.match(label) or infinitive, (msgid, shown[msgid])
+        assert first not in IMPERATIVES, (msgid, shown[msgid])
 
 
 # Figures for people ---------------------------------------------------------------------
