@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reports.colours import plotly_share_colourscale
-from reports.rounding import MEAN_DECIMALS, rounded, shares_of_100, whole_percent
+from reports.rounding import MEAN_DECIMALS, NO_BREAK_SPACE, rounded, shares_of_100, whole_percent
 
 #: Answer 1 (never / strongly disagree) to 5 ((almost) always / strongly agree).
 ANSWER_COLOURS = ("#8c510a", "#d8b365", "#e0e0e0", "#5ab4ac", "#01665e")
@@ -35,6 +35,11 @@ Figure = dict[str, Any]
 
 def _mean(value: float | None) -> float | None:
     return rounded(value, MEAN_DECIMALS)
+
+
+def _percent(decimal_comma: bool) -> str:
+    """What follows a share: "67 %" with a no-break space in Dutch, "67%" in English."""
+    return f"{NO_BREAK_SPACE}%" if decimal_comma else "%"
 
 
 def _layout(rows: float, decimal_comma: bool, **extra: Any) -> dict[str, Any]:
@@ -80,6 +85,7 @@ def answer_distribution(
     # Stacked from the middle outwards: left 3 (half), 2, 1; right 3 (half), 4, 5. The middle
     # answer is one legend entry for both halves; legendrank keeps the legend in 1–5 order.
     segments = [(2, -0.5), (1, -1.0), (0, -1.0), (2, 0.5), (3, 1.0), (4, 1.0)]
+    percent = _percent(decimal_comma)
     data = [
         {
             "type": "bar",
@@ -91,7 +97,9 @@ def answer_distribution(
             "y": list(labels),
             "x": [round(factor * row[value], 1) for row in shares],
             "customdata": [row[value] for row in shares],
-            "hovertemplate": f"%{{y}}<br>{answer_names[value]}: %{{customdata}}%<extra></extra>",
+            "hovertemplate": (
+                f"%{{y}}<br>{answer_names[value]}: %{{customdata}}{percent}<extra></extra>"
+            ),
             "marker": {
                 "color": ANSWER_COLOURS[value],
                 "line": {"color": "#6b6b6b" if value == 2 else "#ffffff", "width": 0.5},
@@ -109,7 +117,7 @@ def answer_distribution(
             xaxis={
                 "range": [-100, 100],
                 "tickvals": [-100, -50, 0, 50, 100],
-                "ticktext": ["100%", "50%", "0", "50%", "100%"],
+                "ticktext": [f"100{percent}", f"50{percent}", "0", f"50{percent}", f"100{percent}"],
                 "zeroline": True,
                 "zerolinecolor": "#4d4d4d",
                 "fixedrange": True,
@@ -179,6 +187,7 @@ def share_heatmap(
     decimal_comma: bool = False,
 ) -> Figure:
     """A heatmap of percentages (0–100), e.g. strength sources × life domains."""
+    percent = _percent(decimal_comma)
     return {
         "data": [
             {
@@ -189,11 +198,13 @@ def share_heatmap(
                 "zmin": 0,
                 "zmax": 100,
                 "colorscale": plotly_share_colourscale(),
-                "texttemplate": "%{z:.0f}%",
-                "hovertemplate": f"%{{y}} × %{{x}}<br>{hover_label}: %{{z:.0f}}%<extra></extra>",
+                "texttemplate": f"%{{z:.0f}}{percent}",
+                "hovertemplate": (
+                    f"%{{y}} × %{{x}}<br>{hover_label}: %{{z:.0f}}{percent}<extra></extra>"
+                ),
                 "xgap": 2,
                 "ygap": 2,
-                "colorbar": {"ticksuffix": "%", "thickness": 12, "len": 0.9},
+                "colorbar": {"ticksuffix": percent, "thickness": 12, "len": 0.9},
             }
         ],
         "layout": _layout(

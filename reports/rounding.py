@@ -10,6 +10,9 @@ the unrounded mean, so two cells printed 3.4 could differ. Now every figure is r
   percentages to whole percent (``PERCENT_DECIMALS``), coefficients (alpha, omega, ICC,
   correlations, effect sizes) to two decimals (``COEFFICIENT_DECIMALS``).
 - A rounded zero has no sign: "0.0", never "−0.0".
+- Written for people (pages and PDF, not CSV/XLSX data): a true minus sign (U+2212), a decimal
+  comma in Dutch and a point in English, and in Dutch a no-break space before the percent sign
+  ("67 %"; English "67%"): ``formatted(..., minus_sign=True)`` and ``formatted_percent``.
 - Percentages that split one whole (the answers of a scale, 1 to 5) are rounded with the
   largest-remainder method, so that a row adds up to exactly 100 (``shares_of_100``). Percentages
   that do not split a whole (favourable, don't know, ticked) are rounded one by one.
@@ -27,6 +30,10 @@ MEAN_DECIMALS = 1
 PERCENT_DECIMALS = 0
 COEFFICIENT_DECIMALS = 2
 _NOISE = Decimal("1e-9")
+#: The minus sign people read (U+2212); a hyphen-minus stays in data files.
+MINUS_SIGN = "\u2212"
+#: Between a number and "%" in Dutch, so that "67 %" never breaks over two lines.
+NO_BREAK_SPACE = "\u00a0"
 
 
 def _decimal(value: float, digits: int) -> Decimal:
@@ -48,10 +55,32 @@ def whole_percent(value: float | None) -> int | None:
     return None if shown is None else int(shown)
 
 
-def formatted(value: float, digits: int = MEAN_DECIMALS, *, decimal_comma: bool = False) -> str:
-    """``value`` rounded by the rule and written with ``digits`` decimals (a comma in Dutch)."""
-    text = f"{_decimal(value, digits):f}"
+def formatted(
+    value: float,
+    digits: int = MEAN_DECIMALS,
+    *,
+    decimal_comma: bool = False,
+    minus_sign: bool = False,
+    plus_sign: bool = False,
+) -> str:
+    """``value`` rounded by the rule and written with ``digits`` decimals (a comma in Dutch).
+
+    ``minus_sign`` writes a negative value with U+2212 (for people, not for data files);
+    ``plus_sign`` writes "+" before a positive value (a change). A value that rounds to zero
+    has neither sign."""
+    exact = _decimal(value, digits)
+    text = f"{exact:f}"
+    if minus_sign:
+        text = text.replace("-", MINUS_SIGN)
+    if plus_sign and exact > 0:
+        text = f"+{text}"
     return text.replace(".", ",") if decimal_comma else text
+
+
+def formatted_percent(value: float, digits: int = PERCENT_DECIMALS, *, dutch: bool) -> str:
+    """A percentage as people read it: "67 %" (no-break space) in Dutch, "67%" in English."""
+    number = formatted(value, digits, decimal_comma=dutch, minus_sign=True)
+    return f"{number}{NO_BREAK_SPACE}%" if dutch else f"{number}%"
 
 
 def shares_of_100(counts: Sequence[int]) -> list[int]:

@@ -118,7 +118,7 @@ def test_an_invitation_gives_a_one_time_link_to_choose_a_password(app, admin_cli
     assert "most common passwords" in common.get_data(as_text=True)
     done = post(invitee, url, url, password=NEW_PASSWORD, password_again=NEW_PASSWORD)
     assert done.status_code == 302 and done.headers["Location"] == "/login"
-    assert "Your password is set." in invitee.get("/login").get_data(as_text=True)
+    assert "Your password has been set." in invitee.get("/login").get_data(as_text=True)
 
     account = account_named("nieuw.lid@example.org")
     assert account.password_hash.startswith("$argon2id$")

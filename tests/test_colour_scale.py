@@ -111,7 +111,8 @@ def test_the_colour_key_states_every_band_and_the_suppressed_pattern(app, lang, 
     assert all(range_ in key for range_ in ranges)
     assert 'class="swatch suppressed-cell"' in key and "&lt;5" in key
     shares = render(app, "{{ r.heat_legend(shares=true) }}", lang)
-    assert shares.count('class="swatch share-') == len(SHARE_BANDS) and "80–100%" in shares
+    percent = "80–100\u00a0%" if lang == "nl" else "80–100%"  # a no-break space before % in Dutch
+    assert shares.count('class="swatch share-') == len(SHARE_BANDS) and percent in shares
     assert "suppressed-cell" not in shares
 
 

@@ -181,7 +181,7 @@ def test_class04_a_hidden_question_hides_its_scales_detail_on_page_chart_and_pdf
         assert text not in page
     # A1 in the same section still shows everything.
     assert "Wij schrijven talenten van cliënten op in het dossier." in page
-    assert "een van de vragen had minder dan 5 antwoorden" in row
+    assert "een van de vragen heeft minder dan 5 antwoorden" in row
 
     charts = charts_of(page)
     answers = charts.get("chart-answers-B")
@@ -203,7 +203,7 @@ def test_class04_a_hidden_question_hides_its_scales_detail_on_page_chart_and_pdf
     row = html[html.index("<th>B1 Psychologische veiligheid") :].split("</tr>")[0]
     assert 'class="stack"' not in row  # no answer spread
     assert 'class="stack"' in html  # A1's spread is still drawn
-    assert "een van de vragen had minder dan 5 antwoorden" in row
+    assert "een van de vragen heeft minder dan 5 antwoorden" in row
 
 
 # Class 11 -----------------------------------------------------------------------------------

@@ -262,14 +262,14 @@ def test_class09_shared_computer_an_idle_questionnaire_is_gone_for_the_next_pers
         assert "Geen vragenlijst bezig" in page and COMMENT not in page
     assert count(Draft) == 0  # not kept on the server either
     landing = client.get(link).get_data(as_text=True)
-    assert "Verdergaan waar je stopte" not in landing and "Beginnen" in landing
+    assert "Verdergaan waar je gestopt bent" not in landing and "Beginnen" in landing
 
 
 def test_class09_shared_computer_who_comes_back_in_time_continues(client, link, clock):
     begin_and_leave_unfinished(client, link)
     clock.advance(119)
     landing = client.get(link).get_data(as_text=True)
-    assert "Verdergaan waar je stopte" in landing and 'href="/respond/2"' in landing
+    assert "Verdergaan waar je gestopt bent" in landing and 'href="/respond/2"' in landing
     assert "Opnieuw beginnen (je eerdere antwoorden worden gewist)" in landing
     # Posting the landing form again does not silently abandon the answers.
     again = client.post(link, data={"csrf_token": csrf_token(client, link)})
@@ -423,7 +423,7 @@ def test_class16_a_failed_submission_logs_no_answer(app, client, link, monkeypat
     with got_request_exception.connected_to(keep, app):
         reply = submit(client)
     assert reply.status_code == 500
-    assert "Er ging iets mis" in reply.get_data(as_text=True) or reply.status_code == 500
+    assert "Er is iets misgegaan" in reply.get_data(as_text=True) or reply.status_code == 500
 
     (error,) = errors
     assert "[SQL parameters hidden due to hide_parameters=True]" in str(error)

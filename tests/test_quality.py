@@ -239,12 +239,12 @@ def test_instrument_quality_flags_weak_scales_and_shows_icc_from_enough_teams(de
 
     wave = latest()
     page = client.get(f"/quality/waves/{wave.id}/instrument").get_data(as_text=True)
-    assert "Cronbach" in page and "ICC(1)</th>" not in page  # the demo has 8 teams, not 10
+    assert "Cronbach" in page and "ICC(1)</abbr>" not in page  # the demo has 8 teams, not 10
     assert "worden getoond vanaf 10 teams" in page
     quality = instrument_quality(wave, Policy(), icc_from=3)
     assert len(quality.scales) == 13
     assert all(r.flagged == (r.alpha < 0.70) for r in quality.scales)
-    assert ("onder ,70" in page) == any(r.flagged for r in quality.scales)
+    assert ("onder 0,70" in page) == any(r.flagged for r in quality.scales)
     assert all(0.5 < r.alpha < 1 and r.omega >= r.alpha - 0.05 for r in quality.scales)
     # teams differ in the demo by design: every scale has ICC(1) above zero
     assert all(r.icc.icc1 > 0 and r.icc.groups == 7 for r in quality.scales)

@@ -80,7 +80,7 @@ def test_a_whole_response_through_the_team_link(client, link, wave):
 def test_the_browser_says_it_answered_already_but_lets_a_colleague_begin(client, link):
     answer_everything(client, link)
     page = client.get(link).get_data(as_text=True)
-    assert "Deze browser heeft deze vragenlijst al ingevuld." in page
+    assert "Op dit toestel is deze vragenlijst al ingevuld." in page
     # Only as a deliberate step (tests/test_insider_respondent.py): the colleague ticks a box.
     token = csrf_token(client, link)
     reply = client.post(link, data={"csrf_token": token, "colleague": "y"})
@@ -234,7 +234,7 @@ def test_an_access_code_opens_one_response(client, app, wave):
     assert response.unit_id == team.unit_id
 
     again = enter_code(app.test_client(), code)
-    assert "Deze code werd al gebruikt" in again.get_data(as_text=True)
+    assert "Deze code is al gebruikt" in again.get_data(as_text=True)
     unknown = enter_code(app.test_client(), "ZZZZZ-ZZZZZ")
     assert "We kennen deze code niet" in unknown.get_data(as_text=True)
 

@@ -102,7 +102,7 @@ def test_twenty_browsers_racing_with_one_code_give_one_response(live_server, wav
     def enter_and_answer(index: int) -> str:
         url, page = browsers[index].post("/code", {"code": code}, forms[index])
         if not url.endswith("/respond/1"):
-            return "refused" if "Deze code werd al gebruikt" in page else f"unexpected: {url}"
+            return "refused" if "Deze code is al gebruikt" in page else f"unexpected: {url}"
         return browsers[index].answer_and_submit(page)
 
     outcomes = run_together(20, enter_and_answer)

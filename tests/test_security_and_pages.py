@@ -101,7 +101,7 @@ def test_an_unexpected_error_gets_a_500_page_not_a_traceback(app, client):
     response = client.get("/boom")
     page = response.get_data(as_text=True)
     assert response.status_code == 500
-    assert "Er ging iets mis" in page
+    assert "Er is iets misgegaan" in page
     assert "database on fire" not in page and "Traceback" not in page
 
 

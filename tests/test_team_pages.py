@@ -58,7 +58,7 @@ def test_every_team_of_the_demo_manager_shows_the_whole_dashboard(demo, client):
             "Organisatie",
         ]
         assert "chart-answers-A" in charts or "minder dan 7 antwoorden" in page
-        assert "Per vraag" in page and "Wat collega's schreven" in page
+        assert "Per vraag" in page and "Wat collega's hebben geschreven" in page
         assert "Vragen voor het teamoverleg" in page
         # plotly only on pages with charts, from the app itself
         assert "vendor/plotly-cartesian.min.js?v=" in page and "cdn" not in page.lower()
@@ -72,7 +72,7 @@ def test_the_too_small_demo_team_shows_only_suppression_messages(demo, client):
     page = client.get(f"/dashboard/waves/{wave.id}/teams/team-de-brug").get_data(as_text=True)
     assert "Minder dan 5 antwoorden: niet getoond om de anonimiteit te beschermen." in page
     assert figures_on(page) == {} and "plotly" not in page
-    assert "strengths-model" not in page and "Wat collega's schreven" not in page
+    assert "strengths-model" not in page and "Wat collega's hebben geschreven" not in page
     assert not re.search(r"\d,\d", page)  # not a single mean anywhere
 
 

@@ -62,7 +62,7 @@ def page_of(client, wave_team) -> str:
 def test_a_team_with_enough_answers_sees_its_scores(client, closed_team):
     add_responses(closed_team, agreeing(6))
     page = page_of(client, closed_team)
-    assert "6 antwoorden" in page and "respons 50%" in page  # 6 of 12 invited
+    assert "6 antwoorden" in page and "deelname 50\u00a0%" in page  # 6 of 12 invited
     assert "<td>4,0</td>" in page and "<td>4,8</td>" in page  # A1 mean 4.0, B1 mean 4.75
     # one team, one wave: no organisation's mean and no earlier wave to compare with
     assert "Nog niets om mee te vergelijken" in page

@@ -175,7 +175,7 @@ def change_account_access(account_id: int) -> Response | tuple[str, int]:
         return _account_page(account, form, 409, conflict=str(error))
     db.session.commit()
     if changed:
-        flash(_("The role and units of %(email)s are saved.", email=account.email), "info")
+        flash(_("The role and units of %(email)s have been saved.", email=account.email), "info")
     if account.id == current_user.id and account.role is not Role.ADMIN:
         return redirect(url_for("dashboard.index"))
     return redirect(url_for("admin.account", account_id=account.id))

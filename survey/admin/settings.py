@@ -52,7 +52,7 @@ def _say_what_changed(before: Settings, after: Settings) -> None:
     if before == after:
         flash(_("Nothing changed: the settings were already like this."))
         return
-    flash(_("The settings are saved."))
+    flash(_("The settings have been saved."))
     k_was, k = before.min_group_size, after.min_group_size
     if k > k_was:
         flash(

@@ -128,7 +128,7 @@ def unit_staff(unit_slug: str) -> Response | Page:
         return _unit_page(unit, 422, staff=form)
     if unit_service.set_staff(unit, form.staff.data, current_user):
         db.session.commit()
-        flash(_("The number of staff of %(name)s is saved.", name=unit.name))
+        flash(_("The number of staff of %(name)s has been saved.", name=unit.name))
     return redirect(url_for("admin.unit_edit", unit_slug=unit.slug))
 
 

@@ -262,7 +262,7 @@ def extend_wave(wave_id: int) -> Response | tuple[str, int]:
             form.closes_on.errors.append(str(error))
         else:
             db.session.commit()
-            flash(_("The wave is extended."), "success")
+            flash(_("The wave has been extended."), "success")
             return _back_to(wave)
     return _wave_page(wave, extend_form=form, status=422)
 
@@ -307,7 +307,7 @@ def edit_wave(wave_id: int) -> Response | tuple[str, int]:
         else:
             db.session.commit()
             if changed:
-                flash(_("The changes are saved."), "success")
+                flash(_("The changes have been saved."), "success")
             else:
                 flash(_("Nothing was changed."), "info")
             return _back_to(wave)

@@ -31,7 +31,7 @@ def set_password_page(token: str) -> Response | tuple[str, int] | str:
             db.session.commit()
             if current_user.is_authenticated:
                 logout_user()
-            flash(_("Your password is set. You can log in with it now."), "info")
+            flash(_("Your password has been set. You can now log in with it."), "info")
             return redirect(url_for("auth.login"))
         form.password.errors.extend(problems)
     page = render_template(

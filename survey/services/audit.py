@@ -60,7 +60,7 @@ ACTION_LABELS = {
     "account.create": _l("Account created"),
     "account.invite": _l("Account invited"),
     "account.password_set": _l("Password set"),
-    "account.reset": _l("Password reset link made"),
+    "account.reset": _l("Password reset link created"),
     "account.role": _l("Role changed"),
     "account.scope": _l("Units seen changed"),
     "account.deactivate": _l("Account deactivated"),

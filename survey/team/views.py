@@ -126,7 +126,7 @@ def add_action(results_slug: str) -> Response | tuple[str, int]:
         db.session.rollback()
         return _cap_reached(wave_team, form)
     db.session.commit()
-    flash(_("The action is recorded."), "success")
+    flash(_("The action has been recorded."), "success")
     return _back_to(wave_team, f"#action-{action.id}")
 
 
@@ -150,7 +150,7 @@ def update_action(results_slug: str, action_id: int) -> Response | tuple[str, in
         review_on=form.review_on.data,
     )
     db.session.commit()
-    flash(_("The action is updated.") if changed else _("Nothing changed."), "success")
+    flash(_("The action has been updated.") if changed else _("Nothing changed."), "success")
     return _back_to(wave_team, f"#action-{action.id}")
 
 

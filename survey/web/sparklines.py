@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from reports.rounding import MEAN_DECIMALS, rounded
 from survey.services.comparisons import Cell
 
 #: Drawn at about its own size in two columns on a 360 px phone: text stays legible.
@@ -22,8 +23,9 @@ LOWEST, HIGHEST = 1.0, 5.0
 
 
 def shown(value: float) -> float:
-    """A number as the page prints it (one decimal)."""
-    return float(f"{value:.1f}")
+    """A number as the page prints it: one decimal, by the one rule of ``reports.rounding``
+    (``f"{value:.1f}"`` rounded 3.25 to 3.2 where the table beside it printed 3,3)."""
+    return rounded(value, MEAN_DECIMALS)
 
 
 def _y(value: float) -> float:

@@ -74,7 +74,7 @@ def test_every_page_of_the_questionnaire_is_accessible(new_page, live_server, fu
     audit(page, "paused")
     code = page.locator(".resume-code").inner_text().strip()
     page.get_by_role("link", name="Nu verdergaan").click()
-    heading(page, "Verdergaan waar je stopte")
+    heading(page, "Verdergaan waar je gestopt bent")
     audit(page, "resume")
     page.get_by_label("Hervatcode").fill("AAAA-BBBB-CCCC")
     page.get_by_role("button", name="Verdergaan").click()
@@ -122,12 +122,12 @@ def test_every_page_of_the_questionnaire_is_accessible(new_page, live_server, fu
     audit(page, "thanks")
 
     page.goto(link)
-    expect(page.get_by_role("status")).to_contain_text("Deze browser heeft")
+    expect(page.get_by_role("status")).to_contain_text("Op dit toestel")
     audit(page, "landing, answered before")
     # A second questionnaire from this browser is a colleague's deliberate step.
     page.get_by_label("Ik ben een collega die hetzelfde toestel gebruikt", exact=False).check()
     page.get_by_role("button", name="Beginnen").click()
-    page.get_by_role("button", name="Wis mijn antwoorden").click()
+    page.get_by_role("button", name="Mijn antwoorden wissen").click()
     heading(page, "Je antwoorden zijn gewist")
     audit(page, "answers cleared")
 
@@ -150,7 +150,7 @@ def test_every_entry_and_message_page_is_accessible(new_page, live_server, tree,
         ("/privacy", None, "privacy"),
         ("/login", "Aanmelden", "login"),
         ("/code", "Typ je toegangscode", "code"),
-        ("/resume", "Verdergaan waar je stopte", "resume"),
+        ("/resume", "Verdergaan waar je gestopt bent", "resume"),
         (UNKNOWN_LINK, "We kennen deze link niet", "unknown link"),
         (UNKNOWN_SHORT_LINK, "We kennen deze code niet", "unknown short link"),
         (f"/t/{codes_wave.teams[0].link_slug}", "Deze vragenlijst werkt met toegangscodes",
@@ -172,7 +172,7 @@ def test_every_entry_and_message_page_is_accessible(new_page, live_server, tree,
     audit(page, "code with an error")
     page.get_by_label("Toegangscode").fill(code)
     page.get_by_role("button", name="Beginnen").click()
-    heading(page, "Deze code werd al gebruikt")
+    heading(page, "Deze code is al gebruikt")
     audit(page, "used code")
 
     page.goto(live_server + "/login")

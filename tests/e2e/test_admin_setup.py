@@ -55,7 +55,7 @@ def test_an_administrator_sets_up_an_organisation_in_the_browser_alone(
     page.get_by_role("link", name="Questionnaires").first.click()
     page.get_by_role("link", name="Upload a questionnaire file").click()
     page.locator("input[type=file]").set_input_files(str(FULL))
-    page.get_by_role("button", name="Check and store").click()
+    page.get_by_role("button", name="Check and save").click()
     expect(page.get_by_text("krachtspiegel-team-1.yaml").first).to_be_visible()
     page.get_by_role("link", name="Preview").first.click()
     expect(page.get_by_text(re.compile("answers are not stored", re.I)).first).to_be_visible()

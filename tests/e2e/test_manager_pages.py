@@ -85,7 +85,7 @@ def test_a_department_manager_compares_teams(new_page, live_server, runner):
         choice = page.get_by_label("Bevraging", exact=True)
         earliest = choice.locator("option").last.inner_text()
         choice.select_option(label=earliest)
-        page.get_by_role("button", name="Toon").click()
+        page.get_by_role("button", name="Tonen").click()
         expect(page.get_by_role("table").first).to_contain_text(earliest)
         # the department's own trend below the teams
         expect(page.get_by_role("heading", name="Jeugdhulp over de bevragingen")).to_be_visible()

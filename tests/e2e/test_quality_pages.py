@@ -24,8 +24,8 @@ def test_the_quality_pages_are_accessible(new_page, live_server, runner):
         page.get_by_role("cell", name="Team Kompas").or_(page.get_by_text("Team Kompas")).first
     ).to_be_visible()
     audit(page, "heatmap, one department")
-    page.get_by_label("Toon").select_option("change")
-    page.get_by_role("button", name="Toon").click()
+    page.get_by_label("Tonen").select_option("change")
+    page.get_by_role("button", name="Tonen").click()
     audit(page, "change since an earlier wave")
     page.goto(f"{live_server}/quality/units/team-kompas")
     # Drawn by the server as SVG; plotly only draws the interactive chart when asked.

@@ -119,7 +119,7 @@ def test_the_full_questionnaire_on_a_phone_across_two_devices_and_two_languages(
     # Another device: resume with the code, on the page where the respondent paused.
     other = new_page(**PHONE)
     other.goto(f"{live_server}/resume")
-    expect(other.get_by_role("heading", level=1)).to_have_text("Verdergaan waar je stopte")
+    expect(other.get_by_role("heading", level=1)).to_have_text("Verdergaan waar je gestopt bent")
     assert_fits(other)
     other.get_by_label("Hervatcode").fill(code)
     other.get_by_role("button", name="Verdergaan").click()
@@ -281,7 +281,7 @@ def test_the_tab_keeps_a_copy_of_unsent_answers_and_forgets_it(
     assert any(secret in page.evaluate(f"sessionStorage.getItem('{k}')") for k in tab_keys(page))
 
     # "Clear my answers" wipes the tab's copy as well as the draft.
-    page.get_by_role("button", name="Wis mijn antwoorden").click()
+    page.get_by_role("button", name="Mijn antwoorden wissen").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Je antwoorden zijn gewist")
     assert tab_keys(page) == []
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Draft)) == 0
@@ -323,4 +323,4 @@ def test_links_and_codes_that_cannot_be_used_get_a_friendly_page(
     page.goto(f"{live_server}/code")
     page.get_by_label("Toegangscode").fill(code)
     page.get_by_role("button", name="Beginnen").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Deze code werd al gebruikt")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Deze code is al gebruikt")
