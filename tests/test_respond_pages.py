@@ -134,7 +134,7 @@ def test_the_review_counts_the_open_questions_and_links_to_them(client, full_lin
     last = answers_for(PAGES[-1])
     post_page(client, 9, {code: value for code, value in last.items() if code != "item-O2"})
     review = client.get("/respond/review").get_data(as_text=True)
-    assert "Nog 2 vragen open" in review
+    assert "Nog 2 vragen open" in review and "<details open>" in review
     assert 'href="/respond/4#item-B2-1"' in review and 'href="/respond/9#item-O2"' in review
     assert "(pagina 4)" in review
     # The anchor is on the page it points to.
@@ -146,6 +146,7 @@ def test_required_open_questions_are_marked(client, make_wave, tree):
     start(client, f"/t/{wave.teams[0].link_slug}")
     review = client.get("/respond/review").get_data(as_text=True)
     assert "Nog 13 vragen open" in review and "Je mag vragen openlaten" not in review
+    assert "<details>" in review  # a long list is folded away, and opens without a script
     assert re.search(
         r'href="/respond/1#item-A1-2">[^<]*</a>\s*<span[^>]*>\(pagina 1, verplicht\)', review
     )
