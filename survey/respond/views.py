@@ -28,7 +28,7 @@ from survey.respond.forms import CodeForm, ColleagueStartForm, ResumeForm, Start
 from survey.services import responding, short_links
 from survey.services.codes import claim_code
 from survey.services.questionnaires import instrument_of
-from survey.services.responding import TeamComplete, asked_instrument
+from survey.services.responding import TeamComplete
 from survey.services.settings import wave_policy
 
 #: Session keys: the draft this browser works on, and when it was last active on a respondent
@@ -326,7 +326,6 @@ def step(number: int) -> Response | tuple[str, int] | str:
         page=page,
         total=len(pages),
         questions=pages[-1].last_question,
-        instrument=asked_instrument(draft.wave_team.wave),
         items_html=items_html,
         draft_key=draft.id.hex[:16],
     )
