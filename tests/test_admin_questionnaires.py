@@ -345,11 +345,11 @@ def test_the_preview_in_both_languages(admin, questionnaire_version):
     assert "Preview: answers are not stored." in dutch  # the interface stays English
     assert '<div class="preview-body" lang="nl">' in dutch
     assert "Wij vragen cliënten wat er goed gaat in hun leven." in dutch
-    assert "(bijna) altijd" in dutch and "Stap 1 van 2" in dutch
+    assert "(bijna) altijd" in dutch and "Pagina 1 van 2 · vraag 1–5 van 13" in dutch
     assert 'name="item-BG1"' in dutch and "Andere rol" in dutch and 'name="item-C4"' in dutch
     english = admin.get(f"{url}?lang=en").get_data(as_text=True)
     assert "We ask clients what is going well in their lives." in english
-    assert "(almost) always" in english and "Step 1 of 2" in english
+    assert "(almost) always" in english and "Page 1 of 2 · questions 1–5 of 13" in english
     assert "Wij vragen" not in english
     # Nothing to send: the only form on the page is the log-out button's.
     assert english.count("<form") == 1 and 'action="/logout"' in english
