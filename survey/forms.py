@@ -33,6 +33,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from questionnaires import DONT_KNOW_LABEL, Item, Section
+from questionnaires.paging import Page
 from survey.caching import KeptPerObject
 from survey.i18n import localized
 
@@ -180,14 +181,14 @@ class SectionForm(FlaskForm):
 
 #: Form classes per section and language. Building the class (a field per item, with its
 #: choices and labels) cost as much as the rest of the form's work on every page.
-_FORM_CLASSES: KeptPerObject[Section, type[SectionForm]] = KeptPerObject(128)
+_FORM_CLASSES: KeptPerObject[Section | Page, type[SectionForm]] = KeptPerObject(128)
 
 
-def _form_class(section: Section, lang: str) -> type[SectionForm]:
+def _form_class(section: Section | Page, lang: str) -> type[SectionForm]:
     return _FORM_CLASSES.get(section, lang, lambda: _build_form_class(section, lang))
 
 
-def _build_form_class(section: Section, lang: str) -> type[SectionForm]:
+def _build_form_class(section: Section | Page, lang: str) -> type[SectionForm]:
     class Form(SectionForm):
         pass
 
@@ -197,9 +198,9 @@ def _build_form_class(section: Section, lang: str) -> type[SectionForm]:
 
 
 def section_form(
-    section: Section, lang: str, saved: dict[str, dict[str, Any]], **kwargs
+    section: Section | Page, lang: str, saved: dict[str, dict[str, Any]], **kwargs
 ) -> SectionForm:
-    """The form of one section, prefilled with the answers saved so far."""
+    """The form of one section or page, prefilled with the answers saved so far."""
     data = {
         field_name(item): FIELD_BUILDERS[item.type].to_data(item, saved[item.code])
         for item in section.all_items()
@@ -208,7 +209,7 @@ def section_form(
     return _form_class(section, lang)(data=data, **kwargs)
 
 
-def duplicated_fields(section: Section, formdata: MultiDict) -> list[str]:
+def duplicated_fields(section: Section | Page, formdata: MultiDict) -> list[str]:
     """The single-value fields of the section's page (a choice, a text, the button pressed)
     posted more than once: a browser never sends that, and which value was meant is unknown,
     so the post is refused (400). A grid's cells are many values: a repeated one counts once."""
@@ -224,7 +225,7 @@ SINGLE_VALUE_TYPES = frozenset(
 )
 
 
-def answers_from(form: SectionForm, section: Section) -> dict[str, dict[str, Any]]:
+def answers_from(form: SectionForm, section: Section | Page) -> dict[str, dict[str, Any]]:
     """The answers of the valid fields of ``form`` (invalid ones are left out)."""
     answers = {}
     for item in section.all_items():

@@ -129,7 +129,7 @@ def domains_wave(tree) -> Wave:
     return wave
 
 
-SECTION_C = 3  # the team instrument's page with the life domains (group C2)
+SECTION_C = 7  # the team instrument's page with the life domains (group C2, all nine asked)
 
 
 def answer_life_domains(client, wave: Wave) -> dict:

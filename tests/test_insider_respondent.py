@@ -262,14 +262,14 @@ def test_class09_shared_computer_an_idle_questionnaire_is_gone_for_the_next_pers
         assert "Geen vragenlijst bezig" in page and COMMENT not in page
     assert count(Draft) == 0  # not kept on the server either
     landing = client.get(link).get_data(as_text=True)
-    assert "Verdergaan waar je gestopt bent" not in landing and "Beginnen" in landing
+    assert "Verder invullen" not in landing and "Beginnen" in landing
 
 
 def test_class09_shared_computer_who_comes_back_in_time_continues(client, link, clock):
     begin_and_leave_unfinished(client, link)
     clock.advance(119)
     landing = client.get(link).get_data(as_text=True)
-    assert "Verdergaan waar je gestopt bent" in landing and 'href="/respond/2"' in landing
+    assert "Verder invullen" in landing and 'href="/respond/2"' in landing
     assert "Opnieuw beginnen (je eerdere antwoorden worden gewist)" in landing
     # Posting the landing form again does not silently abandon the answers.
     again = client.post(link, data={"csrf_token": csrf_token(client, link)})

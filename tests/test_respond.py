@@ -101,7 +101,7 @@ def test_a_draft_is_submitted_once(client, link):
 def test_pages_are_built_from_the_instrument(client, link):
     start(client, link)
     page = client.get("/respond/1").get_data(as_text=True)
-    assert "Stap 1 van 2" in page and '<progress max="2" value="1"' in page
+    assert "Pagina 1 van 2 · vraag 1–5 van 13" in page and '<progress max="13" value="5"' in page
     assert '<fieldset class="item choice likert" id="item-A1-1"' in page
     assert "<legend>" in page and "weet ik niet / n.v.t." in page
     assert page.count('value="dk"') == 4  # C1.2 offers no "don't know"
@@ -148,7 +148,7 @@ def test_previous_and_the_language_switch_keep_the_answers(client, link):
     reply = post_step(client, 2, {"item-B1-1": "1"}, action="lang-en")
     assert reply.headers["Location"] == "/respond/2"
     page = client.get("/respond/2").get_data(as_text=True)
-    assert '<html lang="en">' in page and "Step 2 of 2" in page
+    assert '<html lang="en">' in page and "Page 2 of 2 · questions 6–13 of 13" in page
     assert re.search(r'id="item-B1-1-1" value="1" checked', page)
     assert post_step(client, 2, {}, action="previous").headers["Location"] == "/respond/1"
     assert re.search(

@@ -88,16 +88,18 @@ def test_a_first_view_follows_the_life_domains_the_organisation_asks(client, tre
     db.session.add(wave)
     db.session.commit()
     start(client, f"/t/{wave.teams[0].link_slug}")
-    page_c = 3  # section C holds the life domains (group C2)
-    assert 'name="item-C2-3"' in client.get(f"/respond/{page_c}").get_data(as_text=True)
+    page_c2 = 7  # section C, part 2 of 2, holds the life domains (group C2, 9 items)
+    assert 'name="item-C2-3"' in client.get(f"/respond/{page_c2}").get_data(as_text=True)
     save_settings({"life_domains": ("C2.1", "C2.2")}, None)
     db.session.commit()
-    page = client.get(f"/respond/{page_c}").get_data(as_text=True)
+    # With two domains asked, section C (6 + 2 + 3 items) fits on one page: page 6.
+    page = client.get("/respond/6").get_data(as_text=True)
     assert 'name="item-C2-1"' in page and 'name="item-C2-2"' in page
+    assert 'name="item-C1-1"' in page and "deel 1 van" not in page
     assert 'name="item-C2-3"' not in page
     save_settings({"life_domains": None}, None)
     db.session.commit()
-    assert 'name="item-C2-3"' in client.get(f"/respond/{page_c}").get_data(as_text=True)
+    assert 'name="item-C2-3"' in client.get(f"/respond/{page_c2}").get_data(as_text=True)
 
 
 def test_a_version_is_parsed_once_and_a_reused_id_with_other_content_is_not_mixed_up(app, wave):

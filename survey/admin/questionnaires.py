@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response
 from questionnaires import KNOWN_LANGUAGES, MAX_FILE_BYTES, Problem, QuestionnaireError
 from questionnaires.codebook import codebook_sheets, render_markdown
 from questionnaires.loader import is_toml
+from questionnaires.paging import instrument_pages
 from reports.xlsx import workbook_bytes
 from survey.admin.blueprint import bp
 from survey.admin.forms.questionnaires import LifeDomainsForm, UploadForm
@@ -173,13 +174,15 @@ def questionnaire_preview(version_id: int) -> str:
         lang = instrument.default_language
     left_out = settings_left_out_domains(instrument)
     asked = instrument.without(left_out)
+    pages = instrument_pages(asked)
     with force_locale(lang):
         body = render_template(
             "admin/questionnaires/_preview_body.html",
             instrument=asked,
+            pages=pages,
+            questions=len(asked.all_items()),
             forms=[
-                section_form(section, lang, {}, formdata=None, meta={"csrf": False})
-                for section in asked.sections
+                section_form(page, lang, {}, formdata=None, meta={"csrf": False}) for page in pages
             ],
             field_name=field_name,
             preview_lang=lang,

@@ -95,7 +95,9 @@ class Draft(Base):
     unit_id: Mapped[int]
     #: item code → {"value": n} | {"dont_know": true} | {"text": s} | {"cells": [[row, col]]}
     answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
-    #: The furthest page reached, so a resumed draft opens where it was left.
+    #: The furthest page reached (``questionnaires.paging``), so a resumed draft opens where it
+    #: was left; read through ``responding.current_page``, which keeps it within the pages (a
+    #: draft saved when a page was a whole section may point past them).
     step: Mapped[int] = mapped_column(default=1)
     resume_code_sha256: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     #: The wave's closing day: after it the draft is deleted.

@@ -10,7 +10,8 @@ from markupsafe import Markup
 from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response
 
-from questionnaires import DONT_KNOW_LABEL, Section
+from questionnaires import DONT_KNOW_LABEL
+from questionnaires.paging import Page
 from survey.caching import KeptPerObject
 from survey.extensions import client_address, db, limiter
 from survey.forms import (
@@ -27,7 +28,7 @@ from survey.respond.forms import CodeForm, ColleagueStartForm, ResumeForm, Start
 from survey.services import responding, short_links
 from survey.services.codes import claim_code
 from survey.services.questionnaires import instrument_of
-from survey.services.responding import TeamComplete, asked_instrument
+from survey.services.responding import TeamComplete
 from survey.services.settings import wave_policy
 
 #: Session keys: the draft this browser works on, and when it was last active on a respondent
@@ -106,10 +107,16 @@ def _begin(draft: Draft, commit: bool = False) -> Response:
     _forget_session_draft(keep=draft)
     session[DRAFT] = str(draft.id)
     session[DRAFT_SEEN] = _minutes_now()
-    reply = redirect(url_for("respond.step", number=draft.step))
+    reply = redirect(_resume_url(draft))
     if commit:
         db.session.commit()
     return reply
+
+
+def _resume_url(draft: Draft) -> str:
+    """The page a draft continues on (the furthest it reached)."""
+    pages = responding.asked_pages(draft.wave_team.wave)
+    return url_for("respond.step", number=responding.current_page(draft, pages))
 
 
 def _team_complete(wave: Wave, draft: Draft | None, status: int) -> tuple[str, int]:
@@ -162,11 +169,12 @@ def team_link(link_slug: str) -> Response | tuple[str, int] | str:
     form = ColleagueStartForm() if answered_before and draft is None else StartForm()
     if form.validate_on_submit():
         if draft is not None and not form.restart.data:
-            return redirect(url_for("respond.step", number=draft.step))  # nothing is discarded
+            return redirect(_resume_url(draft))  # nothing is discarded
         if draft is not None:
             session.pop(DRAFT, None)
             responding.delete_draft(draft)  # "start again": the earlier answers go
         return _begin(responding.start_draft(wave_team), commit=True)
+    pages = responding.asked_pages(wave)
     page = render_template(
         "respond/landing.html",
         wave=wave,
@@ -174,6 +182,8 @@ def team_link(link_slug: str) -> Response | tuple[str, int] | str:
         instrument=instrument_of(wave),
         form=form,
         draft=draft,
+        resume_page=responding.current_page(draft, pages) if draft else None,
+        page_count=len(pages),
         answered_before=answered_before,
     )
     return page, 422 if form.errors else 200
@@ -284,64 +294,58 @@ def step(number: int) -> Response | tuple[str, int] | str:
     draft, other_page = _draft_in_open_wave()
     if draft is None:
         return other_page
-    instrument = asked_instrument(draft.wave_team.wave)
-    sections = instrument.sections
-    if not 1 <= number <= len(sections):
+    pages = responding.asked_pages(draft.wave_team.wave)
+    if not 1 <= number <= len(pages):
         abort(404)
-    section = sections[number - 1]
-    if request.method == "POST" and duplicated_fields(section, request.form):
+    page = pages[number - 1]
+    if request.method == "POST" and duplicated_fields(page, request.form):
         abort(400)
-    if request.method == "GET" and not any(
-        item.code in draft.answers for item in section.all_items()
-    ):
+    if request.method == "GET" and not any(item.code in draft.answers for item in page.all_items()):
         # A page seen for the first time: the same items for everyone, kept; the form only
         # carries the CSRF token.
-        form, items_html = PlainForm(), _fresh_items_html(section)
+        form, items_html = PlainForm(), _fresh_items_html(page)
     else:
-        form = section_form(section, _language(), draft.answers)
+        form = section_form(page, _language(), draft.answers)
         if request.method == "POST":
             valid = form.validate()
             if form.action.errors:
                 abort(400)
-            responding.save_answers(draft, list(section.all_items()), answers_from(form, section))
+            responding.save_answers(draft, list(page.all_items()), answers_from(form, page))
             action = form.action.data
             moving_on = action in ("next", "review")
             if valid or not moving_on:
                 if moving_on:
                     draft.step = max(draft.step, number + 1)
                 db.session.commit()
-                return _after_step(action, number, len(sections), draft)
+                return _after_step(action, number, len(pages), draft)
             db.session.commit()
-        items_html = _render_items(section, form)
+        items_html = _render_items(page, form)
     return render_template(
         "respond/step.html",
         form=form,
-        section=section,
-        number=number,
-        total=len(sections),
-        instrument=instrument,
+        page=page,
+        total=len(pages),
+        questions=pages[-1].last_question,
         items_html=items_html,
         draft_key=draft.id.hex[:16],
     )
 
 
-#: The items of a section page as first shown (nothing answered, no errors), per section and
+#: The items of a page as first shown (nothing answered, no errors), per page and
 #: language. Every respondent's first view of every page is this same HTML, and rendering its
 #: fieldsets was the largest part of the page's time (tests/benchmarks/profile_submit.py).
-_FRESH_ITEMS: KeptPerObject[Section, Markup] = KeptPerObject(128)
+_FRESH_ITEMS: KeptPerObject[Page, Markup] = KeptPerObject(128)
 
 
-def _fresh_items_html(section: Section) -> Markup:
-    """The section's items with nothing answered and no errors, rendered once per language."""
+def _fresh_items_html(page: Page) -> Markup:
+    """The page's items with nothing answered and no errors, rendered once per language."""
     lang = _language()
-    return _FRESH_ITEMS.get(
-        section, lang, lambda: _render_items(section, section_form(section, lang, {}))
-    )
+    return _FRESH_ITEMS.get(page, lang, lambda: _render_items(page, section_form(page, lang, {})))
 
 
-def _render_items(section: Section, form: SectionForm) -> Markup:
+def _render_items(page: Page, form: SectionForm) -> Markup:
     html = render_template(
-        "respond/_section_items.html", section=section, form=form, field_name=field_name
+        "respond/_section_items.html", page=page, form=form, field_name=field_name
     )
     return Markup(html)  # noqa: S704 (rendered by Jinja, which escaped it)
 
@@ -374,12 +378,20 @@ def review() -> tuple[str, int] | str:
     draft, other_page = _draft_in_open_wave()
     if draft is None:
         return other_page
+    pages = responding.asked_pages(draft.wave_team.wave)
     return render_template(
         "respond/review.html",
-        instrument=asked_instrument(draft.wave_team.wave),
+        pages=pages,
+        open_items=[
+            (page.number, item)
+            for page in pages
+            for item in page.all_items()
+            if item.code not in draft.answers
+        ],
         answers=draft.answers,
         dont_know_label=DONT_KNOW_LABEL,
         form=PlainForm(),
+        field_name=field_name,
         draft_key=draft.id.hex[:16],
     )
 
@@ -437,6 +449,28 @@ def pause() -> str | tuple[str, int]:
     if draft is None:
         return other_page
     return _pause(draft)
+
+
+@bp.get("/respond/discard")
+def confirm_discard() -> str | tuple[str, int]:
+    """What clearing deletes, and the two ways on: clear (a POST) or back where one came from
+    (``back``: a page number; else the review)."""
+    draft = _current_draft()
+    if draft is None:
+        return _message("no_draft")
+    back = request.args.get("back", type=int)
+    pages = responding.asked_pages(draft.wave_team.wave)
+    if back is not None and 1 <= back <= len(pages):
+        back_url = url_for("respond.step", number=back)
+    else:
+        back_url = url_for("respond.review")
+    return render_template(
+        "respond/discard.html",
+        form=PlainForm(),
+        back_url=back_url,
+        answered=len(draft.answers),
+        draft_key=draft.id.hex[:16],
+    )
 
 
 @bp.post("/respond/discard")

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from questionnaires import Instrument, Item
+from questionnaires.paging import Page, instrument_pages
 from survey.caching import KeptPerObject
 from survey.extensions import db
 from survey.models import Answer, Draft, Response, Wave, WaveStatus, WaveTeam, now_utc
@@ -72,6 +73,23 @@ def asked_instrument(wave: Wave) -> Instrument:
     if not left_out:
         return instrument
     return _ASKED.get(instrument, left_out, lambda: instrument.without(left_out))
+
+
+#: ``instrument_pages`` per asked instrument: the same pages (objects) for the same instrument.
+_PAGES: KeptPerObject[Instrument, tuple[Page, ...]] = KeptPerObject(64)
+
+
+def asked_pages(wave: Wave) -> tuple[Page, ...]:
+    """The pages of the wave's instrument as its respondents are asked it."""
+    instrument = asked_instrument(wave)
+    return _PAGES.get(instrument, None, lambda: instrument_pages(instrument))
+
+
+def current_page(draft: Draft, pages: tuple[Page, ...]) -> int:
+    """The page to continue a draft on: the furthest it reached, within the pages there are
+    (a draft saved when a step was a whole section may point past them; its answers are kept
+    per item, so any page shows them)."""
+    return min(max(1, draft.step), len(pages))
 
 
 def _only_asked(wave_id: int, answers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -64,8 +64,8 @@ def test_every_page_of_the_questionnaire_is_accessible(new_page, live_server, fu
     page.get_by_role("button", name="Beginnen").click()
 
     for number in (1, 2, 3):
-        expect(page.get_by_text(f"Stap {number} van 5")).to_be_visible()
-        audit(page, f"step {number}")
+        expect(page.get_by_text(f"Pagina {number} van 9", exact=False)).to_be_visible()
+        audit(page, f"page {number}")
         if number < 3:
             page.get_by_role("button", name="Volgende").click()
 
@@ -83,27 +83,31 @@ def test_every_page_of_the_questionnaire_is_accessible(new_page, live_server, fu
     page.get_by_label("Hervatcode").fill(code)
     page.get_by_role("button", name="Verdergaan").click()
 
-    expect(page.get_by_text("Stap 3 van 5")).to_be_visible()
+    expect(page.get_by_text("Pagina 3 van 9", exact=False)).to_be_visible()
     page.get_by_role("button", name="English").click()
-    expect(page.get_by_text("Step 3 of 5")).to_be_visible()
-    audit(page, "step 3 in English")
+    expect(page.get_by_text("Page 3 of 9", exact=False)).to_be_visible()
+    audit(page, "page 3 in English")
     page.get_by_role("button", name="Nederlands").click()
     page.get_by_role("button", name="Volgende").click()
+    for number in (4, 5, 6, 7):
+        expect(page.get_by_text(f"Pagina {number} van 9", exact=False)).to_be_visible()
+        audit(page, f"page {number}")
+        page.get_by_role("button", name="Volgende").click()
 
-    # Step 4, sent with a grid cell that does not exist: the page comes back with errors.
-    expect(page.get_by_text("Stap 4 van 5")).to_be_visible()
-    audit(page, "step 4")
+    # Page 8 (the grid), sent with a grid cell that does not exist: it comes back with errors.
+    expect(page.get_by_text("Pagina 8 van 9", exact=False)).to_be_visible()
+    audit(page, "page 8")
     page.locator("#item-C4-aspirations-living").evaluate(
         "(box) => { box.value = 'nowhere:never'; box.checked = true; }"
     )
     page.get_by_role("button", name="Volgende").click()
     expect(page.get_by_role("alert")).to_contain_text("is een ongeldige keuze voor dit veld")
-    audit(page, "step 4 with an error summary")
+    audit(page, "page 8 with an error summary")
     page.get_by_role("button", name="Volgende").click()
 
-    # Step 5, sent with a text that is too long and an option that does not exist.
-    expect(page.get_by_text("Stap 5 van 5")).to_be_visible()
-    audit(page, "step 5")
+    # Page 9, sent with a text that is too long and an option that does not exist.
+    expect(page.get_by_text("Pagina 9 van 9", exact=False)).to_be_visible()
+    audit(page, "page 9")
     page.locator("#item-O1").evaluate("(box) => box.removeAttribute('maxlength')")
     page.locator("#item-O1").fill("x" * 1001)
     page.locator("#item-BG1-1").evaluate("(radio) => { radio.value = '7'; radio.checked = true; }")
@@ -111,7 +115,7 @@ def test_every_page_of_the_questionnaire_is_accessible(new_page, live_server, fu
     summary = page.get_by_role("alert")
     expect(summary).to_contain_text("Houd dit antwoord bij maximaal 1000 tekens.")
     expect(summary).to_contain_text("Ongeldige keuze.")
-    audit(page, "step 5 with an error summary")
+    audit(page, "page 9 with an error summary")
     page.locator("#item-O1").fill("Samen sterk.")
     page.get_by_role("button", name="Mijn antwoorden nakijken").click()
 
@@ -122,16 +126,19 @@ def test_every_page_of_the_questionnaire_is_accessible(new_page, live_server, fu
     audit(page, "thanks")
 
     page.goto(link)
-    expect(page.get_by_role("status")).to_contain_text("Op dit toestel")
+    expect(page.get_by_role("status")).to_contain_text("Op dit toestel is deze vragenlijst al")
     audit(page, "landing, answered before")
     # A second questionnaire from this browser is a colleague's deliberate step.
     page.get_by_label("Ik ben een collega die hetzelfde toestel gebruikt", exact=False).check()
     page.get_by_role("button", name="Beginnen").click()
-    page.get_by_role("button", name="Mijn antwoorden wissen").click()
+    page.get_by_role("link", name="Mijn antwoorden wissen").click()
+    heading(page, "Je antwoorden wissen?")
+    audit(page, "confirm clearing")
+    page.get_by_role("button", name="Ja, mijn antwoorden wissen").click()
     heading(page, "Je antwoorden zijn gewist")
     audit(page, "answers cleared")
 
-    assert len(audit.pages) == 16
+    assert len(audit.pages) == 21
     assert not audit.problems, f"accessibility violations:\n{audit.report()}"
 
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 import questionnaires
+from questionnaires.paging import instrument_pages
 from survey.extensions import db
 from survey.models import Draft, Response, Wave, WaveStatus
 from survey.services.codes import claim_code, issue_codes
@@ -19,6 +20,7 @@ from tests.conftest import stored_answers
 from tests.e2e.conftest import FULL, UNKNOWN_LINK
 
 INSTRUMENT = questionnaires.load_file(FULL)
+PAGES = instrument_pages(INSTRUMENT)
 PHONE = {
     "viewport": {"width": 360, "height": 740},
     "is_mobile": True,
@@ -80,14 +82,15 @@ def test_the_full_questionnaire_on_a_phone_across_two_devices_and_two_languages(
 ):
     likert = likert_answers([item for item in INSTRUMENT.all_items() if item.item_type.is_likert])
     part = {
-        section.code: {
-            item.code: likert[item.code] for item in section.all_items() if item.code in likert
+        page.number: {
+            item.code: likert[item.code] for item in page.all_items() if item.code in likert
         }
-        for section in INSTRUMENT.sections
+        for page in PAGES
     }
     assert len(likert) == 70 and set(likert.values()) == {"1", "2", "3", "4", "5", "dk"}
-    first_half_c = dict(list(part["C"].items())[:9])
-    second_half_c = dict(list(part["C"].items())[9:])
+    assert len(PAGES) == 9 and len(part[7]) == 12  # page 7: section C, part 2 of 2
+    first_half_c = dict(list(part[7].items())[:6])
+    second_half_c = dict(list(part[7].items())[6:])
 
     phone = new_page(**PHONE)
     phone.goto(f"{live_server}/t/{full_wave.teams[0].link_slug}")
@@ -97,15 +100,15 @@ def test_the_full_questionnaire_on_a_phone_across_two_devices_and_two_languages(
     assert_fits(phone)
     phone.get_by_role("button", name="Beginnen").click()
 
-    for number, code in [(1, "A"), (2, "B")]:
+    for number in range(1, 7):
         expect(phone).to_have_url(f"{live_server}/respond/{number}")
-        expect(phone.get_by_text(f"Stap {number} van 5")).to_be_visible()
-        tick(phone, part[code])
+        expect(phone.get_by_text(f"Pagina {number} van 9", exact=False)).to_be_visible()
+        tick(phone, part[number])
         assert_fits(phone)
         phone.get_by_role("button", name="Volgende").click()
 
-    # Halfway through part C the respondent pauses: the session forgets the draft.
-    expect(phone).to_have_url(f"{live_server}/respond/3")
+    # Halfway through part C's second page the respondent pauses: the session forgets the draft.
+    expect(phone).to_have_url(f"{live_server}/respond/7")
     tick(phone, first_half_c)
     assert_fits(phone)
     phone.get_by_role("button", name="Pauzeren en later verdergaan").click()
@@ -113,7 +116,7 @@ def test_the_full_questionnaire_on_a_phone_across_two_devices_and_two_languages(
     code = phone.locator(".resume-code").inner_text().strip()
     assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", code), code
     assert_fits(phone)
-    phone.goto(f"{live_server}/respond/3")
+    phone.goto(f"{live_server}/respond/7")
     expect(phone.get_by_role("heading", level=1)).to_have_text("Geen vragenlijst bezig")
 
     # Another device: resume with the code, on the page where the respondent paused.
@@ -123,7 +126,7 @@ def test_the_full_questionnaire_on_a_phone_across_two_devices_and_two_languages(
     assert_fits(other)
     other.get_by_label("Hervatcode").fill(code)
     other.get_by_role("button", name="Verdergaan").click()
-    expect(other).to_have_url(f"{live_server}/respond/3")
+    expect(other).to_have_url(f"{live_server}/respond/7")
     expect_ticked(other, first_half_c)
     expect(other.locator(f"#{field_id(next(iter(second_half_c)))} input:checked")).to_have_count(0)
 
@@ -131,9 +134,9 @@ def test_the_full_questionnaire_on_a_phone_across_two_devices_and_two_languages(
     other.get_by_role("button", name="English").click()
     expect(other.locator("html")).to_have_attribute("lang", "en")
     expect(other.get_by_role("heading", level=1)).to_have_text(
-        "The strengths model in our practice"
+        "The strengths model in our practice (part 2 of 2)"
     )
-    expect(other.get_by_text("Step 3 of 5")).to_be_visible()
+    expect(other.get_by_text("Page 7 of 9 · questions 59–70 of 76")).to_be_visible()
     expect(other.get_by_role("button", name="Next")).to_be_visible()
     expect_ticked(other, first_half_c)
     expect(other.get_by_label("don't know / not applicable").first).to_be_visible()
@@ -141,13 +144,13 @@ def test_the_full_questionnaire_on_a_phone_across_two_devices_and_two_languages(
     assert_fits(other)
     other.get_by_role("button", name="Next").click()
 
-    expect(other).to_have_url(f"{live_server}/respond/4")
+    expect(other).to_have_url(f"{live_server}/respond/8")
     for row, column in GRID:
         other.locator(f"#item-C4-{row}-{column}").check()
     assert_fits(other)
     other.get_by_role("button", name="Next").click()
 
-    expect(other).to_have_url(f"{live_server}/respond/5")
+    expect(other).to_have_url(f"{live_server}/respond/9")
     text_box = other.locator("#item-O1")
     counter = other.locator("#item-O1-count")
     expect(counter).to_have_text("0 of 1000 characters used")
@@ -168,6 +171,7 @@ def test_the_full_questionnaire_on_a_phone_across_two_devices_and_two_languages(
     expect(other.get_by_text(TEXT.strip())).to_be_visible()
     expect(other.get_by_text("weet ik niet / n.v.t.").first).to_be_visible()
     expect(other.get_by_text("niet beantwoord")).to_have_count(3)  # O2, O3, BG2
+    expect(other.get_by_role("heading", name="Nog 3 vragen open")).to_be_visible()
     assert_fits(other)
     other.get_by_role("button", name="Mijn antwoorden versturen").click()
     expect(other.get_by_role("heading", level=1)).to_have_text("Bedankt voor je antwoorden")
@@ -280,8 +284,15 @@ def test_the_tab_keeps_a_copy_of_unsent_answers_and_forgets_it(
             assert not re.search(f"{secret}|item-|A1\\.|B1\\.", session), session
     assert any(secret in page.evaluate(f"sessionStorage.getItem('{k}')") for k in tab_keys(page))
 
-    # "Clear my answers" wipes the tab's copy as well as the draft.
-    page.get_by_role("button", name="Mijn antwoorden wissen").click()
+    # "Clear my answers" asks first; "no" goes back to the page, the tab's copy kept.
+    page.get_by_role("link", name="Mijn antwoorden wissen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Je antwoorden wissen?")
+    page.get_by_role("link", name="Nee, terug").click()
+    expect(page).to_have_url(f"{live_server}/respond/2")
+    assert any(secret in page.evaluate(f"sessionStorage.getItem('{k}')") for k in tab_keys(page))
+    # "Yes" wipes the tab's copy as well as the draft.
+    page.get_by_role("link", name="Mijn antwoorden wissen").click()
+    page.get_by_role("button", name="Ja, mijn antwoorden wissen").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Je antwoorden zijn gewist")
     assert tab_keys(page) == []
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Draft)) == 0

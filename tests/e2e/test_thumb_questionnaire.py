@@ -1,0 +1,134 @@
+"""The whole team questionnaire (1.3) answered with a thumb: Chromium at 390 × 844 with touch.
+Counts the taps (every check, tick, text field and button) and the screen heights scrolled (each
+page's document height over the viewport's), prints them and keeps them in
+tests/e2e/screenshots/thumb-questionnaire.json, with axe on every page and screenshots of two
+pages on the phone and on a desktop (tests/e2e/screenshots/, not committed)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.conftest import stored_answers
+from tests.e2e.test_accessibility import Audit
+
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "nl-BE",
+}
+DESKTOP = {"viewport": {"width": 1366, "height": 900}, "locale": "nl-BE"}
+#: Upper bounds somewhat above what was measured on 9 pages (89 taps, 43.8 screens, the longest
+#: page 6.4). One page per section, as before issue 17, measured the same way: 85 taps, 46.1
+#: screens, the longest page 17.5 (the issue counted 79 taps and about 46 screens by hand).
+MAX_TAPS = 95
+MAX_SCREENS = 46
+MAX_SCREENS_PER_PAGE = 7
+GRID_TICKS = 3
+
+
+class Thumb:
+    """Counts what a respondent does: taps, and screens scrolled through per page."""
+
+    def __init__(self, page: Page, audit: Audit) -> None:
+        self.page, self.audit = page, audit
+        self.taps = self.questions = 0
+        self.screens: dict[str, float] = {}
+
+    def look(self, name: str) -> None:
+        self.page.wait_for_load_state()
+        height, viewport = self.page.evaluate(
+            "[document.documentElement.scrollHeight, window.innerHeight]"
+        )
+        self.screens[name] = round(height / viewport, 2)
+        self.audit(self.page, name)
+
+    def tap(self, locator) -> None:
+        locator.click()
+        self.taps += 1
+
+    def answer_page(self, index: int) -> int:
+        """Answer every item on the page (a Likert point in turn, a choice, three grid cells,
+        a sentence); returns how many items there were."""
+        page, items = self.page, 0
+        for fieldset in page.locator("fieldset.item.choice").all():
+            options = fieldset.locator(".options input[type=radio]")
+            self.tap(options.nth((index + items) % options.count()))
+            items += 1
+        for grid in page.locator("fieldset.item.grid").all():
+            for cell in range(GRID_TICKS):
+                self.tap(grid.locator("input[type=checkbox]").nth(cell * 7))
+            items += 1
+        for text in page.locator(".item.text textarea").all():
+            self.tap(text)
+            text.fill("Wij vieren kleine stappen.")
+            items += 1
+        return items
+
+
+def measure_the_whole_questionnaire(page: Page, link: str, audit: Audit) -> Thumb:
+    thumb = Thumb(page, audit)
+    page.goto(link)
+    thumb.look("landing")
+    thumb.tap(page.locator("main form button[type=submit]").first)
+    questions = number = 0
+    while re.search(r"/respond/\d+$", page.url):
+        number += 1
+        thumb.look(f"page {number}")
+        questions += thumb.answer_page(questions)
+        thumb.tap(page.locator("button[name=action][value=next]"))
+    assert page.url.endswith("/respond/review"), page.url
+    thumb.look("review")
+    thumb.tap(page.locator("form[action$='/respond/submit'] button"))
+    expect(page).to_have_url(re.compile(r"/respond/thanks$"))
+    thumb.questions = questions
+    return thumb
+
+
+def test_a_thumb_answers_the_whole_team_questionnaire(new_page, live_server, full_wave):
+    audit = Audit()
+    page = new_page(**PHONE)
+    link = f"{live_server}/t/{full_wave.teams[0].link_slug}"
+    thumb = measure_the_whole_questionnaire(page, link, audit)
+    pages = {name: screens for name, screens in thumb.screens.items() if name.startswith("page")}
+    figures = {
+        "questions": thumb.questions,
+        "taps": thumb.taps,
+        "question_pages": len(pages),
+        "screens_question_pages": round(sum(pages.values()), 1),
+        "screens_with_landing_and_review": round(sum(thumb.screens.values()), 1),
+        "screens_per_page": thumb.screens,
+    }
+    SCREENSHOTS.mkdir(exist_ok=True)
+    (SCREENSHOTS / "thumb-questionnaire.json").write_text(json.dumps(figures, indent=2))
+    print(f"\nthumb questionnaire: {json.dumps(figures)}", file=sys.stderr)
+
+    assert not audit.problems, "axe found problems:\n" + audit.report()
+    assert thumb.questions == 76 and len(stored_answers()) == 76
+    assert thumb.taps <= MAX_TAPS
+    assert sum(pages.values()) <= MAX_SCREENS
+    assert max(pages.values()) <= MAX_SCREENS_PER_PAGE, pages
+
+
+def test_screenshots_of_two_pages_on_a_phone_and_a_desktop(new_page, live_server, full_wave):
+    """Page 1 (Likert items, a section in parts) and the review with open questions."""
+    link = f"{live_server}/t/{full_wave.teams[0].link_slug}"
+    SCREENSHOTS.mkdir(exist_ok=True)
+    for name, device in (("phone", PHONE), ("desktop", DESKTOP)):
+        page = new_page(**device)
+        page.goto(link)
+        page.locator("main form button[type=submit]").first.click()
+        expect(page.get_by_text("Pagina 1 van 9 · vraag 1–12 van 76")).to_be_visible()
+        page.locator("#item-A1-1-4").check()
+        page.locator("#item-A1-2-dk").check()
+        page.screenshot(path=SCREENSHOTS / f"thumb-page-1-{name}.png", full_page=True)
+        page.locator("button[name=action][value=next]").click()
+        page.goto(f"{live_server}/respond/review")
+        expect(page.get_by_text("Nog 74 vragen open")).to_be_visible()
+        page.screenshot(path=SCREENSHOTS / f"thumb-review-{name}.png")
