@@ -85,6 +85,7 @@ EXPECTED = {
     "respond.review": ("GET", public()),
     "respond.thanks": ("GET", public()),
     "respond.submit": ("POST", public(400)),
+    "respond.confirm_discard": ("GET", public()),
     "respond.discard": ("POST", public(400)),
     "respond.pause": ("POST", public(400)),
     "dashboard.index": ("GET", readers),

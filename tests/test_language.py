@@ -163,9 +163,9 @@ def button_labels() -> set[str]:
     }
 
 
-#: Buttons that are not a verb: a step back or forward, what a "new" link makes, and the chart
-#: toggle that names what it opens.
-NOT_A_VERB = re.compile(r"^(?:Volgende|Vorige|Nieuwe \w+|Interactieve grafiek)$")
+#: Buttons that are not a verb: a step back or forward, what a "new" link makes, the chart
+#: toggle that names what it opens, and the "no" of a question the page asks ("Nee, terug").
+NOT_A_VERB = re.compile(r"^(?:Volgende|Vorige|Nieuwe \w+|Interactieve grafiek|Nee, terug)$")
 #: How a Dutch infinitive ends: bewaren, verdergaan, doen, zien.
 INFINITIVE = ("en", "aan", "oen", "ien")
 #: The imperatives a button started with before the pass ("Bewaar de instellingen" ends on

@@ -8,11 +8,12 @@ from playwright.sync_api import Page
 
 import questionnaires
 from survey.extensions import db
-from survey.models import Wave, WaveStatus, WaveTeam
+from survey.models import Unit, Wave, WaveStatus, WaveTeam
 from survey.services.questionnaires import store_instrument
 
 CHROMIUM = Path("/usr/bin/chromium")
 FULL = Path(questionnaires.__file__).parent / "krachtspiegel-team-1.yaml"
+FULL_2 = Path(questionnaires.__file__).parent / "krachtspiegel-team-2.yaml"
 #: An unknown team link: its friendly page is a 404 on purpose, which Chromium logs.
 UNKNOWN_LINK = "/t/not-a-real-link"
 #: An unknown short code: the same, for a team link's short form.
@@ -91,10 +92,9 @@ def new_page(browser, live_server):
     assert errors == [], f"browser console errors: {errors}"
 
 
-@pytest.fixture
-def full_wave(tree) -> Wave:
-    """An open wave of the full shipped instrument for Team A."""
-    version = store_instrument(questionnaires.load_file(FULL), FULL.name).version
+def open_wave_of(instrument: Path, team: Unit) -> Wave:
+    """An open wave of the instrument file for one team of 12."""
+    version = store_instrument(questionnaires.load_file(instrument), instrument.name).version
     db.session.commit()
     today = date.today()
     wave = Wave(
@@ -103,9 +103,15 @@ def full_wave(tree) -> Wave:
         opens_on=today - timedelta(days=7),
         closes_on=today + timedelta(days=14),
         status=WaveStatus.OPEN,
-        units=[tree["team-a"]],
+        units=[team],
     )
-    wave.teams = [WaveTeam(unit=tree["team-a"], invited=12)]
+    wave.teams = [WaveTeam(unit=team, invited=12)]
     db.session.add(wave)
     db.session.commit()
     return wave
+
+
+@pytest.fixture
+def full_wave(tree) -> Wave:
+    """An open wave of the full shipped instrument (1.3) for Team A."""
+    return open_wave_of(FULL, tree["team-a"])
