@@ -7,7 +7,9 @@ file starts with a UTF-8 byte order mark, without which Excel reads "cliënt" as
 
 Numbers are written as numbers and nothing else: no thousands separator, no exponent, no
 trailing text. They arrive already rounded by ``reports.rounding`` and are written as they are
-(0.8 stays "0,8", 12 stays "12"). Text is written as is; one header row, then the data, no title.
+(0.8 stays "0,8", 12 stays "12"). Text is written as is, except that text a spreadsheet would
+run as a formula (names an administrator typed: "=HYPERLINK(...)") starts with an apostrophe, so
+it is shown as text (``no_formula``); one header row, then the data, no title.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 BOM = "\ufeff"
+#: The first characters that make a spreadsheet read a text cell as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,12 @@ def cell_text(value: object, dialect: CsvDialect) -> str:
             return ""
         text = format(Decimal(repr(number)), "f")
         return text.replace(".", dialect.decimal_sign)
-    return str(value)
+    return no_formula(str(value))
+
+
+def no_formula(text: str) -> str:
+    """Text that a spreadsheet would run as a formula, behind an apostrophe: shown as text."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def csv_bytes(

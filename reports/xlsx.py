@@ -1,4 +1,8 @@
-"""Tables to an XLSX workbook (openpyxl): one sheet per table, a bold frozen header row."""
+"""Tables to an XLSX workbook (openpyxl): one sheet per table, a bold frozen header row.
+
+Text is stored as text: openpyxl would store a string that starts with "=" as a formula (a unit
+named "=HYPERLINK(...)" would run in the reader's spreadsheet), so such a cell is typed back to
+a string."""
 
 from __future__ import annotations
 
@@ -19,12 +23,12 @@ def workbook_bytes(
     workbook.remove(workbook.active)
     for title, header, rows in sheets:
         sheet = workbook.create_sheet(title=title[:31])
-        sheet.append(list(header))
+        _append_text_safe(sheet, header)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         widths = [len(str(name)) for name in header]
         for row in rows:
-            sheet.append(list(row))
+            _append_text_safe(sheet, row)
             widths = [
                 max(width, len(str(value or ""))) for width, value in zip(widths, row, strict=False)
             ]
@@ -37,3 +41,10 @@ def workbook_bytes(
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _append_text_safe(sheet, values: Sequence[object]) -> None:
+    sheet.append(list(values))
+    for cell in sheet[sheet.max_row]:
+        if cell.data_type == "f":  # a string that starts with "=": text, never a formula
+            cell.data_type = "s"

@@ -202,7 +202,10 @@ def test_xlsx_export(admin, log):
 def test_an_export_cannot_smuggle_a_formula_into_a_spreadsheet(admin):
     add_event("unit.rename", datetime(2026, 3, 1, tzinfo=UTC), target='=HYPERLINK("x")')
     sheet = load_workbook(io.BytesIO(admin.get("/admin/audit.xlsx").get_data())).active
-    assert sheet.cell(2, 5).value == '\'=HYPERLINK("x")' and sheet.cell(2, 5).data_type == "s"
+    assert sheet.cell(2, 5).value == '=HYPERLINK("x")' and sheet.cell(2, 5).data_type == "s"
+    text = admin.get("/admin/audit.csv").get_data().decode("utf-8-sig")
+    renamed = next(row for row in csv.reader(io.StringIO(text)) if row[2] == "unit.rename")
+    assert renamed[4] == '\'=HYPERLINK("x")'
 
 
 def test_other_formats_are_404(admin, log):

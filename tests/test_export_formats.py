@@ -26,6 +26,7 @@ from pandas.api.types import is_numeric_dtype
 
 from questionnaires.codebook import COLUMNS as CODEBOOK_COLUMNS
 from reports.csv_table import DUTCH, ENGLISH, cell_text, csv_bytes
+from reports.xlsx import workbook_bytes
 from survey.extensions import db
 from survey.models import Role, WaveStatus
 from survey.services import background_use
@@ -337,3 +338,18 @@ def test_cells_are_written_as_a_spreadsheet_reads_them():
     assert cell_text("3.5", DUTCH) == "3.5"  # text stays text
     content = csv_bytes(["a", "b"], [[1, 2.5], ["x;y", None]], DUTCH)
     assert content == BOM + b'a;b\r\n1;2,5\r\n"x;y";\r\n'
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_both_formats():
+    """A name an administrator typed ("=HYPERLINK(...)", "+31 ...", "@SUM") is shown as text:
+    behind an apostrophe in a CSV, typed as a string in a workbook; numbers stay numbers."""
+    names = ['=HYPERLINK("http://x")', "+32 470", "-team", "@SUM(A1)", "Team Anker"]
+    rows = [[name, -0.5] for name in names]
+    text = csv_bytes(["naam", "gemiddelde"], rows, DUTCH).decode("utf-8-sig")
+    read = pd.read_csv(io.StringIO(text), sep=";", decimal=",")
+    assert list(read["naam"]) == ["'" + name for name in names[:4]] + ["Team Anker"]
+    assert list(read["gemiddelde"]) == [-0.5] * 5
+    sheet = load_workbook(io.BytesIO(workbook_bytes([("t", ["naam", "gemiddelde"], rows)]))).active
+    cells = [sheet.cell(row, 1) for row in range(2, 7)]
+    assert [cell.value for cell in cells] == names
+    assert {cell.data_type for cell in cells} == {"s"} and sheet.cell(2, 2).value == -0.5

@@ -173,7 +173,7 @@ def local_time(moment: datetime) -> datetime:
 def export_table(events: list[AuditEvent]) -> tuple[list[str], list[list[str]]]:
     """The header and rows of an export: when (reader's time zone), who, what, target, details.
 
-    Every cell is text, and text that a spreadsheet would run as a formula is quoted."""
+    Every cell is text (the writers keep text that looks like a formula as text)."""
     header = [_("When"), _("Who"), _("Action"), _("What"), _("Target"), _("Details")]
     rows = [
         [
@@ -186,8 +186,4 @@ def export_table(events: list[AuditEvent]) -> tuple[list[str], list[list[str]]]:
         ]
         for event in events
     ]
-    return header, [[_no_formula(cell) for cell in row] for row in rows]
-
-
-def _no_formula(text: str) -> str:
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return header, rows
