@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reports.colours import plotly_share_colourscale
-from reports.rounding import MEAN_DECIMALS, NO_BREAK_SPACE, rounded, shares_of_100, whole_percent
+from reports.rounding import MEAN_DECIMALS, percent_sign, rounded, shares_of_100, whole_percent
 
 #: Answer 1 (never / strongly disagree) to 5 ((almost) always / strongly agree).
 ANSWER_COLOURS = ("#8c510a", "#d8b365", "#e0e0e0", "#5ab4ac", "#01665e")
@@ -35,11 +35,6 @@ Figure = dict[str, Any]
 
 def _mean(value: float | None) -> float | None:
     return rounded(value, MEAN_DECIMALS)
-
-
-def _percent(decimal_comma: bool) -> str:
-    """What follows a share: "67 %" with a no-break space in Dutch, "67%" in English."""
-    return f"{NO_BREAK_SPACE}%" if decimal_comma else "%"
 
 
 def _layout(rows: float, decimal_comma: bool, **extra: Any) -> dict[str, Any]:
@@ -85,7 +80,7 @@ def answer_distribution(
     # Stacked from the middle outwards: left 3 (half), 2, 1; right 3 (half), 4, 5. The middle
     # answer is one legend entry for both halves; legendrank keeps the legend in 1–5 order.
     segments = [(2, -0.5), (1, -1.0), (0, -1.0), (2, 0.5), (3, 1.0), (4, 1.0)]
-    percent = _percent(decimal_comma)
+    percent = percent_sign(decimal_comma)
     data = [
         {
             "type": "bar",
@@ -187,7 +182,7 @@ def share_heatmap(
     decimal_comma: bool = False,
 ) -> Figure:
     """A heatmap of percentages (0–100), e.g. strength sources × life domains."""
-    percent = _percent(decimal_comma)
+    percent = percent_sign(decimal_comma)
     return {
         "data": [
             {

@@ -77,10 +77,14 @@ def formatted(
     return text.replace(".", ",") if decimal_comma else text
 
 
+def percent_sign(dutch: bool) -> str:
+    """What follows a share: "67 %" with a no-break space in Dutch, "67%" in English."""
+    return f"{NO_BREAK_SPACE}%" if dutch else "%"
+
+
 def formatted_percent(value: float, digits: int = PERCENT_DECIMALS, *, dutch: bool) -> str:
     """A percentage as people read it: "67 %" (no-break space) in Dutch, "67%" in English."""
-    number = formatted(value, digits, decimal_comma=dutch, minus_sign=True)
-    return f"{number}{NO_BREAK_SPACE}%" if dutch else f"{number}%"
+    return formatted(value, digits, decimal_comma=dutch, minus_sign=True) + percent_sign(dutch)
 
 
 def shares_of_100(counts: Sequence[int]) -> list[int]:

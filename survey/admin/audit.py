@@ -22,7 +22,7 @@ from survey.admin.forms.audit import AuditFilterForm
 from survey.extensions import db
 from survey.services import audit as audit_service
 from survey.services.audit import AuditFilter
-from survey.web.downloads import FORMATS, download
+from survey.web.downloads import FORMATS, download, slug_of
 
 PER_PAGE = 50
 FILTERS = ("actor", "action", "since", "until")
@@ -85,4 +85,4 @@ def _file_name(chosen: AuditFilter) -> str:
     parts = ["audit-log", date.today().isoformat()]
     if chosen.action:
         parts.append(chosen.action)
-    return re.sub(r"[^a-z0-9]+", "-", "-".join(parts).lower()).strip("-")
+    return slug_of("-".join(parts))

@@ -382,12 +382,7 @@ def review() -> tuple[str, int] | str:
     return render_template(
         "respond/review.html",
         pages=pages,
-        open_items=[
-            (page.number, item)
-            for page in pages
-            for item in page.all_items()
-            if item.code not in draft.answers
-        ],
+        open_items=responding.open_items(pages, draft.answers),
         answers=draft.answers,
         dont_know_label=DONT_KNOW_LABEL,
         form=PlainForm(),

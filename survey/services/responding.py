@@ -92,6 +92,16 @@ def current_page(draft: Draft, pages: tuple[Page, ...]) -> int:
     return min(max(1, draft.step), len(pages))
 
 
+def open_items(pages: tuple[Page, ...], answers: dict[str, Any]) -> list[tuple[int, Item]]:
+    """The questions a draft has not answered yet, each with the number of its page."""
+    return [
+        (page.number, item)
+        for page in pages
+        for item in page.all_items()
+        if item.code not in answers
+    ]
+
+
 def _only_asked(wave_id: int, answers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """``answers`` without those to life domains that are not asked in the wave."""
     wave = db.session.get_one(Wave, wave_id)
