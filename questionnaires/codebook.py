@@ -209,7 +209,7 @@ def _change_table(instrument: Instrument) -> list[str]:
     if not instrument.changes:
         return []
     since = instrument.changes_from
-    lines = [f"## Wat veranderde sinds {since} / What changed since {since}", ""]
+    lines = [f"## Wat is er veranderd sinds {since} / What changed since {since}", ""]
     lines += [
         "| change | codes | replaces | Nederlands | English |",
         "| --- | --- | --- | --- | --- |",
@@ -225,8 +225,10 @@ def _change_table(instrument: Instrument) -> list[str]:
         lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
     lines += [
         "",
-        "Every code not listed kept its code and exact wording since "
-        f"{since}: its answers compare across both versions.",
+        f"Elke code die hier niet staat, heeft sinds {since} dezelfde code en exact dezelfde "
+        "formulering: de antwoorden zijn over beide versies te vergelijken. / "
+        f"Every code not listed kept its code and exact wording since {since}: its answers "
+        "compare across both versions.",
         "",
     ]
     return lines
@@ -239,11 +241,16 @@ def _context_lines(instrument: Instrument) -> list[str]:
     if instrument.context is not None:
         context = instrument.context_named(instrument.context)
         return [
-            f"Wording of context `{context.code}` ({context.title['nl']} / "
-            f"{context.title['en']}) where the file gives one.",
+            f"Formulering voor `{context.code}` ({context.title['nl']}) waar het bestand er een "
+            f"geeft. / Wording of context `{context.code}` ({context.title['en']}) where the "
+            "file gives one.",
             "",
         ]
-    lines = ["Contexts, each with wording of its own (rows marked ↳ under the item):", ""]
+    lines = [
+        "Contexten, elk met een eigen formulering (rijen met ↳ onder de vraag). / "
+        "Contexts, each with wording of its own (rows marked ↳ under the item):",
+        "",
+    ]
     for context in instrument.contexts:
         lines.append(f"- `{context.code}`: {context.title['nl']} / {context.title['en']}")
     return [*lines, ""]

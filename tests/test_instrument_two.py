@@ -165,7 +165,7 @@ def test_the_codebook_lists_what_changed_since_1_3():
     assert "doorverwijzing" in a13["reason_nl"] and "referral" in a13["reason_en"]
     assert rows["A6.4"][CHANGE_COLUMNS.index("change")] == "removed"
     markdown = render_markdown([team])
-    assert "## Wat veranderde sinds 1.3 / What changed since 1.3" in markdown
+    assert "## Wat is er veranderd sinds 1.3 / What changed since 1.3" in markdown
     assert "| replaced | C2.10, C2.11, C2.12 | C2.3 |" in markdown
     assert [name for name, *_ in codebook_sheets([team])] == ["codebook", "changes"]
     assert [name for name, *_ in codebook_sheets([load_file(TEAM_1)])] == ["codebook"]
