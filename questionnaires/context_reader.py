@@ -30,17 +30,7 @@ class ContextReader:
 
     def read(self, fields: Mapping[str, Node]) -> tuple[Context, ...]:
         """The contexts under `contexts`; () when the key is absent or something is wrong."""
-        if "contexts" not in fields:
-            return ()
-        nodes = self.reader.sequence(fields["contexts"], "contexts")
-        if nodes is None:
-            return ()
-        if not nodes:
-            self.reader.report(
-                fields["contexts"],
-                "contexts",
-                "'contexts' needs at least one entry (or leave the key out)",
-            )
+        nodes = self.reader.list_entries(fields, "contexts")
         read = [self._read_one(node, f"contexts[{i}]") for i, node in enumerate(nodes)]
         self.reader.contexts = frozenset(self._declared)
         return tuple(context for context in read if context is not None)

@@ -108,6 +108,17 @@ class NodeReader:
             return None
         return list(node.value)
 
+    def list_entries(self, fields: Mapping[str, Node], key: str) -> list[Node]:
+        """The entries of the optional top-level list ``key``: none when it is absent or not a
+        list; an empty list is reported (leave the key out instead)."""
+        if key not in fields:
+            return []
+        nodes = self.sequence(fields[key], key)
+        if nodes == []:
+            message = f"'{key}' needs at least one entry (or leave the key out)"
+            self.report(fields[key], key, message)
+        return nodes or []
+
     def string(self, node: Node, where: str) -> str | None:
         if isinstance(node, ScalarNode) and node.tag == STR:
             return node.value

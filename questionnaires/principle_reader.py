@@ -32,15 +32,7 @@ class PrincipleReader:
 
     def read_list(self, fields: Mapping[str, Node], key: str) -> tuple[Principle, ...]:
         """The entries under `key`; () when the key is absent or something is wrong."""
-        if key not in fields:
-            return ()
-        nodes = self.reader.sequence(fields[key], key)
-        if nodes is None:
-            return ()
-        if not nodes:
-            self.reader.report(
-                fields[key], key, f"'{key}' needs at least one entry (or leave the key out)"
-            )
+        nodes = self.reader.list_entries(fields, key)
         kind = PRINCIPLE_KEYS[key]
         read = [self._read_one(node, f"{key}[{i}]", kind) for i, node in enumerate(nodes)]
         return tuple(principle for principle in read if principle is not None)
