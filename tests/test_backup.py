@@ -27,15 +27,23 @@ from survey.models import (
     AuditEvent,
     Base,
     Draft,
+    Invitation,
+    InvitationToken,
+    MailKind,
     OrganisationSettings,
+    OutgoingMail,
+    ReminderKind,
     Response,
     RetainedScaleResult,
     Role,
     ScaleScore,
+    StaffMember,
     TeamAction,
     Unit,
     UnitKind,
     Wave,
+    WaveReminder,
+    WaveSchedule,
     WaveStatus,
     WaveTeam,
     WaveTreeUnit,
@@ -176,6 +184,38 @@ def populate() -> dict[str, Any]:
                 name="Team A — ‘vroeger’",
                 slug=team_a.slug,
             ),
+        ]
+    )
+    invitation = Invitation(wave_team=open_wave.teams[0], email="an@example.org", used=True)
+    schedule = WaveSchedule(
+        name="Puls ‘elk kwartaal’",
+        every_months=3,
+        open_days=14,
+        next_opens_on=date(2026, 7, 1),
+        last_wave_id=closed.id,
+        account_id=admin.id,
+        created_at=moment,
+    )
+    db.session.add_all(
+        [
+            StaffMember(unit=team_a, email="an@example.org", language="en", created_at=moment),
+            invitation,
+            InvitationToken(invitation=invitation, token_sha256="e" * 64),
+            WaveReminder(
+                wave_id=open_wave.id, kind=ReminderKind.AFTER_DAYS, planned_on=date(2026, 3, 8)
+            ),
+            OutgoingMail(
+                kind=MailKind.INVITATION,
+                wave_id=open_wave.id,
+                recipient="an@example.org",
+                subject=AWKWARD_TEXT[:300],
+                text_body=AWKWARD_TEXT,
+                html_body=None,
+                message_id="<1.2@krachtspiegel.example>",
+                next_attempt_at=moment,
+                created_at=moment,
+            ),
+            schedule,
         ]
     )
     for number in range(6):

@@ -3,6 +3,17 @@
 from survey.models.accounts import Account, Role, manager_scopes
 from survey.models.audit import AuditEvent
 from survey.models.base import Base, now_utc
+from survey.models.participation import (
+    Invitation,
+    InvitationToken,
+    MailKind,
+    MailStatus,
+    OutgoingMail,
+    ReminderKind,
+    StaffMember,
+    WaveReminder,
+    WaveSchedule,
+)
 from survey.models.questionnaires import (
     Questionnaire,
     QuestionnaireVersion,
@@ -28,6 +39,15 @@ from survey.models.waves import (
 )
 
 __all__ = [
+    "WaveSchedule",
+    "WaveReminder",
+    "StaffMember",
+    "ReminderKind",
+    "OutgoingMail",
+    "MailStatus",
+    "MailKind",
+    "InvitationToken",
+    "Invitation",
     "AccessCode",
     "Account",
     "ActionKind",

@@ -54,6 +54,8 @@ class Account(UserMixin, Base):
         sa.String(64), unique=True, index=True
     )
     password_token_expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    #: Asked on their account page: a mail when a wave's results of their units are ready.
+    notify_results: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     #: For a manager: the units (with everything below them) they may see.
     scope: Mapped[list[Unit]] = relationship(secondary=manager_scopes, order_by=Unit.name)

@@ -104,7 +104,15 @@ class Wave(Base):
     #: The context whose wording the wave asks the questionnaire in (e.g. "jeugdhulp", see
     #: ``Instrument.in_context``); None = the default wording. Chosen while a draft, then fixed.
     context: Mapped[str | None] = mapped_column(sa.String(32))
-
+    #: Invitation mode: each address on the teams' staff lists gets a personal single-use link
+    #: (``survey.models.participation``); the team links do not work, codes still do.
+    invitations: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: Reminders to unused invitations, this many days after the wave opened (e.g. [7, 12]).
+    reminder_days: Mapped[list[int] | None] = mapped_column(sa.JSON)
+    #: A last reminder on the wave's last day.
+    last_day_reminder: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: The day the managers who asked for it were told that the results are ready.
+    results_announced_on: Mapped[date | None]
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
     #: The units chosen for the wave; every team in or below them takes part (``teams``).
     units: Mapped[list[Unit]] = relationship(secondary=wave_units, order_by=Unit.name)
