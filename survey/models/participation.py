@@ -67,6 +67,8 @@ class Invitation(Base):
     email: Mapped[str] = mapped_column(sa.String(EMAIL_LENGTH))
     language: Mapped[str] = mapped_column(sa.String(2), default="nl")
     used: Mapped[bool] = mapped_column(default=False)
+    #: Asked for no more reminders (the one-click List-Unsubscribe of a mail).
+    opted_out: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     #: How many reminders went to this address (the invitation page shows the planned ones).
     reminders_sent: Mapped[int] = mapped_column(default=0, server_default="0")
 
@@ -155,6 +157,8 @@ class OutgoingMail(Base):
     subject: Mapped[str] = mapped_column(sa.String(300))
     text_body: Mapped[str] = mapped_column(sa.Text)
     html_body: Mapped[str | None] = mapped_column(sa.Text)
+    #: The one-click unsubscribe address (RFC 8058) of an invitation or reminder, if any.
+    unsubscribe_url: Mapped[str | None] = mapped_column(sa.String(500))
     #: Set when queued, so a message sent again by hand is recognisably the same one.
     message_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
     status: Mapped[MailStatus] = mapped_column(
