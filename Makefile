@@ -54,6 +54,13 @@ test: $(VENV)/.installed-dev translations lint
 		$(PYTEST_PARALLEL) -m "not browser"; \
 	else echo "PostgreSQL: not tested (set TEST_DATABASE_URL=postgresql+psycopg://... to include it)."; fi
 
+# The browser tests again, keeping screenshots of the pages they visit (and the figures and PDF
+# they measured) in tests/e2e/screenshots/ to be looked at; the everyday suite takes none.
+.PHONY: screenshots
+screenshots: $(VENV)/.installed-dev translations
+	E2E_SCREENSHOTS=1 $(PYTEST_PARALLEL) tests/e2e
+	@echo "Screenshots: tests/e2e/screenshots/"
+
 extract-messages: $(VENV)/.installed-dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o survey/translations/messages.pot .
 	$(BIN)/pybabel update -i survey/translations/messages.pot -d survey/translations --no-fuzzy-matching

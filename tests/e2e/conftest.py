@@ -1,5 +1,6 @@
 """A real server on a free port and a real Chromium (Debian's, never a downloaded one)."""
 
+import os
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -18,6 +19,8 @@ FULL_2 = Path(questionnaires.__file__).parent / "krachtspiegel-team-2.yaml"
 UNKNOWN_LINK = "/t/not-a-real-link"
 #: An unknown short code: the same, for a team link's short form.
 UNKNOWN_SHORT_LINK = "/t/ACDE-2345"
+#: Where ``screenshot`` puts its pictures (not committed), to be looked at.
+SCREENSHOTS = Path(__file__).parent / "screenshots"
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -90,6 +93,28 @@ def new_page(browser, live_server):
     for context in contexts:
         context.close()
     assert errors == [], f"browser console errors: {errors}"
+
+
+def _asked_for() -> bool:
+    if os.environ.get("E2E_SCREENSHOTS") != "1":
+        return False
+    SCREENSHOTS.mkdir(exist_ok=True)
+    return True
+
+
+def screenshot(target, name: str, **options) -> None:
+    """A screenshot of a page or an element into ``SCREENSHOTS``, taken only when asked for
+    (``make screenshots``, which sets ``E2E_SCREENSHOTS=1``): a full-page picture of a long
+    page costs Chromium about a second, which the everyday suite has no use for."""
+    if _asked_for():
+        target.screenshot(path=SCREENSHOTS / name, **options)
+
+
+def keep(name: str, content: bytes | str) -> None:
+    """A file a test made (a PDF, measured figures) into ``SCREENSHOTS``, when asked for."""
+    if _asked_for():
+        path = SCREENSHOTS / name
+        path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)
 
 
 def open_wave_of(instrument: Path, team: Unit) -> Wave:

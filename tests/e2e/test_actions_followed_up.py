@@ -3,18 +3,16 @@ updates its status, and the next wave's page shows it again beside the change in
 lets the team update it there; without JavaScript too, on a phone without sideways scrolling,
 with no violation axe can find. Screenshots go to tests/e2e/screenshots/ (not committed)."""
 
-from pathlib import Path
-
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from survey.extensions import db
 from survey.models import ActionStatus, TeamAction
+from tests.e2e.conftest import screenshot
 from tests.e2e.test_accessibility import Audit
 from tests.test_team_actions import answers, closed_wave, team_of
 from tests.test_team_results import add_responses
 
-SCREENSHOTS = Path(__file__).parent / "screenshots"
 PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True}
 DESKTOP = {"viewport": {"width": 1366, "height": 900}}
 
@@ -51,7 +49,6 @@ def test_an_action_is_added_updated_and_followed_up_on_the_next_wave(
     add_responses(spring, answers(8, 2))
     add_responses(autumn, answers(8, 4))
     audit = Audit()
-    SCREENSHOTS.mkdir(exist_ok=True)
 
     page = new_page(**DESKTOP)
     page.goto(f"{live_server}/team/{spring.results_slug}")
@@ -75,8 +72,8 @@ def test_an_action_is_added_updated_and_followed_up_on_the_next_wave(
     followed.locator("summary").click()
     audit(page, "next wave's page, an update form open")
     page.locator("#actions-title").scroll_into_view_if_needed()
-    page.screenshot(path=SCREENSHOTS / "team-actions-1366.png", full_page=True)
-    page.locator("section.team-actions").screenshot(path=SCREENSHOTS / "team-actions-1366-part.png")
+    screenshot(page, "team-actions-1366.png", full_page=True)
+    screenshot(page.locator("section.team-actions"), "team-actions-1366-part.png")
     update_status(page, "Klaar", "Staat in de werking")
     expect(followed).to_contain_text("Klaar")
     action = db.session.scalar(sa.select(TeamAction))
@@ -92,8 +89,8 @@ def test_an_action_is_added_updated_and_followed_up_on_the_next_wave(
     assert width <= 360, f"the team page scrolls sideways on a phone ({width} px)"
     audit(phone, "next wave's page on a phone")
     phone.locator("#actions-title").scroll_into_view_if_needed()
-    phone.screenshot(path=SCREENSHOTS / "team-actions-360.png", full_page=True)
-    phone.locator("section.team-actions").screenshot(path=SCREENSHOTS / "team-actions-360-part.png")
+    screenshot(phone, "team-actions-360.png", full_page=True)
+    screenshot(phone.locator("section.team-actions"), "team-actions-360-part.png")
     assert not audit.problems, f"accessibility violations:\n{audit.report()}"
 
 

@@ -3,16 +3,14 @@ figure whatever its column, scale names beside the codes, n per row; no violatio
 at 360 and 1366 pixels wide. Screenshots go to tests/e2e/screenshots/ (not committed)."""
 
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from reports.colours import MEAN_BANDS, mean_band
 from survey.services.comparisons import ended_waves
+from tests.e2e.conftest import screenshot
 from tests.e2e.test_accessibility import Audit
-
-SCREENSHOTS = Path(__file__).parent / "screenshots"
 
 
 def rgb(colour: str) -> str:
@@ -77,12 +75,11 @@ def test_the_heatmap_has_a_key_and_one_colour_per_printed_figure(
         "cell => getComputedStyle(cell).backgroundImage"
     )
 
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"heatmap-{width}.png", full_page=True)
+    screenshot(page, f"heatmap-{width}.png", full_page=True)
     audit = Audit()
     audit(page, f"heatmap at {width} px")
     page.goto(f"{live_server}/quality/waves/{wave.id}/profile")
     expect(page.locator(".heat-legend")).to_be_visible()
-    page.screenshot(path=SCREENSHOTS / f"profile-{width}.png", full_page=True)
+    screenshot(page, f"profile-{width}.png", full_page=True)
     audit(page, f"profile at {width} px")
     assert not audit.problems, f"accessibility violations:\n{audit.report()}"

@@ -3,15 +3,14 @@ manager compares their teams; no WCAG 2.1 AA violation axe can find, nothing wid
 phone, and screenshots at 360 and 1366 px kept under tests/e2e/screenshots/ to look at."""
 
 from collections.abc import Iterator
-from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
 from survey.services.comparisons import ended_waves
+from tests.e2e.conftest import screenshot
 from tests.e2e.test_accessibility import Audit
 from tests.e2e.test_team_dashboard import PHONE
 
-SCREENSHOTS = Path(__file__).parent / "screenshots"
 DESKTOP = {"viewport": {"width": 1366, "height": 900}}
 PASSWORD = "krachtspiegel-demo"
 
@@ -41,8 +40,7 @@ def look(page: Page, name: str, audit: Audit) -> None:
         "svgs => svgs.map(svg => svg.getBoundingClientRect().right)"
     ):
         assert box <= width, f"{name}: a chart is cut off at {box} px"
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name.replace(' ', '-')}-{width}.png", full_page=True)
+    screenshot(page, f"{name.replace(' ', '-')}-{width}.png", full_page=True)
 
 
 def test_a_team_manager_reads_the_teams_trend(new_page, live_server, runner):

@@ -10,17 +10,15 @@ committed) to be looked at.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from survey.extensions import db
 from survey.models import Wave, WaveStatus
 from survey.services.demo import DEMO_DOMAIN, DEMO_PASSWORD
+from tests.e2e.conftest import screenshot
 from tests.e2e.test_accessibility import Audit
 
-SCREENSHOTS = Path(__file__).parent / "screenshots"
 PHONE = {"width": 360, "height": 740}
 
 #: What is wrong with the tables of the page, as sentences (empty when all is well).
@@ -69,8 +67,7 @@ def phone_problems(page: Page, url: str, shot: str, audit: Audit) -> list[str]:
     page.wait_for_load_state("networkidle")
     problems = page.evaluate(MEASURE)
     audit(page, shot)
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"phone-{shot}.png", full_page=True)
+    screenshot(page, f"phone-{shot}.png", full_page=True)
     return [f"{url}: {problem}" for problem in problems]
 
 
@@ -143,4 +140,4 @@ def test_chart_labels_are_whole_on_a_phone(new_page, live_server, demo):
     expect(labels.first).to_be_attached()
     assert labels.count() == 9
     assert chart.evaluate(CUT_LABELS) == []
-    page.screenshot(path=SCREENSHOTS / "phone-team-link-chart.png")
+    screenshot(page, "phone-team-link-chart.png")

@@ -3,17 +3,15 @@
 questionnaire preview's mapping. Screenshots (and the team's PDF report) go to
 tests/e2e/screenshots/, which is not committed."""
 
-from pathlib import Path
-
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from survey.extensions import db
 from survey.models import Wave, WaveStatus
+from tests.e2e.conftest import keep, screenshot
 from tests.e2e.test_accessibility import Audit
 from tests.e2e.test_team_dashboard import PHONE
 
-SCREENSHOTS = Path(__file__).parent / "screenshots"
 LAPTOP = {"viewport": {"width": 1366, "height": 900}}
 
 
@@ -23,7 +21,6 @@ def test_the_principles_view_on_a_phone_and_a_laptop(new_page, live_server, runn
         sa.select(Wave).where(Wave.status == WaveStatus.CLOSED).order_by(Wave.opens_on.desc())
     )
     team = next(team for team in wave.teams if team.unit.slug == "team-anker")
-    SCREENSHOTS.mkdir(exist_ok=True)
     audit = Audit()
     for name, device in (("360", PHONE), ("1366", LAPTOP)):
         page = new_page(**device)
@@ -35,12 +32,12 @@ def test_the_principles_view_on_a_phone_and_a_laptop(new_page, live_server, runn
         expect(section.get_by_role("heading", name="P1 Focus op krachten, niet op problemen"))
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= device["viewport"]["width"], f"scrolls sideways at {name} px ({width})"
-        section.screenshot(path=SCREENSHOTS / f"principles-{name}.png")
+        screenshot(section, f"principles-{name}.png")
         audit(page, f"team link with the principles, {name} px")
     # The PDF straight from the app (WeasyPrint may take longer than a browser request waits).
     report = client.get(f"/team/{team.results_slug}/report.pdf")
     assert report.status_code == 200 and report.mimetype == "application/pdf"
-    (SCREENSHOTS / "principles-report.pdf").write_bytes(report.data)
+    keep("principles-report.pdf", report.data)
 
     page = new_page(**LAPTOP)
     page.goto(f"{live_server}/login")
@@ -50,6 +47,6 @@ def test_the_principles_view_on_a_phone_and_a_laptop(new_page, live_server, runn
     page.goto(f"{live_server}/admin/questionnaires/{wave.questionnaire_version_id}/preview")
     page.locator("details.principle-map summary").click()
     expect(page.get_by_role("row", name="U4")).to_contain_text("A7 Stapsgewijze doelen")
-    page.locator("details.principle-map").screenshot(path=SCREENSHOTS / "principles-preview.png")
+    screenshot(page.locator("details.principle-map"), "principles-preview.png")
     audit(page, "preview with the principles open")
     assert not audit.problems, f"accessibility violations:\n{audit.report()}"

@@ -2,16 +2,14 @@
 growth points name the clear declines (docs/summary.md), nothing is cut off, and axe finds no
 violation. Screenshots of the box go to tests/e2e/screenshots/ (not committed) to be looked at."""
 
-from pathlib import Path
-
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from survey.extensions import db
 from survey.models import Wave, WaveStatus
+from tests.e2e.conftest import screenshot
 from tests.e2e.test_accessibility import Audit
 
-SCREENSHOTS = Path(__file__).parent / "screenshots"
 SCREENS = {
     "360": {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True},
     "1366": {"viewport": {"width": 1366, "height": 768}},
@@ -24,7 +22,6 @@ def test_a_team_manager_reads_the_summary_on_a_phone_and_a_laptop(new_page, live
         sa.select(Wave).where(Wave.status == WaveStatus.CLOSED).order_by(Wave.opens_on)
     ).all()
     first, last = waves[0], waves[-1]
-    SCREENSHOTS.mkdir(exist_ok=True)
     audit = Audit()
     for width, screen in SCREENS.items():
         page = new_page(**screen)
@@ -44,7 +41,7 @@ def test_a_team_manager_reads_the_summary_on_a_phone_and_a_laptop(new_page, live
         assert scroll <= int(width), f"the page scrolls sideways at {width} px ({scroll} px)"
         inside = box.evaluate("box => box.scrollWidth <= box.clientWidth")
         assert inside, f"the summary box is cut off at {width} px"
-        page.screenshot(path=str(SCREENSHOTS / f"team-page-top-{width}.png"))
-        box.screenshot(path=str(SCREENSHOTS / f"team-summary-{width}.png"))
+        screenshot(page, f"team-page-top-{width}.png")
+        screenshot(box, f"team-summary-{width}.png")
         audit(page, f"team page with its summary at {width} px")
     assert not audit.problems, f"accessibility violations:\n{audit.report()}"

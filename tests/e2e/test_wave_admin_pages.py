@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -16,10 +15,9 @@ from survey.extensions import db
 from survey.models import Role, WaveStatus
 from survey.services.short_links import display
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import UNKNOWN_SHORT_LINK
+from tests.e2e.conftest import UNKNOWN_SHORT_LINK, screenshot
 from tests.e2e.test_accessibility import Audit
 
-SCREENSHOTS = Path(__file__).parent / "screenshots"
 WIDTHS = {"phone": 360, "desktop": 1366}
 
 
@@ -36,8 +34,7 @@ def log_in(page: Page, live_server: str, email: str) -> None:
 
 
 def shoot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    screenshot(page, f"{name}.png", full_page=True)
 
 
 def no_sideways_scroll(page: Page, width: int, name: str) -> None:
