@@ -184,6 +184,20 @@ def test_a_permanent_refusal_fails_that_message_and_the_rest_go_out(smtp):
     assert send(NOW + timedelta(days=1)).due == 0
 
 
+def test_a_message_that_cannot_be_built_fails_and_the_rest_go_out(smtp):
+    first, _ = queue(2)
+    first.recipient = "person0@example.org\nBcc: everyone@example.org"
+    db.session.commit()
+    report = send()
+    assert (report.sent, report.failed) == (1, 1)
+    broken, sent = rows()
+    assert (
+        broken.status is MailStatus.FAILED and "not a message that can be sent" in broken.last_error
+    )
+    assert sent.status is MailStatus.SENT
+    assert [envelope.rcpt_tos for envelope in smtp.inbox.envelopes] == [["person1@example.org"]]
+
+
 def test_a_temporary_refusal_is_tried_again_later(smtp):
     smtp.inbox.refuse["person0@example.org"] = "450 4.2.1 Mailbox busy, try later"
     queue(2)

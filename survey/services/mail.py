@@ -13,6 +13,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from datetime import datetime
+from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -74,21 +75,25 @@ def build_message(
     """A message from the organisation: plain text, with an HTML alternative when given; marked
     as sent by a machine (RFC 3834) and, with ``unsubscribe_url``, unsubscribed from in one
     click (RFC 8058: the link takes a POST)."""
+    origin = sender()
     message = EmailMessage()
-    message["From"] = sender()
-    message["To"] = to
-    message["Subject"] = subject
-    if date is not None:
-        message["Date"] = format_datetime(date)
-    if message_id:
-        message["Message-ID"] = message_id
-    message["Auto-Submitted"] = "auto-generated"
-    if unsubscribe_url:
-        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(text)
-    if html:
-        message.add_alternative(html, subtype="html")
+    try:
+        message["From"] = origin
+        message["To"] = to
+        message["Subject"] = subject
+        if date is not None:
+            message["Date"] = format_datetime(date)
+        if message_id:
+            message["Message-ID"] = message_id
+        message["Auto-Submitted"] = "auto-generated"
+        if unsubscribe_url:
+            message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        message.set_content(text)
+        if html:
+            message.add_alternative(html, subtype="html")
+    except (ValueError, MessageError) as error:  # a line break in an address, say
+        raise MailError(f"not a message that can be sent: {error}", permanent=True) from error
     return message
 
 
@@ -121,6 +126,8 @@ class SmtpConnection:
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _reply in error.recipients.values()]
             raise MailError(_reason(error), permanent=min(codes, default=450) >= 500) from error
+        except smtplib.SMTPNotSupportedError as error:  # an address the server cannot take
+            raise MailError(_reason(error), permanent=True) from error
         except smtplib.SMTPResponseException as error:
             self.close()  # a refusal mid-transaction leaves the session in no known state
             raise MailError(
