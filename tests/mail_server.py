@@ -26,6 +26,9 @@ class Inbox:
         self.connections = 0
         #: Recipient → the reply its RCPT TO gets instead of 250 (e.g. "550 No such user").
         self.refuse: dict[str, str] = {}
+        #: Recipients whose message is received, after which the connection breaks before the
+        #: server's answer (a server that crashes at the worst moment).
+        self.break_after_data: set[str] = set()
         self._lock = threading.Lock()
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
@@ -43,6 +46,8 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's name)
         with self._lock:
             self.envelopes.append(envelope)
+        if self.break_after_data & set(envelope.rcpt_tos):
+            server.transport.close()
         return "250 Message accepted"
 
     @property

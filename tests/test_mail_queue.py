@@ -211,6 +211,20 @@ def test_a_temporary_refusal_is_tried_again_later(smtp):
     assert len(smtp.inbox.envelopes) == 2
 
 
+def test_a_connection_broken_after_the_message_was_handed_over_is_not_sent_again(smtp):
+    smtp.inbox.break_after_data.add("person0@example.org")
+    queue(2)
+    report = send()
+    assert (report.sent, report.failed) == (0, 1) and report.stopped
+    lost, waiting = rows()
+    assert lost.status is MailStatus.FAILED and "may have gone out" in lost.last_error
+    assert waiting.status is MailStatus.QUEUED and waiting.attempts == 0
+    assert send(NOW + timedelta(minutes=1)).sent == 1
+    assert send(NOW + timedelta(days=1)).due == 0
+    received = [envelope.rcpt_tos[0] for envelope in smtp.inbox.envelopes]
+    assert received == ["person0@example.org", "person1@example.org"]  # once each
+
+
 def test_a_message_left_sending_after_its_lease_is_failed_and_never_resent(smtp):
     queue(2)
     # a sender claimed the first message and died while sending it

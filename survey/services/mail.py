@@ -136,13 +136,47 @@ class SmtpConnection:
                 unreachable=error.smtp_code == 421,  # the server is closing the connection
             ) from error
         except (smtplib.SMTPException, OSError) as error:
+            handed_over = getattr(self._server, "handed_over", False)
             self.close()
+            if handed_over:
+                # The whole message reached the server, its answer did not: it may have gone
+                # out, so it is not sent again (never twice rather than at least once).
+                raise MailError(
+                    f"the connection broke after the message was handed over, so it may have "
+                    f"gone out: {_reason(error)}",
+                    permanent=True,
+                    unreachable=True,
+                ) from error
             raise MailError(_reason(error), unreachable=True) from error
 
     def _connected(self) -> smtplib.SMTP:
         if self._server is None:
             self._server = _open()
         return self._server
+
+
+class _HandOver:
+    """Knows whether the current message's data went out whole (smtplib sends it, ending in
+    ``CRLF . CRLF``, in one ``send``): a connection that breaks after that may have delivered it."""
+
+    handed_over = False
+
+    def mail(self, *args, **kwargs):  # the start of each message
+        self.handed_over = False
+        return super().mail(*args, **kwargs)
+
+    def send(self, data):
+        super().send(data)
+        if isinstance(data, bytes) and data.endswith(b"\r\n.\r\n"):
+            self.handed_over = True
+
+
+class _Smtp(_HandOver, smtplib.SMTP):
+    pass
+
+
+class _SmtpSsl(_HandOver, smtplib.SMTP_SSL):
+    pass
 
 
 def _open() -> smtplib.SMTP:
@@ -152,9 +186,9 @@ def _open() -> smtplib.SMTP:
     host, port = config["SMTP_HOST"], config.get("SMTP_PORT", 587)
     if port == SMTPS_PORT:
         context = ssl.create_default_context()
-        server = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT, context=context)
+        server = _SmtpSsl(host, port, timeout=SMTP_TIMEOUT, context=context)
     else:
-        server = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT)
+        server = _Smtp(host, port, timeout=SMTP_TIMEOUT)
     try:
         if port != SMTPS_PORT and config.get("SMTP_STARTTLS", True):
             server.starttls(context=ssl.create_default_context())

@@ -133,7 +133,7 @@ def send_due(
     db.session.commit()
     with mail.SmtpConnection() as connection:
         while report.sent + report.retry + report.failed < report.due:
-            claimed = _claim_next(clock(), sender_id)
+            claimed = _claim_next(now, sender_id, until=clock() + LEASE)
             if claimed is None:
                 break
             _send_one(claimed, connection, clock, report)
@@ -169,8 +169,12 @@ def _fail_expired_claims(now: datetime) -> int:
     return result.rowcount
 
 
-def _claim_next(now: datetime, sender_id: str) -> OutgoingMail | None:
-    """Claim the next due message for ``sender_id`` (committed), or None when none is left."""
+def _claim_next(
+    now: datetime, sender_id: str, *, until: datetime | None = None
+) -> OutgoingMail | None:
+    """Claim the next message due at ``now`` for ``sender_id`` until ``until`` (``now + LEASE``
+    by default), committed; None when none is left."""
+    until = until or now + LEASE
     while True:
         query = (
             sa.select(OutgoingMail.id)
@@ -188,7 +192,7 @@ def _claim_next(now: datetime, sender_id: str) -> OutgoingMail | None:
             claimed = db.session.execute(
                 sa.update(OutgoingMail)
                 .where(OutgoingMail.id == mail_id, OutgoingMail.status == MailStatus.QUEUED)
-                .values(status=MailStatus.SENDING, claimed_by=sender_id, claimed_until=now + LEASE)
+                .values(status=MailStatus.SENDING, claimed_by=sender_id, claimed_until=until)
                 .execution_options(synchronize_session=False)
             )
             if claimed.rowcount == 1:
