@@ -150,6 +150,9 @@ EXPECTED = {
     # A set-password link that does not exist (tests/test_admin_accounts.py has real ones).
     "auth.set_password": ("GET", public(404)),
     "auth.confirm_password": ("GET", readers),
+    # Every signed-in person's own account page (no object: "inside" only).
+    "auth.account": ("GET", readers),
+    "auth.save_account": ("POST", public(400)),
     "admin.waves": ("GET", admin_only()),
     "admin.new_wave": ("GET", admin_only()),
     "admin.wave": ("GET", admin_only()),

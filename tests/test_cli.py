@@ -283,6 +283,9 @@ def test_questionnaires_load_on_a_missing_path_is_a_usage_error(runner, app):
         ["drafts", "purge"],
         ["wave", "links"],
         ["codes", "issue"],
+        ["mail", "send"],
+        ["mail", "status"],
+        ["mail", "announce"],
     ],
 )
 def test_every_command_explains_itself(runner, command):

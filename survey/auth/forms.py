@@ -1,10 +1,11 @@
-"""Forms of the sign-in pages: log in, confirm the password again, choose a password."""
+"""Forms of the sign-in pages: log in, confirm the password again, choose a password; and the
+account page's choices."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from survey.passwords import MAX_PASSWORD_LENGTH
@@ -48,3 +49,7 @@ class SetPasswordForm(FlaskForm):
         ],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+class AccountForm(FlaskForm):
+    notify_results = BooleanField(_l("Mail me when results of my teams are ready"))
