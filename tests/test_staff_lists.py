@@ -454,3 +454,44 @@ def test_only_administrators_reach_the_staff_lists(client, tree, make_account, r
 def test_anonymous_visitors_are_sent_to_log_in(client, tree):
     assert client.get("/admin/units/team-a/staff-list").status_code == 302
     assert client.get("/admin/units/staff-import").status_code == 302
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+def test_the_command_shows_the_plan_asks_and_applies(runner, tree, tmp_path):
+    add_members(tree["team-a"], "goes@example.org")
+    path = tmp_path / "staff.xlsx"
+    path.write_bytes(xlsx(ROWS))
+    refused = runner.invoke(args=["units", "staff-import", str(path), "--replace"], input="n\n")
+    assert refused.exit_code == 1 and "Nothing was imported." in refused.output
+    assert "team-a: 2 to add, 1 to remove, 0 kept, 0 new language" in refused.output
+    assert lists() == {"team-a": {"goes@example.org": "nl"}}
+    done = runner.invoke(args=["units", "staff-import", str(path), "--replace", "--yes"])
+    assert done.exit_code == 0, done.output
+    assert "Teams: 2/2" in done.output and "3 address(es) added, 1 removed, for 2 team(s)" in (
+        done.output
+    )
+    assert lists()["team-a"] == {"an.peeters@example.org": "nl", "sam@example.org": "en"}
+    (event,) = events()
+    assert event.actor == "command line" and "@" not in repr(event.details)
+    again = runner.invoke(args=["units", "staff-import", str(path), "--yes"])
+    assert again.exit_code == 0 and "Nothing to change" in again.output
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"team,email\nteam-x,a@example.org\nteam-a,nope\n", "2 row(s) refused"),
+        (b"\x00\x01binary", "This is not a text file"),
+        (b"team,email\n", "has no addresses"),
+    ],
+)
+def test_the_command_refuses_bad_files_with_a_non_zero_exit(
+    runner, tree, tmp_path, content, message
+):
+    path = tmp_path / "staff.csv"
+    path.write_bytes(content)
+    result = runner.invoke(args=["units", "staff-import", str(path), "--yes"])
+    assert result.exit_code == 1 and message in result.output
+    assert lists() == {} and events() == []

@@ -15,7 +15,7 @@ Messages are translated when they are made, in the locale in force (see ``survey
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -220,12 +220,19 @@ def _team_change(unit: Unit, in_file: dict[str, StaffRow], replace: bool) -> Tea
     return change
 
 
-def apply_staff_import(plan: StaffImport, actor: Account | None) -> None:
-    """Make the changes of a plan without refused rows; audited with counts per team."""
+def apply_staff_import(
+    plan: StaffImport,
+    actor: Account | None,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Make the changes of a plan without refused rows; audited with counts per team.
+    ``progress(done, total)`` is called after each team (the command line shows it)."""
     if plan.problems:
         raise StaffError(_("The file has refused rows; nothing was imported."))
     counts = {}
-    for change in plan.teams:
+    for done, change in enumerate(plan.teams, start=1):
+        if progress:
+            progress(done, len(plan.teams))
         if not change.changes:
             continue
         members = {member.email: member for member in members_of(change.unit)}
