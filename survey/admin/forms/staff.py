@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, IntegerField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
@@ -47,7 +47,7 @@ class StaffAddForm(FlaskForm):
             "type": "email",
         },
     )
-    language = SelectField(
+    language = RadioField(
         _l("Language of the mails"),
         choices=LANGUAGE_CHOICES,
         validators=[InputRequired(_l("Choose a language."))],
