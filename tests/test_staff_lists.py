@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import io
 import re
+import time
 import zipfile
 from datetime import date
 
@@ -495,3 +496,23 @@ def test_the_command_refuses_bad_files_with_a_non_zero_exit(
     result = runner.invoke(args=["units", "staff-import", str(path), "--yes"])
     assert result.exit_code == 1 and message in result.output
     assert lists() == {} and events() == []
+
+
+def test_the_largest_list_allowed_is_previewed_and_imported_quickly(admin, tree, make_unit):
+    teams = [make_unit(f"team-{number}", parent=tree["north"]) for number in range(50)]
+    db.session.commit()
+    rows = [["team", "email", "language"]] + [
+        [teams[number % 50].slug, f"medewerker.{number:05d}@voorbeeld-zorg.example", "nl"]
+        for number in range(10_000)
+    ]
+    started = time.process_time()
+    reply = upload(admin, xlsx(rows), "staff.xlsx")
+    page = reply.get_data(as_text=True)
+    assert reply.status_code == 200
+    assert "10000 addresses to add" in page
+    plan = hidden_plan(page)
+    assert len(plan) < 400_000  # well within what a form may post
+    assert confirm(admin, plan).status_code == 302
+    assert time.process_time() - started < 20
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(StaffMember.id))) == 10_000
