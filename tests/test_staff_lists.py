@@ -290,6 +290,12 @@ def xlsx_with_dtd() -> bytes:
             422,
             "more than 10000 rows",
         ),
+        (
+            xlsx([["team", "email"]] + [["team-a", "a@example.org"]] * 10_001),
+            "staff.xlsx",
+            422,
+            "more than 10000 rows",
+        ),
         (b"team,email\n" + b"team-a,a@example.org\n" * 30_000, "s.csv", 413, "larger than 500 kB"),
         (b"team,email\n" + b"team-a,a@example.org\n" * 150_000, "s.csv", 413, "larger than"),
     ],

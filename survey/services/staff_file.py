@@ -37,6 +37,8 @@ from survey.services.unit_csv import (
 MAX_ROWS = 10_000
 #: The uncompressed bytes of an XLSX archive; the largest list allowed takes a few MB.
 MAX_XLSX_UNCOMPRESSED = 25_000_000
+#: Empty rows in a row after which the rest of a sheet is not read.
+MAX_EMPTY_ROWS = 10_000
 #: Files in an XLSX archive (a workbook of one sheet has about a dozen).
 MAX_XLSX_MEMBERS = 200
 #: The languages of staff mails, as the column may name them.
@@ -190,21 +192,35 @@ def _xlsx_records(data: bytes) -> Iterator[tuple[int, list[str]]]:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
         if sheet is None:
             raise _unreadable_workbook()
-        records = []
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                    records.append((number, [_cell_text(value) for value in values]))
-                    if len(records) > MAX_ROWS + 10 and not any(records[-1][1]):
-                        break  # a sheet of a million empty rows is read no further
+                records = _sheet_records(sheet)
         except Exception:
             raise _unreadable_workbook() from None
     finally:
         workbook.close()
-    if not any(any(value.strip() for value in record) for _, record in records):
+    if not records:
         raise UploadError(_("The file is empty."))
     yield from records
+
+
+def _sheet_records(sheet) -> list[tuple[int, list[str]]]:
+    """The rows that are not empty, until one more than ``read_records`` accepts (it refuses
+    the file then), or until a gap of ``MAX_EMPTY_ROWS`` empty rows (a sheet formatted down
+    to its millionth row ends there)."""
+    records: list[tuple[int, list[str]]] = []
+    last = 0
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        record = [_cell_text(value) for value in values]
+        if any(value.strip() for value in record):
+            records.append((number, record))
+            last = number
+            if len(records) > MAX_ROWS + 1:  # the header, MAX_ROWS rows and one too many
+                break
+        elif number - last > MAX_EMPTY_ROWS:
+            break
+    return records
 
 
 def _cell_text(value: object) -> str:
