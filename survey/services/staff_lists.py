@@ -231,24 +231,15 @@ def apply_staff_import(
         raise StaffError(_("The file has refused rows; nothing was imported."))
     counts = {}
     for done, change in enumerate(plan.teams, start=1):
+        if change.changes:
+            _apply_team_change(change)
+            counts[change.unit.slug] = {
+                "added": len(change.added),
+                "removed": len(change.removed),
+                "language": len(change.relanguaged),
+            }
         if progress:
             progress(done, len(plan.teams))
-        if not change.changes:
-            continue
-        members = {member.email: member for member in members_of(change.unit)}
-        for email in change.removed:
-            db.session.delete(members[email])
-        for email, language in change.relanguaged.items():
-            members[email].language = language
-        db.session.flush()
-        for email, language in change.added.items():
-            db.session.add(StaffMember(unit_id=change.unit.id, email=email, language=language))
-        counts[change.unit.slug] = {
-            "added": len(change.added),
-            "removed": len(change.removed),
-            "language": len(change.relanguaged),
-        }
-    db.session.flush()
     audit.record(
         actor,
         "staff.import",
@@ -257,6 +248,17 @@ def apply_staff_import(
         rows=plan.rows,
         teams=counts,
     )
+
+
+def _apply_team_change(change: TeamChange) -> None:
+    members = {member.email: member for member in members_of(change.unit)}
+    for email in change.removed:
+        db.session.delete(members[email])
+    for email, language in change.relanguaged.items():
+        members[email].language = language
+    for email, language in change.added.items():
+        db.session.add(StaffMember(unit_id=change.unit.id, email=email, language=language))
+    db.session.flush()
 
 
 # --- one team's list --------------------------------------------------------------------------
