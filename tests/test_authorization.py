@@ -131,6 +131,15 @@ EXPECTED = {
     "admin.unit_restore": ("POST", public(400)),
     "admin.units_import": ("GET", admin_only()),
     "admin.units_import_confirm": ("POST", public(400)),
+    # A team's staff list; the matrix's unit_slug is a department, which has none: 404 for an
+    # administrator (tests/test_staff_lists.py has teams).
+    "admin.staff_list": ("GET", admin_only(404)),
+    "admin.staff_add": ("POST", public(400)),
+    "admin.staff_remove": ("POST", public(400)),
+    "admin.staff_remove_all": ("POST", public(400)),
+    "admin.staff_set_expected": ("POST", public(400)),
+    "admin.staff_import": ("GET", admin_only()),
+    "admin.staff_import_confirm": ("POST", public(400)),
     "admin.settings": ("GET", admin_only()),
     "admin.audit": ("GET", admin_only()),
     "admin.audit_export": ("GET", admin_only()),

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from survey.extensions import db
-from survey.models import Account, Role, WaveStatus
+from survey.models import Account, Role, StaffMember, WaveStatus
 from tests.conftest import login
 
 #: Forms that end the session under test; fuzzing them would only log the crawler out.
@@ -262,6 +262,7 @@ def csrf_token_of(client: FlaskClient, url: str) -> str:
 #: Admin forms the crawl cannot reach from a fresh organisation, and why.
 NOT_CRAWLED = {
     "admin.units_import_confirm": "appears only after a previewed import (test_admin_units.py)",
+    "admin.staff_import_confirm": "appears only after a previewed import (test_staff_lists.py)",
     "admin.apply_retention": "appears only when a wave is past the retention period "
     "(test_retention.py)",
     "admin.life_domains": "has a form only for a questionnaire that marks life domains, which "
@@ -271,14 +272,15 @@ NOT_CRAWLED = {
 
 @pytest.fixture
 def organisation(tree, make_unit, make_wave, make_account):
-    """An open wave, a draft wave, an archived team and a deactivated account, so that every
-    kind of admin form is on some page."""
+    """An open wave, a draft wave, an archived team, a deactivated account and a staff list, so
+    that every kind of admin form is on some page."""
     wave = make_wave([tree["team-a"], tree["team-c"]])
     make_wave([tree["team-b"]], status=WaveStatus.DRAFT, name="Draft")
     make_unit("old-team", parent=tree["south"]).archived_on = date(2025, 1, 1)
     make_account("admin@example.org", Role.ADMIN)
     make_account("manager@example.org", Role.MANAGER, [tree["team-a"]])
     make_account("gone@example.org", Role.QUALITY).active = False
+    db.session.add(StaffMember(unit_id=tree["team-a"].id, email="staff@example.org"))
     db.session.commit()
     return wave
 

@@ -10,6 +10,7 @@ from survey.admin import (  # noqa: F401  (routes register on bp, one module per
     questionnaires,
     retention,
     settings,
+    staff,
     units,
     views,
     waves,

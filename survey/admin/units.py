@@ -28,7 +28,7 @@ from survey.admin.forms.units import (
 from survey.extensions import db
 from survey.forms import PlainForm
 from survey.models import Account, Unit, UnitKind
-from survey.services import unit_csv, unit_import
+from survey.services import staff_lists, unit_csv, unit_import
 from survey.services import units as unit_service
 from survey.services.unit_csv import MAX_ROWS, MAX_UPLOAD_BYTES, UploadError
 from survey.services.units import SLUG, UnitError
@@ -48,6 +48,7 @@ def units() -> str:
     return render_template(
         "admin/units/list.html",
         tree=unit_service.unit_tree(everything),
+        staff_counts=staff_lists.counts_by_unit(),
         total=len(everything),
         archived=sum(1 for unit in everything if unit.archived_on is not None),
     )

@@ -12,6 +12,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import gettext as _
 
@@ -153,12 +154,18 @@ def check_csv_text(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def read_unit_csv(text: str) -> tuple[list[UnitRow], list[Problem]]:
-    """Parse the CSV (comma or semicolon, a header row with path and name, optionally kind)."""
+def csv_reader(text: str) -> Any:
+    """A strict ``csv.reader`` of ``text``; the separator (comma or semicolon) is the one the
+    first line has most of. Staff lists (``survey.services.staff_file``) read theirs with it."""
     text = text.removeprefix("\ufeff")
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    return csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+
+
+def read_unit_csv(text: str) -> tuple[list[UnitRow], list[Problem]]:
+    """Parse the CSV (comma or semicolon, a header row with path and name, optionally kind)."""
+    reader = csv_reader(text)
     try:
         header = next(reader, None)
     except csv.Error as error:
