@@ -13,6 +13,7 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from survey.extensions import db
 from survey.models import Response, Role, Unit, Wave, WaveStatus
@@ -155,6 +156,35 @@ def test_a_department_total_never_gives_away_a_team_below_k(client, tree, make_w
     page = client.get(f"/dashboard/waves/{wave.id}").get_data(as_text=True)
     assert cell(page, "data-answered-total") == "11"
     assert cell(page, "data-participation-total") == "46%"  # 11 of 24
+
+
+def test_a_department_total_and_the_wave_total_never_give_a_team_below_k_together(
+    client, tree, make_unit, make_wave, accounts
+):
+    """The attack of two insiders, the administrator and North's manager: the wave's total
+    minus North's total minus the other shown teams would be team C's 2 answers."""
+    make_unit("team-d", parent=tree["north"])
+    db.session.commit()
+    wave = make_wave([tree["org"]])
+    counts = {"team-a": 6, "team-b": 3, "team-d": 3, "team-c": 2}  # North holds 6 below k
+    for slug, count in counts.items():
+        add_responses(
+            wave, db.session.scalars(sa.select(Unit).filter_by(slug=slug)).one(), count, YESTERDAY
+        )
+
+    sign_in(client, "admin")
+    admin_page = client.get(f"/admin/waves/{wave.id}").get_data(as_text=True)
+    whole = cell(admin_page, "data-responses-total")
+    assert whole == "14"  # 8 below k together: the whole wave's total may show
+    logout(client)
+
+    sign_in(client, "department-manager")
+    page = client.get(f"/dashboard/waves/{wave.id}").get_data(as_text=True)
+    north = cell(page, "data-answered-total")
+    assert north.startswith("6 in the teams shown")  # not 12: 14 − 12 would be team C's 2
+    assert cell(page, "data-participation-total") == "–"
+    page = client.get("/dashboard/").get_data(as_text=True)
+    assert cell(page, "data-answered-total").startswith("6 in the teams shown")
 
 
 def test_a_team_without_expected_staff_shows_its_count_only(client, tree, make_wave, accounts):

@@ -9,7 +9,9 @@ The percentage is computed from the count as the live counts show it, never from
 - in the same steps: while staff can answer, only responses submitted before today count
   (``wave_progress.counted_before``), so the figure moves once a day, never with one submission;
 - a total over several teams passes ``gate_total``: never one that minus the shown teams gives
-  the teams below k. Over ended waves the organisation's figure sums only the shown teams.
+  the teams below k; a total over part of a wave's teams (a manager's scope) counts no team
+  below k at all (``_total``). Over ended waves the organisation's figure sums only the shown
+  teams.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from reports.rounding import whole_percent
-from survey.anonymity import Policy
+from survey.anonymity import Policy, Reason
 from survey.models import Wave, WaveStatus, WaveTeam
 from survey.services.settings import wave_policy
 from survey.services.wave_progress import (
@@ -95,7 +97,7 @@ def wave_participation(
         responses = GatedCount.gated(counts.get(team.unit_id, 0), policy)
         percent = percent_of(responses, team.invited)
         rows.append(TeamParticipation(team, responses, team.invited, percent))
-    total = gate_total((counts.get(team.unit_id, 0) for team in teams), policy)
+    total = _total(wave, teams, counts, policy)
     expected = (
         sum(team.invited for team in teams if team.invited)
         if teams and all(team.invited for team in teams)
@@ -110,6 +112,21 @@ def wave_participation(
         counted_before=before,
         k=policy.min_group_size,
     )
+
+
+def _total(wave: Wave, teams: list[WaveTeam], counts: dict[int, int], policy: Policy) -> GatedTotal:
+    """The teams' responses together, through ``gate_total``. A total over only part of the
+    wave's teams (a manager's scope) also hides what its teams below k hold, even at k or more:
+    the wave's own total (the administrator's) minus it and the other shown teams would
+    otherwise give the teams below k outside that part. So it is the whole wave's total, or a
+    sum of shown teams."""
+    parts = [counts.get(team.unit_id, 0) for team in teams]
+    total = gate_total(parts, policy)
+    whole_wave = {team.id for team in teams} == {team.id for team in wave.teams}
+    below_k = sum(n for n in parts if n < policy.min_group_size)
+    if whole_wave or below_k == 0 or not total.whole.shown:
+        return total
+    return GatedTotal(GatedCount(None, Reason.DIFFERENCING), total.shown_parts, total.shown_groups)
 
 
 @dataclass(frozen=True)
