@@ -8,11 +8,14 @@ nothing compares them with the real date.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import threading
+from datetime import date, datetime, timedelta
 
+import click
 import pytest
 import sqlalchemy as sa
 
+from survey.commands.waves import schedule_command
 from survey.extensions import db
 from survey.models import (
     AuditEvent,
@@ -135,6 +138,34 @@ def test_running_twice_on_the_same_day_creates_one_wave(runner, admin, source):
     schedule = db.session.scalars(sa.select(WaveSchedule)).one()
     assert not recurrence.claim(schedule.id, DAY, recurrence.add_months(DAY, 3))
     db.session.rollback()
+
+
+def test_two_runs_at_once_create_one_wave(app, admin, source):
+    """Two machines run the cron job at the same moment: one claims the schedule, the other
+    finds its date already moved (on PostgreSQL it waits for the first to commit)."""
+    make_schedule(source, admin)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run_once() -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=30)
+                with click.Context(schedule_command):
+                    schedule_command.callback(today=datetime(2031, 1, 31))
+            except BaseException as error:  # reported below, in the test's own thread
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run_once) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == [] and not any(thread.is_alive() for thread in threads)
+    assert len(waves_named("Pulse (")) == 1
+    assert len(db.session.scalars(sa.select(OutgoingMail)).all()) == 1
 
 
 def test_a_team_still_in_an_open_wave_leaves_the_new_wave_a_draft(
