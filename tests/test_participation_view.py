@@ -221,6 +221,13 @@ def test_the_organisations_participation_over_the_waves(client, tree, make_wave,
     assert cell(page, "data-answered") == "12" and cell(page, "data-expected") == "24"
     assert cell(page, "data-percent") == "50%" and cell(page, "data-teams") == "2 of 3"
     assert "Voorjaar" not in page  # only after its team-first period, as every quality page
+    assert "data-participation-line" not in page  # one wave: no line to draw
+
+    later = ended(make_wave([tree["org"]], name="Zomer"), TODAY - timedelta(days=30))
+    add_responses(later, tree["team-a"], 9, later.closes_on)  # 9 of 12
+    page = client.get("/quality/participation").get_data(as_text=True)
+    assert "Participation per wave (%), oldest first" in page
+    assert re.search(r"<desc[^>]*>Najaar: 50%; Zomer: 75%</desc>", page)
     logout(client)
     sign_in(client, "team-manager")
     assert client.get("/quality/participation").status_code == 403

@@ -201,6 +201,15 @@ def test_a_monthly_schedule_from_31_january_next_opens_on_the_last_day_of_februa
     assert schedule.next_opens_on == date(2031, 6, 28)
 
 
+def test_a_schedule_with_the_longest_name_still_names_its_waves(runner, admin, source):
+    schedule = make_schedule(source, admin)
+    schedule.name = "P" * 200
+    db.session.commit()
+    assert "opened wave" in run(runner, DAY)
+    [wave] = waves_named("PPP")
+    assert len(wave.name) == 200 and wave.name.endswith(" (2031-01-31)")
+
+
 def test_a_stopped_schedule_makes_no_wave(runner, admin, source):
     schedule = make_schedule(source, admin)
     recurrence.stop_schedule(schedule, admin)

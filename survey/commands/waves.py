@@ -120,9 +120,9 @@ def schedule_command(today: datetime | None) -> None:
         schedule = db.session.get_one(WaveSchedule, schedule_id)
         with force_locale("en"):  # the command line speaks English
             outcome = recurrence.run_schedule(schedule, day)
-        _tell_the_administrator(outcome)
+        told = _tell_the_administrator(outcome)
         db.session.commit()
-        click.echo(f"{prefix} {_said(outcome)}")
+        click.echo(f"{prefix} {_said(outcome)}" + ("" if told else " (No administrator to tell.)"))
 
 
 def _said(outcome: ScheduledWave) -> str:
@@ -134,10 +134,12 @@ def _said(outcome: ScheduledWave) -> str:
     return f"stopped: {outcome.problem}"
 
 
-def _tell_the_administrator(outcome: ScheduledWave) -> None:
+def _tell_the_administrator(outcome: ScheduledWave) -> bool:
+    """Queue the mail to the schedule's administrator; False when there is none (any more)."""
     account_id = outcome.schedule.account_id
     account = db.session.get(Account, account_id) if account_id is not None else None
     if account is None or not account.active:
-        return
+        return False
     subject, text = schedule_mail(outcome)
     enqueue(MailKind.SCHEDULE, account.email, subject, text)
+    return True

@@ -34,6 +34,8 @@ from survey.services.waves import (
     team_overlaps,
 )
 
+#: A wave's name is at most this long (``Wave.name``); a scheduled one ends " (YYYY-MM-DD)".
+NAME_LENGTH = 200
 MONTHS = (1, 24)
 OPEN_DAYS = (1, 366)
 
@@ -225,7 +227,7 @@ def run_schedule(schedule: WaveSchedule, today: date) -> ScheduledWave:
     try:
         wave = repeat_wave(
             source,
-            name=f"{schedule.name} ({today.isoformat()})",
+            name=f"{schedule.name[: NAME_LENGTH - 13]} ({today.isoformat()})",
             opens_on=today,
             closes_on=closing_day(today, schedule.open_days),
             actor=None,
