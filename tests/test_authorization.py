@@ -118,6 +118,7 @@ EXPECTED = {
     "quality.report": ("GET", quality_only(404)),
     "quality.responses": ("GET", quality_only(404)),
     "quality.choose_background_use": ("POST", public(400)),
+    "quality.participation": ("GET", quality_only(200)),
     # Administration (survey/admin/): every route for administrators only. A POST without a
     # CSRF token is refused (400) before anything else, for everyone.
     "admin.index": ("GET", admin_only()),
@@ -171,6 +172,10 @@ EXPECTED = {
     "admin.extend_wave": ("POST", public(400)),
     "admin.close_wave": ("POST", public(400)),
     "admin.edit_wave": ("POST", public(400)),
+    "admin.repeat_wave": ("GET", admin_only()),
+    "admin.schedule_wave": ("GET", admin_only()),
+    "admin.schedules": ("GET", admin_only()),
+    "admin.stop_schedule": ("POST", public(400)),
     "admin.retention": ("GET", admin_only()),
     "admin.apply_retention": ("POST", public(400)),
 }
@@ -199,6 +204,7 @@ def world(tree, make_unit, make_wave, make_account):
             "unit_slug": "north",
             "event_id": 1,
             "token": "no-such-token",
+            "schedule_id": 1,
         },
         False: {
             **common,
@@ -212,6 +218,7 @@ def world(tree, make_unit, make_wave, make_account):
             "unit_slug": "no-such-unit",
             "event_id": 999_999,
             "token": "no-such-token",
+            "schedule_id": 999_999,
         },
     }
 

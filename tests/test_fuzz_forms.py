@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from survey.extensions import db
-from survey.models import Account, Role, StaffMember, WaveStatus
+from survey.models import Account, Role, StaffMember, WaveSchedule, WaveStatus
 from tests.conftest import login
 
 #: Forms that end the session under test; fuzzing them would only log the crawler out.
@@ -281,6 +281,16 @@ def organisation(tree, make_unit, make_wave, make_account):
     make_account("manager@example.org", Role.MANAGER, [tree["team-a"]])
     make_account("gone@example.org", Role.QUALITY).active = False
     db.session.add(StaffMember(unit_id=tree["team-a"].id, email="staff@example.org"))
+    # A schedule, so that its stop button is on the schedules page.
+    db.session.add(
+        WaveSchedule(
+            name="Pulse",
+            every_months=3,
+            open_days=14,
+            next_opens_on=date(2031, 1, 1),
+            last_wave_id=wave.id,
+        )
+    )
     db.session.commit()
     return wave
 

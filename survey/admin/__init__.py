@@ -8,6 +8,7 @@ from survey.admin import (  # noqa: F401  (routes register on bp, one module per
     accounts,
     audit,
     questionnaires,
+    recurrence,
     retention,
     settings,
     staff,

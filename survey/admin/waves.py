@@ -41,7 +41,7 @@ from survey.admin.forms.waves import (
 from survey.extensions import db
 from survey.i18n import localized
 from survey.models import QuestionnaireVersion, Unit, Wave, WaveState, WaveStatus, WaveTeam
-from survey.services import short_links
+from survey.services import participation, short_links
 from survey.services import wave_progress as progress_service
 from survey.services import waves as wave_service
 from survey.services.codes import MAX_CODES_PER_BATCH, issue_codes
@@ -164,6 +164,7 @@ def _wave_page(
         wave=wave,
         teams=teams,
         progress=progress,
+        participation=participation.wave_participation(wave, teams, policy=policy),
         k=policy.min_group_size,
         small_teams=[
             team.unit

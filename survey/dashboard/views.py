@@ -17,9 +17,11 @@ from survey.access import (
     subtree_ids,
 )
 from survey.dashboard.blueprint import bp
+from survey.dashboard.participation import open_waves_participation, scoped_participation
 from survey.dashboard.trends import team_story_context
 from survey.extensions import db
 from survey.models import Role, Unit, Wave, WaveTeam
+from survey.services.participation import wave_participation
 from survey.services.results import team_first_days_for
 from survey.services.team_actions import wave_actions
 from survey.web.team_pages import pdf_response, results_context
@@ -39,7 +41,13 @@ def index() -> str:
     waves = db.session.scalars(
         scoped_waves(current_user).order_by(Wave.opens_on.desc(), Wave.id.desc())
     ).all()
-    return render_template("dashboard/index.html", roots=roots, visible=visible, waves=waves)
+    return render_template(
+        "dashboard/index.html",
+        roots=roots,
+        visible=visible,
+        waves=waves,
+        open_participation=open_waves_participation(),
+    )
 
 
 @bp.get("/units/<slug>")
@@ -72,7 +80,9 @@ def wave(wave_id: int) -> str:
         .where(WaveTeam.wave_id == wave.id)
         .order_by(Unit.name)
     ).all()
-    return render_template("dashboard/wave.html", wave=wave, teams=teams)
+    return render_template(
+        "dashboard/wave.html", wave=wave, teams=teams, participation=scoped_participation(wave)
+    )
 
 
 def _team_first_days(wave_team: WaveTeam) -> int:
@@ -92,6 +102,7 @@ def wave_team(wave_id: int, slug: str) -> str:
         wave_team=wave_team,
         wave=wave_team.wave,
         actions=actions,
+        participation=wave_participation(wave_team.wave, [wave_team]),
         guide_url=url_for("dashboard.meeting_guide", **links),
         report_url=url_for("dashboard.team_report", **links),
         team_link=url_for("team.results", results_slug=wave_team.results_slug, _external=False),

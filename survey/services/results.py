@@ -47,9 +47,11 @@ from survey.models import (
     management_release_date,
 )
 from survey.services.comparisons import team_scale_sums
+from survey.services.participation import percent_of
 from survey.services.questionnaires import instrument_of
 from survey.services.settings import wave_team_first_days
 from survey.services.summary import earlier_closed, team_summary
+from survey.services.wave_progress import GatedCount
 
 
 @dataclass(frozen=True)
@@ -131,10 +133,9 @@ class TeamResults:
     summary: TeamSummary = field(default_factory=TeamSummary)
 
     @property
-    def response_rate(self) -> float | None:
-        if not self.responses.shown or not self.invited:
-            return None
-        return 100 * self.responses.n / self.invited
+    def response_rate(self) -> int | None:
+        """Participation, by the one rule of every page (``participation.percent_of``)."""
+        return percent_of(GatedCount.of(self.responses), self.invited)
 
     def shown_scales(self) -> list[ScaleResult]:
         return [result for result in self.scales if result.verdict.shown]

@@ -80,6 +80,21 @@ def sparkline(cells: Sequence[Cell | None]) -> Sparkline:
             low, high = cell.interval
             whisker = (_y(max(low, LOWEST)), _y(min(high, HIGHEST)))
         points.append(Point(x, _y(cell.summary.mean), whisker))
+    return Sparkline(
+        width=WIDTH,
+        height=HEIGHT,
+        path=_path(points),
+        points=[point for point in points if point is not None],
+        grid=[(_y(value), str(int(value))) for value in (1, 3, 5)],
+        ticks=xs,
+        bottom=BOTTOM,
+        left=LEFT,
+        right=RIGHT,
+    )
+
+
+def _path(points: Sequence[Point | None]) -> str:
+    """A line through the points, lifted where one is missing."""
     path, pen_down = [], False
     for point in points:
         if point is None:
@@ -87,12 +102,29 @@ def sparkline(cells: Sequence[Cell | None]) -> Sparkline:
             continue
         path.append(f"{'L' if pen_down else 'M'}{point.x} {point.y}")
         pen_down = True
+    return " ".join(path)
+
+
+def percent_line(percents: Sequence[int | None]) -> Sparkline:
+    """A participation rate over the waves (whole percentages as the table shows them, oldest
+    first; None where a wave shows none), on a scale from 0 to 100 (or the highest rate, when
+    a wave had more answers than expected staff)."""
+    xs = _xs(len(percents))
+    highest = max([100, *(value for value in percents if value is not None)])
+
+    def y(value: int) -> float:
+        return round(BOTTOM - value / highest * (BOTTOM - TOP), 1)
+
+    points = [
+        None if value is None else Point(x, y(value), None)
+        for x, value in zip(xs, percents, strict=True)
+    ]
     return Sparkline(
         width=WIDTH,
         height=HEIGHT,
-        path=" ".join(path),
+        path=_path(points),
         points=[point for point in points if point is not None],
-        grid=[(_y(value), str(int(value))) for value in (1, 3, 5)],
+        grid=[(y(value), str(value)) for value in (0, 50, 100)],
         ticks=xs,
         bottom=BOTTOM,
         left=LEFT,
