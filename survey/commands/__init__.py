@@ -1,5 +1,5 @@
 """Command-line verbs: ``flask --app wsgi demo|questionnaires|users|units|drafts|wave|codes|
-retention|backup|restore|anonymity ...``, one module per group; each has --help.
+retention|backup|restore|anonymity|invitations ...``, one module per group; each has --help.
 
 ``register`` is the one place that adds them to the app (``create_app``).
 """
@@ -15,6 +15,7 @@ def register(app: Flask) -> None:
     from survey.commands.codes import codes_cli
     from survey.commands.demo import demo_command
     from survey.commands.drafts import drafts_cli
+    from survey.commands.invitations import invitations_cli
     from survey.commands.questionnaires import questionnaires_cli
     from survey.commands.retention import retention_cli
     from survey.commands.units import units_cli
@@ -33,5 +34,6 @@ def register(app: Flask) -> None:
         backup_command,
         restore_command,
         anonymity_cli,
+        invitations_cli,
     ):
         app.cli.add_command(command)

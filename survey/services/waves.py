@@ -51,7 +51,7 @@ from survey.models import (
     WaveStatus,
     WaveTeam,
 )
-from survey.services import audit
+from survey.services import audit, invitations
 from survey.services.questionnaires import instrument_of, instrument_of_version
 from survey.services.settings import record_promise, wave_policy
 from survey.services.short_links import fresh_codes
@@ -59,10 +59,21 @@ from survey.services.shuffle import shuffle_wave
 from survey.services.wave_progress import TeamFlag, closing_flags
 from survey.services.wave_tree import freeze_tree
 
+#: How a wave in invitation mode invites and reminds (``survey.services.invitations``).
+INVITATION_FIELDS = ("invitations", "reminder_days", "last_day_reminder")
+
 #: The fields an administrator may change in each status (see the module docstring).
 EDITABLE_FIELDS: dict[WaveStatus, frozenset[str]] = {
     WaveStatus.DRAFT: frozenset(
-        {"name", "opens_on", "closes_on", "codes_only", "context", "invited"}
+        {
+            "name",
+            "opens_on",
+            "closes_on",
+            "codes_only",
+            "context",
+            "invited",
+            *INVITATION_FIELDS,
+        }
     ),
     WaveStatus.OPEN: frozenset({"name", "invited"}),
     WaveStatus.CLOSED: frozenset({"name"}),
@@ -225,14 +236,20 @@ def create_wave(
     actor: Account | None,
     today: date | None = None,
     context: str | None = None,
+    invite: dict[str, Any] | None = None,
 ) -> Wave:
     """A draft wave asking ``version`` (in the wording of ``context``, None: the default) of
-    every active team in or below ``units``."""
+    every active team in or below ``units``; ``invite``: the ``INVITATION_FIELDS`` (personal
+    invitations, their reminder days and last-day reminder), default none."""
     today = today or date.today()
     name = name.strip()
     if not name:
         raise WaveInputError("name", _("Give the wave a name."))
     _check_period(opens_on, closes_on, today)
+    invite = {"invitations": False, "reminder_days": None, "last_day_reminder": False} | (
+        invite or {}
+    )
+    _check_invitation_mode(codes_only, invite, opens_on, closes_on)
     if context is not None:
         check_context(version, context)
     teams = teams_in(units)
@@ -247,6 +264,7 @@ def create_wave(
         codes_only=codes_only,
         context=context,
         units=sorted(set(units), key=lambda unit: unit.id),
+        **invite,
     )
     # Each team's expected staff starts as its usual number (the units page or import).
     wave.teams = [
@@ -266,8 +284,28 @@ def create_wave(
         closes_on=closes_on.isoformat(),
         codes_only=codes_only,
         context=context,
+        **invite,
     )
     return wave
+
+
+def _check_invitation_mode(
+    codes_only: bool, invite: Mapping[str, Any], opens_on: date, closes_on: date
+) -> None:
+    """Raise ``WaveInputError`` for invitations together with codes only, or reminder days
+    that do not fit the period (at most ``invitations.MAX_REMINDER_DAYS``, whole days in it)."""
+    if not invite.get("invitations"):
+        return
+    if codes_only:
+        raise WaveInputError(
+            "invitations",
+            _("Choose one way for staff to answer: access codes only, or personal invitations."),
+        )
+    problem = invitations.check_reminder_days(
+        invite.get("reminder_days") or [], opens_on, closes_on
+    )
+    if problem:
+        raise WaveInputError("reminder_days", problem)
 
 
 def check_openable(wave: Wave, today: date | None = None) -> None:
@@ -287,6 +325,8 @@ def check_openable(wave: Wave, today: date | None = None) -> None:
         )
     if not wave.teams:
         raise WaveConflict(_("No team takes part in this wave, so it cannot be opened."))
+    if problem := invitations.check_invitable(wave):
+        raise WaveConflict(problem)
     check_one_wave_per_team(wave, wave.closes_on, today)
 
 
@@ -299,6 +339,8 @@ def open_wave(wave: Wave, actor: Account | None, today: date | None = None) -> W
     db.session.flush()
     state = wave.state(today)
     audit.record(actor, "wave.open", _target(wave), state=state.value)
+    if wave.invitations:
+        invitations.invite(wave, actor)
     return state
 
 
@@ -381,6 +423,7 @@ def close_wave(
     if flags:
         details["to_check"] = [flag.wave_team.unit.slug for flag in flags]
     audit.record(actor, "wave.close", _target(wave), **details)
+    invitations.forget_wave(wave)  # the addresses are not needed any more
     shuffle_wave(wave, today)  # no order at rest (survey.services.shuffle)
     return flags
 
@@ -434,8 +477,15 @@ def edit_wave(
             _check_period(opens_on, closes_on, today)
     if changes.get("context") is not None:
         check_context(wave.questionnaire_version, changes["context"])
+    if {"invitations", "reminder_days", "last_day_reminder", "codes_only"} & set(changes):
+        _check_invitation_mode(
+            changes.get("codes_only", wave.codes_only),
+            {field: changes.get(field, getattr(wave, field)) for field in INVITATION_FIELDS},
+            changes.get("opens_on", wave.opens_on),
+            changes.get("closes_on", wave.closes_on),
+        )
     changed: dict[str, Any] = {}
-    for field in ("name", "opens_on", "closes_on", "codes_only", "context"):
+    for field in ("name", "opens_on", "closes_on", "codes_only", "context", *INVITATION_FIELDS):
         if field not in changes:
             continue
         value = changes[field].strip() if field == "name" else changes[field]
