@@ -101,9 +101,7 @@ def remind(runner, today: date):
 # --- Opening ----------------------------------------------------------------------------------
 
 
-def test_opening_invites_every_address_once_with_a_mail_in_its_language(
-    app, tree, make_wave
-):
+def test_opening_invites_every_address_once_with_a_mail_in_its_language(app, tree, make_wave):
     app.config["PUBLIC_URL"] = PUBLIC_URL
     dutch = add_staff(tree["team-a"], 3)
     english = add_staff(tree["team-b"], 2, language="en")
@@ -119,10 +117,12 @@ def test_opening_invites_every_address_once_with_a_mail_in_its_language(
         (token,) = TOKEN_IN_LINK.findall(mail.text_body)
         assert f"{PUBLIC_URL}/i/{token}" in mail.html_body
         assert mail.unsubscribe_url == f"{PUBLIC_URL}/i/{token}/stop"
-        if mail.recipient in english:
-            assert mail.subject.startswith("Your invitation") and "personal link" in mail.text_body
-        else:
-            assert mail.subject.startswith("Je uitnodiging") and "persoonlijke link" in mail.text_body
+        subject, words = (
+            ("Your invitation", "personal link")
+            if mail.recipient in english
+            else ("Je uitnodiging", "persoonlijke link")
+        )
+        assert mail.subject.startswith(subject) and words in mail.text_body
     # Only the hashes of the tokens are stored.
     stored = set(db.session.scalars(sa.select(InvitationToken.token_sha256)))
     assert stored == {invitation_service.hash_token(t) for t in tokens_by_address().values()}
@@ -148,9 +148,7 @@ def test_a_team_with_expected_staff_keeps_it(app, tree, make_wave):
     assert wave.teams[0].invited == 9
 
 
-def test_opening_is_refused_when_a_team_has_no_addresses(
-    client, tree, make_wave, make_account
-):
+def test_opening_is_refused_when_a_team_has_no_addresses(client, tree, make_wave, make_account):
     add_staff(tree["team-a"], 3)
     wave = draft_wave(make_wave, [tree["north"]])
     make_account("admin@example.org", Role.ADMIN)
