@@ -74,8 +74,7 @@ def invitations() -> list[Invitation]:
     return list(db.session.scalars(sa.select(Invitation).order_by(Invitation.id)))
 
 
-@pytest.fixture
-def opened(app, tree, make_wave) -> Wave:
+def open_twelve(app, tree, make_wave) -> Wave:
     """Team A with 12 addresses (Dutch), invited in an opened wave."""
     app.config["PUBLIC_URL"] = PUBLIC_URL
     add_staff(tree["team-a"], 12)
@@ -83,6 +82,11 @@ def opened(app, tree, make_wave) -> Wave:
     wave_service.open_wave(wave, None)
     db.session.commit()
     return wave
+
+
+@pytest.fixture
+def opened(app, tree, make_wave) -> Wave:
+    return open_twelve(app, tree, make_wave)
 
 
 def begin(client, token: str):
