@@ -225,7 +225,8 @@ def test_an_unknown_link_is_a_404_page(client, opened, path):
 
 def test_the_invitation_page_without_a_link(client, opened):
     reply = client.get("/invitation")
-    assert reply.status_code == 200 and "Geen uitnodiging" in reply.get_data(as_text=True)
+    assert reply.status_code == 200
+    assert "Geen uitnodiging op dit toestel" in reply.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("ended", ["closed", "past"])

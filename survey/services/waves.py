@@ -7,7 +7,8 @@ opening day lies ahead waits until then, and one whose closing day has passed ta
 What may be edited depends on the status (``editable_fields``):
 
 - a draft: everything (its name, dates, codes-only setting, the context whose wording it asks
-  the questionnaire in, and the expected staff per team);
+  the questionnaire in, the expected staff per team, and whether it sends personal invitations
+  with which reminders: ``survey.services.invitations``);
 - an open wave: only its name and the expected staff per team. Its dates move only through
   ``extend_wave`` (a later closing day) or ``close_wave`` (now), and the codes-only setting
   stays as it was, since staff already hold the links or codes it was announced with; so does
@@ -26,6 +27,10 @@ today on. Only status OPEN counts: a draft may be prepared for any period (the c
 it opens), a closed wave takes no answers, and the days of an open wave that lie in the past
 (or before a draft is opened) take no new answers either, so they cannot clash. Two waves asked
 of one team at once would split its answers and let a colleague answer twice.
+
+Opening a wave in invitation mode invites every address on its teams' staff lists (and is
+refused while a team has none); closing it deletes its invitations (``invitations.invite``,
+``invitations.forget_wave``).
 
 Every verb flushes and records an audit event; the caller commits.
 """
