@@ -4,6 +4,7 @@ of one link exactly one wins. On SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
+import random
 import threading
 import uuid
 from datetime import timedelta
@@ -170,3 +171,45 @@ def test_concurrent_claims_through_two_links_of_one_invitation_claim_it_once(app
         thread.join(timeout=60)
     assert sorted(outcomes) == ["claimed", "used"]
     assert db.session.scalar(sa.select(sa.func.count()).where(Invitation.used)) == 1
+
+
+def test_the_daily_run_leaves_no_order_of_claims_at_rest(app, runner, opened, monkeypatch):
+    """PostgreSQL writes a claimed invitation as a new row version: its place (ctid) and its
+    transaction id (xmin) follow the order in which people began, until the daily run rewrites
+    the wave's invitations in random order. SQLite keeps rows in id order throughout."""
+    monkeypatch.setattr(invitation_service, "_RANDOM", random.Random(18))
+    tokens = tokens_by_address()
+    by_id = sorted(tokens, key={i.email: i.id for i in invitations()}.get)
+    claimed_in_order = [by_id[n] for n in (5, 0, 9, 2, 11, 7, 3)]
+    for address in claimed_in_order:
+        assert begin(app.test_client(), tokens[address]).status_code == 302
+    content = _rows("SELECT id, wave_team_id, email, language, used, opted_out, reminders_sent "
+                    "FROM invitations ORDER BY id")  # fmt: skip
+    ids = {i.email: i.id for i in invitations()}
+    used_ids = [ids[address] for address in claimed_in_order]
+
+    def claimed_physically() -> list[int]:
+        return [id_ for id_ in _physical_order("invitations", "id") if id_ in used_ids]
+
+    postgresql = db.engine.dialect.name == "postgresql"
+    if postgresql:  # the attack works before the rewrite
+        assert claimed_physically() == used_ids
+        assert len({row[0] for row in _rows("SELECT xmin::text FROM invitations")}) > 1
+
+    result = runner.invoke(args=["invitations", "remind", "--today", str(opened.opens_on)])
+    assert result.exit_code == 0, result.output
+    assert "12 invitation(s) rewritten in random order" in result.output
+    db.session.expire_all()
+
+    assert content == _rows("SELECT id, wave_team_id, email, language, used, opted_out, "
+                            "reminders_sent FROM invitations ORDER BY id")  # fmt: skip
+    if postgresql:
+        assert claimed_physically() != used_ids
+        assert len({row[0] for row in _rows("SELECT xmin::text FROM invitations")}) == 1
+    else:
+        assert _physical_order("invitations", "id") == sorted(ids.values())
+    # Every link still works as before: a used one says so, an unused one begins.
+    unused = next(address for address in by_id if address not in claimed_in_order)
+    assert invitation_service.claim(tokens[claimed_in_order[0]]).status == "used"
+    assert invitation_service.claim(tokens[unused]).status == "claimed"
+    db.session.rollback()

@@ -51,7 +51,9 @@ def remind_command(today: date) -> None:
 
     Run it daily (cron). Safe to run twice, and on two machines at once: each round is sent
     once. Reminders go only to invitations that have not been used and did not ask to stop;
-    each gets a new personal link and a mail in the mail queue (``mail send`` sends it).
+    each gets a new personal link and a mail in the mail queue (``mail send`` sends it). Then
+    every open wave's invitations are rewritten in random order, so that nothing stored follows
+    the order in which people began.
     """
     with force_locale("en"):
         for wave in invitations.ended_waves_with_invitations(today):
@@ -61,20 +63,29 @@ def remind_command(today: date) -> None:
                 f"Wave {wave.id}: {wave.name}: ended; {deleted} invitation(s) and "
                 f"{mails} queued mail(s) deleted"
             )
-        due = reminders.due_rounds(today)
-        if not due:
-            click.echo("No reminder round is due.")
-            return
-        sent = 0
-        for reminder in due:
-            heading = f"Wave {reminder.wave_id}, round of {reminder.planned_on.isoformat()}"
-            result = reminders.send_round(reminder, today, progress=_progress(heading))
+        _send_due_rounds(today)
+        for wave in invitations.open_waves_with_invitations():
+            count = invitations.rewrite_in_random_order(wave)
             db.session.commit()
-            if result is None:
-                click.echo(f"{heading}: sent by another run")
-            elif result.sent is None:
-                click.echo(f"{heading}: skipped, the wave takes no answers any more")
-            else:
-                sent += result.sent
-                click.echo(f"{heading}: {result.sent} reminder(s) queued")
-        click.echo(f"{sent} reminder(s) queued in all.")
+            invitations.erase_deleted_rows()
+            click.echo(f"Wave {wave.id}: {count} invitation(s) rewritten in random order")
+
+
+def _send_due_rounds(today: date) -> None:
+    due = reminders.due_rounds(today)
+    if not due:
+        click.echo("No reminder round is due.")
+        return
+    sent = 0
+    for reminder in due:
+        heading = f"Wave {reminder.wave_id}, round of {reminder.planned_on.isoformat()}"
+        result = reminders.send_round(reminder, today, progress=_progress(heading))
+        db.session.commit()
+        if result is None:
+            click.echo(f"{heading}: sent by another run")
+        elif result.sent is None:
+            click.echo(f"{heading}: skipped, the wave takes no answers any more")
+        else:
+            sent += result.sent
+            click.echo(f"{heading}: {result.sent} reminder(s) queued")
+    click.echo(f"{sent} reminder(s) queued in all.")

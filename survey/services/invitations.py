@@ -14,12 +14,14 @@ The mails are rendered by the web layer: ``current_app.extensions[RENDERER]`` ho
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from flask import current_app
@@ -60,6 +62,8 @@ class MailContent:
 MailRenderer = Callable[[MailKind, Invitation, str, str], MailContent]
 
 ClaimStatus = Literal["claimed", "used", "unknown"]
+#: The order the daily rewrite puts a wave's invitations in.
+_RANDOM = random.SystemRandom()
 
 
 @dataclass(frozen=True)
@@ -104,15 +108,24 @@ def claim(token: str) -> ClaimResult:
     invitation = invitation_by_token(token)
     if invitation is None:
         return ClaimResult("unknown")
-    claimed = db.session.execute(
-        sa.update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.used.is_(False))
-        .values(used=True)
-        .execution_options(synchronize_session=False)
-    )
+    wave_team, status = invitation.wave_team, "used"
+    for _attempt in range(2):
+        claimed = db.session.execute(
+            sa.update(Invitation)
+            .where(Invitation.id == invitation.id, Invitation.used.is_(False))
+            .values(used=True)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount == 1:
+            status = "claimed"
+            break
+        # The daily rewrite (``rewrite_in_random_order``) may have replaced the row while this
+        # waited for its lock: look again, once, in a statement that sees the new row.
+        used = db.session.scalar(sa.select(Invitation.used).where(Invitation.id == invitation.id))
+        if used is not False:
+            break
     db.session.expire(invitation)
-    status: ClaimStatus = "claimed" if claimed.rowcount == 1 else "used"
-    return ClaimResult(status, invitation.wave_team)
+    return ClaimResult(status, wave_team)
 
 
 def opt_out(token: str) -> bool:
@@ -258,6 +271,77 @@ def check_reminder_days(days: list[int], opens_on: date, closes_on: date) -> str
             last=last,
         )
     return None
+
+
+def check_mode(wave: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(field, message) for invitations together with codes only, or reminder days that do
+    not fit the period (at most ``MAX_REMINDER_DAYS``, whole days in it); None when fine.
+    ``wave``: a wave's codes_only, opens_on, closes_on and invitation fields."""
+    if not wave["invitations"]:
+        return None
+    if wave["codes_only"]:
+        return "invitations", _(
+            "Choose one way for staff to answer: access codes only, or personal invitations."
+        )
+    days = wave["reminder_days"] or []
+    problem = check_reminder_days(days, wave["opens_on"], wave["closes_on"])
+    return ("reminder_days", problem) if problem else None
+
+
+# --- No order at rest --------------------------------------------------------------------------
+
+
+def open_waves_with_invitations() -> list[Wave]:
+    return list(
+        db.session.scalars(
+            sa.select(Wave)
+            .where(Wave.status == WaveStatus.OPEN, Wave.invitations.is_(True))
+            .order_by(Wave.id)
+        )
+    )
+
+
+def rewrite_in_random_order(wave: Wave) -> int:
+    """Rewrite the wave's invitations and their tokens, unchanged, in a random order (the daily
+    run; docs/anonymity.md, "Personal invitations"). On PostgreSQL an UPDATE writes a new row
+    version, so until then the physical order (ctid) and the transaction ids (xmin) of the used
+    invitations follow the order in which people began. Ids stay: they follow the addresses at
+    opening. Flushes; the caller commits (then ``erase_deleted_rows``). Returns how many."""
+    invitations_table, tokens_table = Invitation.__table__, InvitationToken.__table__
+    team_ids = sa.select(WaveTeam.id).where(WaveTeam.wave_id == wave.id)
+    of_wave = invitations_table.c.wave_team_id.in_(team_ids)
+    query = sa.select(invitations_table).where(of_wave)
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update()  # a claim waits, then finds the new row (``claim``)
+    rows = [row._asdict() for row in db.session.execute(query)]
+    if not rows:  # none, or another run rewrote them while this one waited for the lock
+        return 0
+    of_invitations = tokens_table.c.invitation_id.in_(
+        sa.select(invitations_table.c.id).where(of_wave)
+    )
+    tokens = [
+        row._asdict() for row in db.session.execute(sa.select(tokens_table).where(of_invitations))
+    ]
+    db.session.execute(sa.delete(tokens_table).where(of_invitations))
+    db.session.execute(sa.delete(invitations_table).where(of_wave))
+    _RANDOM.shuffle(rows)
+    _RANDOM.shuffle(tokens)
+    for table, batch in ((invitations_table, rows), (tokens_table, tokens)):
+        if batch:
+            db.session.execute(sa.insert(table), batch)
+    db.session.expire_all()
+    return len(rows)
+
+
+def erase_deleted_rows() -> None:
+    """After a rewrite's commit: PostgreSQL's VACUUM removes the old row versions (outside a
+    transaction); SQLite overwrote them already (``secure_delete``). A failure leaves it to the
+    next VACUUM (autovacuum)."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    with suppress(sa.exc.DBAPIError), db.engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection.exec_driver_sql("VACUUM invitations, invitation_tokens")
 
 
 # --- The wave's end ----------------------------------------------------------------------------

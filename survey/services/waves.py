@@ -28,9 +28,8 @@ it opens), a closed wave takes no answers, and the days of an open wave that lie
 (or before a draft is opened) take no new answers either, so they cannot clash. Two waves asked
 of one team at once would split its answers and let a colleague answer twice.
 
-Opening a wave in invitation mode invites every address on its teams' staff lists (and is
-refused while a team has none); closing it deletes its invitations (``invitations.invite``,
-``invitations.forget_wave``).
+Opening a wave in invitation mode invites its teams' staff lists (``invitations.invite``);
+closing it deletes its invitations (``invitations.forget_wave``).
 
 Every verb flushes and records an audit event; the caller commits.
 """
@@ -70,15 +69,7 @@ INVITATION_FIELDS = ("invitations", "reminder_days", "last_day_reminder")
 #: The fields an administrator may change in each status (see the module docstring).
 EDITABLE_FIELDS: dict[WaveStatus, frozenset[str]] = {
     WaveStatus.DRAFT: frozenset(
-        {
-            "name",
-            "opens_on",
-            "closes_on",
-            "codes_only",
-            "context",
-            "invited",
-            *INVITATION_FIELDS,
-        }
+        {"name", "opens_on", "closes_on", "codes_only", "context", "invited", *INVITATION_FIELDS}
     ),
     WaveStatus.OPEN: frozenset({"name", "invited"}),
     WaveStatus.CLOSED: frozenset({"name"}),
@@ -254,7 +245,9 @@ def create_wave(
     invite = {"invitations": False, "reminder_days": None, "last_day_reminder": False} | (
         invite or {}
     )
-    _check_invitation_mode(codes_only, invite, opens_on, closes_on)
+    _check_invitation_mode(
+        {"codes_only": codes_only, "opens_on": opens_on, "closes_on": closes_on, **invite}
+    )
     if context is not None:
         check_context(version, context)
     teams = teams_in(units)
@@ -294,23 +287,9 @@ def create_wave(
     return wave
 
 
-def _check_invitation_mode(
-    codes_only: bool, invite: Mapping[str, Any], opens_on: date, closes_on: date
-) -> None:
-    """Raise ``WaveInputError`` for invitations together with codes only, or reminder days
-    that do not fit the period (at most ``invitations.MAX_REMINDER_DAYS``, whole days in it)."""
-    if not invite.get("invitations"):
-        return
-    if codes_only:
-        raise WaveInputError(
-            "invitations",
-            _("Choose one way for staff to answer: access codes only, or personal invitations."),
-        )
-    problem = invitations.check_reminder_days(
-        invite.get("reminder_days") or [], opens_on, closes_on
-    )
-    if problem:
-        raise WaveInputError("reminder_days", problem)
+def _check_invitation_mode(values: Mapping[str, Any]) -> None:
+    if problem := invitations.check_mode(values):
+        raise WaveInputError(*problem)
 
 
 def check_openable(wave: Wave, today: date | None = None) -> None:
@@ -482,13 +461,8 @@ def edit_wave(
             _check_period(opens_on, closes_on, today)
     if changes.get("context") is not None:
         check_context(wave.questionnaire_version, changes["context"])
-    if {"invitations", "reminder_days", "last_day_reminder", "codes_only"} & set(changes):
-        _check_invitation_mode(
-            changes.get("codes_only", wave.codes_only),
-            {field: changes.get(field, getattr(wave, field)) for field in INVITATION_FIELDS},
-            changes.get("opens_on", wave.opens_on),
-            changes.get("closes_on", wave.closes_on),
-        )
+    fields = ("codes_only", "opens_on", "closes_on", *INVITATION_FIELDS)
+    _check_invitation_mode({field: changes.get(field, getattr(wave, field)) for field in fields})
     changed: dict[str, Any] = {}
     for field in ("name", "opens_on", "closes_on", "codes_only", "context", *INVITATION_FIELDS):
         if field not in changes:
