@@ -451,3 +451,20 @@ def test_the_wave_form_stores_invitations_and_checks_reminder_days(
     wave = db.session.get(Wave, wave.id)
     db.session.refresh(wave)
     assert (wave.invitations, wave.reminder_days) == (False, [])
+
+
+def test_an_invitation_wave_prints_no_team_links(client, admin, opened):
+    page = client.get(f"/admin/waves/{opened.id}/links").get_data(as_text=True)
+    assert "data-invitations" in page and opened.teams[0].link_slug not in page
+    page = client.get(f"/admin/waves/{opened.id}").get_data(as_text=True)
+    assert "data-short-code" not in page and "Invitations and reminders" in page
+
+
+def test_the_invitation_page_after_the_end_keeps_only_the_rounds(client, admin, runner, opened):
+    remind(runner, opened.opens_on + timedelta(days=3))
+    wave_service.close_wave(db.session.get(Wave, opened.id), None)
+    db.session.commit()
+    page = client.get(f"/admin/waves/{opened.id}/invitations").get_data(as_text=True)
+    assert "data-forgotten" in page and "data-invitation-counts" not in page
+    sent = re.search(r"<td data-round-sent>(.*?)</td>", page, re.S).group(1).strip()
+    assert sent == "12"
