@@ -468,3 +468,9 @@ def test_the_invitation_page_after_the_end_keeps_only_the_rounds(client, admin, 
     assert "data-forgotten" in page and "data-invitation-counts" not in page
     sent = re.search(r"<td data-round-sent>(.*?)</td>", page, re.S).group(1).strip()
     assert sent == "12"
+
+
+def test_the_invitation_page_of_a_wave_without_invitations(client, admin, tree, make_wave):
+    wave = make_wave([tree["team-a"]])
+    page = client.get(f"/admin/waves/{wave.id}/invitations").get_data(as_text=True)
+    assert "data-no-invitations" in page and "data-invitation-counts" not in page
