@@ -27,6 +27,7 @@ from survey.models import (
 from survey.services import invitations as invitation_service
 from survey.services import waves as wave_service
 from tests.conftest import csrf_token, login
+from tests.test_html_validity import JAVA, problems
 from tests.test_respond import STEP_1, STEP_2, post_step
 
 PUBLIC_URL = "https://ks.example.org"
@@ -474,3 +475,28 @@ def test_the_invitation_page_of_a_wave_without_invitations(client, admin, tree, 
     wave = make_wave([tree["team-a"]])
     page = client.get(f"/admin/waves/{wave.id}/invitations").get_data(as_text=True)
     assert "data-no-invitations" in page and "data-invitation-counts" not in page
+
+
+@pytest.mark.skipif(JAVA is None, reason="no java for vnu (apt-get install default-jre-headless)")
+def test_the_invitation_pages_pass_the_nu_html_checker(app, client, admin, opened, tmp_path):
+    token = next(iter(tokens_by_address().values()))
+    respondent = app.test_client()
+    respondent.get(f"/i/{token}")
+    pages = {
+        "/invitation": respondent.get("/invitation"),
+        "/i/<token>/stop": respondent.get(f"/i/{token}/stop"),
+        "/i/<token>/stop (posted)": respondent.post(f"/i/{token}/stop"),
+        "/i/<unknown>": respondent.get(f"/i/{'C' * 32}"),
+        "the wave": client.get(f"/admin/waves/{opened.id}"),
+        "its invitations": client.get(f"/admin/waves/{opened.id}/invitations"),
+        "a new wave": client.get("/admin/waves/new"),
+    }
+    begin(respondent, token)
+    respondent.get(f"/i/{token}")
+    pages["/invitation (used)"] = respondent.get("/invitation")
+    urls = {}
+    for number, (label, reply) in enumerate(pages.items()):
+        name = f"page-{number:03d}.html"
+        (tmp_path / name).write_text(reply.get_data(as_text=True), encoding="utf-8")
+        urls[name] = label
+    assert problems(tmp_path, urls) == []

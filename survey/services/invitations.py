@@ -307,6 +307,7 @@ def rewrite_in_random_order(wave: Wave) -> int:
     version, so until then the physical order (ctid) and the transaction ids (xmin) of the used
     invitations follow the order in which people began. Ids stay: they follow the addresses at
     opening. Flushes; the caller commits (then ``erase_deleted_rows``). Returns how many."""
+    db.session.flush()  # what the session holds is written before it expires everything
     invitations_table, tokens_table = Invitation.__table__, InvitationToken.__table__
     team_ids = sa.select(WaveTeam.id).where(WaveTeam.wave_id == wave.id)
     of_wave = invitations_table.c.wave_team_id.in_(team_ids)
@@ -350,6 +351,7 @@ def erase_deleted_rows() -> None:
 def forget_wave(wave: Wave) -> tuple[int, int]:
     """Delete the wave's invitations (their tokens with them) and its mails still queued;
     the reminder rounds stay (counts only). Returns (invitations, mails) deleted."""
+    db.session.flush()  # what the session holds is written before it expires everything
     team_ids = sa.select(WaveTeam.id).where(WaveTeam.wave_id == wave.id)
     invitation_ids = sa.select(Invitation.id).where(Invitation.wave_team_id.in_(team_ids))
     db.session.execute(
