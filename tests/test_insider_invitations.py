@@ -18,6 +18,7 @@ from survey.services import invitations as invitation_service
 from tests.conftest import csrf_token
 from tests.test_invitations import begin, invitations, open_twelve, tokens_by_address
 from tests.test_respond import STEP_1, STEP_2, post_step
+from tests.test_respond_concurrency import Respondent, run_together
 
 INVITATION_TABLES = ("invitations", "invitation_tokens")
 RESPONSE_TABLES = ("responses", "answers", "drafts", "scale_scores")
@@ -213,3 +214,21 @@ def test_the_daily_run_leaves_no_order_of_claims_at_rest(app, runner, opened, mo
     assert invitation_service.claim(tokens[claimed_in_order[0]]).status == "used"
     assert invitation_service.claim(tokens[unused]).status == "claimed"
     db.session.rollback()
+
+
+def test_twenty_browsers_racing_with_one_link_give_one_response(app, live_server, opened):
+    """Through a real threaded server, as tests/test_respond_concurrency.py does with a code."""
+    token = next(iter(tokens_by_address().values()))
+    browsers = [Respondent(live_server) for _ in range(20)]
+    landings = [browser.get(f"/i/{token}")[1] for browser in browsers]
+
+    def begin_and_answer(index: int) -> str:
+        url, page = browsers[index].post("/invitation", {}, landings[index])
+        if not url.endswith("/respond/1"):
+            return "refused" if "Deze uitnodiging is gebruikt" in page else f"unexpected: {url}"
+        return browsers[index].answer_and_submit(page)
+
+    outcomes = run_together(20, begin_and_answer)
+    assert sorted(str(o) for o in outcomes).count("refused") == 19, outcomes
+    assert [o for o in outcomes if o != "refused"][0].endswith("/respond/thanks")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 1

@@ -328,6 +328,7 @@ def test_rounds_that_fell_due_together_are_each_sent_and_a_late_one_skipped(runn
     # The last day's round, run only after the wave ended: the invitations are gone first.
     output = remind(runner, opened.closes_on + timedelta(days=1))
     assert "12 invitation(s)" in output and "36 queued mail(s) deleted" in output
+    assert "skipped, the wave takes no answers any more" in output
     assert invitations() == []
 
 
