@@ -501,3 +501,13 @@ def test_the_invitation_pages_pass_the_nu_html_checker(app, client, admin, opene
         (tmp_path / name).write_text(reply.get_data(as_text=True), encoding="utf-8")
         urls[name] = label
     assert problems(tmp_path, urls) == []
+
+
+def test_extending_the_wave_moves_its_last_day_reminder(opened):
+    wave = db.session.get(Wave, opened.id)
+    wave_service.extend_wave(wave, wave.closes_on + timedelta(days=5), None)
+    db.session.commit()
+    (last,) = db.session.scalars(
+        sa.select(WaveReminder).where(WaveReminder.kind == ReminderKind.LAST_DAY)
+    )
+    assert last.planned_on == db.session.get(Wave, opened.id).closes_on

@@ -251,6 +251,20 @@ def plan_reminders(wave: Wave) -> list[WaveReminder]:
     return rounds
 
 
+def move_last_day_reminder(wave: Wave) -> None:
+    """An extended wave's last-day reminder, not sent yet, moves to its new last day."""
+    db.session.execute(
+        sa.update(WaveReminder)
+        .where(
+            WaveReminder.wave_id == wave.id,
+            WaveReminder.kind == ReminderKind.LAST_DAY,
+            WaveReminder.sent_on.is_(None),
+        )
+        .values(planned_on=wave.closes_on)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def parse_reminder_days(text: str) -> list[int]:
     """ "7, 12" → [7, 12]; raises ``ValueError`` with a message for anything else."""
     parts = [part for part in re.split(r"[,;\s]+", text.strip()) if part]
@@ -348,7 +362,7 @@ def erase_deleted_rows() -> None:
 # --- The wave's end ----------------------------------------------------------------------------
 
 
-def forget_wave(wave: Wave) -> tuple[int, int]:
+def forget_wave(wave: Wave, actor: Account | None = None) -> tuple[int, int]:
     """Delete the wave's invitations (their tokens with them) and its mails still queued;
     the reminder rounds stay (counts only). Returns (invitations, mails) deleted."""
     db.session.flush()  # what the session holds is written before it expires everything
@@ -369,7 +383,7 @@ def forget_wave(wave: Wave) -> tuple[int, int]:
     db.session.expire_all()
     if invitations or mails:
         audit.record(
-            None, "invitations.forget", f"wave {wave.id} ({wave.name})", invitations=invitations
+            actor, "invitations.forget", f"wave {wave.id} ({wave.name})", invitations=invitations
         )
     return invitations, mails
 

@@ -347,6 +347,7 @@ def extend_wave(
     check_one_wave_per_team(wave, closes_on, today)
     previous = wave.closes_on
     wave.closes_on = closes_on
+    invitations.move_last_day_reminder(wave)
     db.session.flush()
     audit.record(
         actor,
@@ -407,7 +408,7 @@ def close_wave(
     if flags:
         details["to_check"] = [flag.wave_team.unit.slug for flag in flags]
     audit.record(actor, "wave.close", _target(wave), **details)
-    invitations.forget_wave(wave)  # the addresses are not needed any more
+    invitations.forget_wave(wave, actor)  # the addresses are not needed any more
     shuffle_wave(wave, today)  # no order at rest (survey.services.shuffle)
     return flags
 
