@@ -45,6 +45,8 @@ from survey.services import audit, mail_queue
 
 #: The key of ``app.extensions`` that holds the ``MailRenderer``.
 RENDERER = "invitation_mails"
+#: A wave's invitation fields when it sends none.
+NO_INVITATIONS = {"invitations": False, "reminder_days": None, "last_day_reminder": False}
 #: At most this many reminder days per wave.
 MAX_REMINDER_DAYS = 5
 #: ``secrets.token_urlsafe(24)``: 32 characters of the URL-safe base64 alphabet.

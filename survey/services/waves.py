@@ -235,18 +235,15 @@ def create_wave(
     invite: dict[str, Any] | None = None,
 ) -> Wave:
     """A draft wave asking ``version`` (in the wording of ``context``, None: the default) of
-    every active team in or below ``units``; ``invite``: the ``INVITATION_FIELDS`` (personal
-    invitations, their reminder days and last-day reminder), default none."""
+    every active team in or below ``units``; ``invite``: its ``INVITATION_FIELDS`` if any."""
     today = today or date.today()
     name = name.strip()
     if not name:
         raise WaveInputError("name", _("Give the wave a name."))
     _check_period(opens_on, closes_on, today)
-    invite = {"invitations": False, "reminder_days": None, "last_day_reminder": False} | (
-        invite or {}
-    )
+    invite = {**invitations.NO_INVITATIONS, **(invite or {})}
     _check_invitation_mode(
-        {"codes_only": codes_only, "opens_on": opens_on, "closes_on": closes_on, **invite}
+        dict(invite, codes_only=codes_only, opens_on=opens_on, closes_on=closes_on)
     )
     if context is not None:
         check_context(version, context)
