@@ -5,6 +5,8 @@ answers and carries the newest migration, and otherwise exits with one line sayi
 (survey/startup.py). Without it, gunicorn would serve anyway, every request would fail (the 503
 page), and the reason would be only in the log, once per request.
 Other apps served from this folder (the benchmarks' floor app) are not checked.
+
+The access log leaves out the personal invitation tokens (``survey/access_log.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from gunicorn.arbiter import Arbiter
+
+
+logger_class = "survey.access_log.RedactingLogger"
 
 
 def on_starting(server: Arbiter) -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from survey.extensions import db
 from survey.services.codes import issue_codes
+from tests.test_invitations import open_twelve, tokens_by_address
 from tests.test_respond_concurrency import ANSWERS, Respondent
 
 ROOT = Path(__file__).parent.parent
@@ -81,3 +82,21 @@ def test_the_access_log_holds_no_access_or_resume_code(app, tree, make_wave, gun
     for secret in [*codes, resume_code]:
         for form in {secret, secret.replace("-", ""), secret.lower()}:
             assert form not in written
+
+
+def test_the_access_log_holds_no_invitation_token(app, tree, make_wave, gunicorn):
+    base, log = gunicorn
+    open_twelve(app, tree, make_wave)
+    first, second = list(tokens_by_address().values())[:2]
+    browser = Respondent(base)
+    url, page = browser.get(f"/i/{first}")
+    assert url.endswith("/invitation")
+    url, page = browser.post("/invitation", {}, page)
+    assert url.endswith("/respond/1")
+    stop = urllib.request.Request(f"{base}/i/{second}/stop", data=b"", method="POST")
+    urllib.request.urlopen(stop, timeout=30).close()
+
+    time.sleep(0.2)
+    written = log.read_text()
+    assert "GET /i/[token]" in written and "POST /i/[token]/stop" in written
+    assert first not in written and second not in written

@@ -88,6 +88,11 @@ EXPECTED = {
     "respond.confirm_discard": ("GET", public()),
     "respond.discard": ("POST", public(400)),
     "respond.pause": ("POST", public(400)),
+    # A personal invitation's link (tests/test_invitations.py has real ones): an unknown one is
+    # a 404 page; /invitation without one in the session says so.
+    "respond.invitation_link": ("GET", public(404)),
+    "respond.invitation": ("GET", public()),
+    "respond.stop_reminders": ("GET", public(404)),
     "dashboard.index": ("GET", readers),
     "dashboard.unit": ("GET", readers),
     "dashboard.wave": ("GET", readers),
@@ -168,6 +173,7 @@ EXPECTED = {
     "admin.wave": ("GET", admin_only()),
     "admin.wave_links": ("GET", admin_only()),
     "admin.wave_codes": ("GET", admin_only()),
+    "admin.wave_invitations": ("GET", admin_only()),
     "admin.open_wave": ("POST", public(400)),
     "admin.extend_wave": ("POST", public(400)),
     "admin.close_wave": ("POST", public(400)),

@@ -154,7 +154,11 @@ def form_errors(client: FlaskClient) -> list[tuple[str, str]]:
 def test_every_page_passes_the_nu_html_checker(app, demo, tmp_path):
     pages = Pages(app, tmp_path)
     visitor = app.test_client()
-    pages.crawl(visitor, "visitor", ["/", "/privacy", "/login", "/code", "/resume", "/t/nope"])
+    pages.crawl(
+        visitor,
+        "visitor",
+        ["/", "/privacy", "/login", "/code", "/resume", "/t/nope", "/invitation", "/i/nope"],
+    )
     for url, html in form_errors(visitor):
         pages.keep("visitor", url, html)
 

@@ -7,6 +7,7 @@ each of them, so a view that forgets its decorator is still closed.
 from survey.admin import (  # noqa: F401  (routes register on bp, one module per part)
     accounts,
     audit,
+    invitations,
     questionnaires,
     recurrence,
     retention,

@@ -114,6 +114,7 @@ def new_wave() -> Response | tuple[str, int]:
                 codes_only=form.codes_only.data,
                 actor=current_user,
                 context=form.context.data,
+                invite={name: form[name].data for name in wave_service.INVITATION_FIELDS},
             )
         except WaveInputError as error:
             db.session.rollback()
@@ -178,6 +179,7 @@ def _wave_page(
             else None
         ),
         state=wave.state(),
+        links_closed=wave.codes_only or wave.invitations,
         short_prefix=f"{current_app.config['PUBLIC_URL'].rstrip('/')}/t/",
         short_codes={team.id: short_links.display(team.short_code) for team in teams},
         # Said before the administrator confirms, not only after (None when it may open).
@@ -290,7 +292,14 @@ def edit_wave(wave_id: int) -> Response | tuple[str, int]:
     if form.validate():
         changes: dict[str, Any] = {
             name: getattr(form, name).data
-            for name in ("name", "opens_on", "closes_on", "codes_only", "context")
+            for name in (
+                "name",
+                "opens_on",
+                "closes_on",
+                "codes_only",
+                "context",
+                *wave_service.INVITATION_FIELDS,
+            )
             if name in form
         }
         changes.update(_posted_context(wave, form))

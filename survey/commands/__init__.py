@@ -1,5 +1,5 @@
 """Command-line verbs: ``flask --app wsgi demo|questionnaires|users|units|drafts|wave|codes|
-retention|backup|restore|anonymity|mail ...``, one module per group; each has --help.
+retention|backup|restore|anonymity|mail|invitations ...``, one module per group; each has --help.
 
 ``register`` is the one place that adds them to the app (``create_app``).
 """
@@ -16,6 +16,7 @@ def register(app: Flask) -> None:
     from survey.commands.demo import demo_command
     from survey.commands.drafts import drafts_cli
     from survey.commands.mail import mail_cli
+    from survey.commands.invitations import invitations_cli
     from survey.commands.questionnaires import questionnaires_cli
     from survey.commands.retention import retention_cli
     from survey.commands.units import units_cli
@@ -35,5 +36,6 @@ def register(app: Flask) -> None:
         restore_command,
         anonymity_cli,
         mail_cli,
+        invitations_cli,
     ):
         app.cli.add_command(command)

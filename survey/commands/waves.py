@@ -71,9 +71,10 @@ def links_command(wave_id: int | None) -> None:
         if number:
             click.echo()
         click.echo(_wave_heading(wave))
-        if wave.codes_only:
+        if wave.codes_only or wave.invitations:
+            how = "personal invitations" if wave.invitations else "access codes only"
             click.echo(
-                "  This wave is set to access codes only: its team links do not let anyone in.\n"
+                f"  This wave is set to {how}: its team links do not let anyone in.\n"
                 f"  Issue codes with: flask --app wsgi codes issue --wave {wave.id} --team SLUG ..."
             )
             continue

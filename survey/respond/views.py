@@ -159,6 +159,8 @@ def team_link(link_slug: str) -> Response | tuple[str, int] | str:
     wave = wave_team.wave
     if wave.codes_only:
         return _message("codes_only", wave)
+    if wave.invitations:
+        return _message("invitations_only", wave)
     if unavailable := _closed_or_not_yet(wave):
         return unavailable
     draft = _session_draft_of(wave_team)

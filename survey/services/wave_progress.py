@@ -232,7 +232,7 @@ def closing_flags(wave: Wave, policy: Policy) -> list[TeamFlag]:
 @dataclass(frozen=True)
 class TeamLinks:
     wave_team: WaveTeam
-    #: The answering link, or None for a codes-only wave (its team links let nobody in).
+    #: The answering link, or None for a codes-only or invitation wave (no team link works).
     answer_url: str | None
     #: The answering link as an inline SVG QR code (``<svg>…</svg>``), or None.
     answer_qr_svg: str | None
@@ -252,7 +252,8 @@ def team_links(wave: Wave, public_url: str) -> list[TeamLinks]:
     base = public_url.rstrip("/")
     sheets = []
     for wave_team in wave_teams(wave):
-        answer_url = None if wave.codes_only else f"{base}/t/{wave_team.link_slug}"
+        closed = wave.codes_only or wave.invitations
+        answer_url = None if closed else f"{base}/t/{wave_team.link_slug}"
         sheets.append(
             TeamLinks(
                 wave_team=wave_team,

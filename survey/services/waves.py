@@ -7,7 +7,8 @@ opening day lies ahead waits until then, and one whose closing day has passed ta
 What may be edited depends on the status (``editable_fields``):
 
 - a draft: everything (its name, dates, codes-only setting, the context whose wording it asks
-  the questionnaire in, and the expected staff per team);
+  the questionnaire in, the expected staff per team, and whether it sends personal invitations
+  with which reminders: ``survey.services.invitations``);
 - an open wave: only its name and the expected staff per team. Its dates move only through
   ``extend_wave`` (a later closing day) or ``close_wave`` (now), and the codes-only setting
   stays as it was, since staff already hold the links or codes it was announced with; so does
@@ -26,6 +27,9 @@ today on. Only status OPEN counts: a draft may be prepared for any period (the c
 it opens), a closed wave takes no answers, and the days of an open wave that lie in the past
 (or before a draft is opened) take no new answers either, so they cannot clash. Two waves asked
 of one team at once would split its answers and let a colleague answer twice.
+
+Opening a wave in invitation mode invites its teams' staff lists (``invitations.invite``);
+closing it deletes its invitations (``invitations.forget_wave``).
 
 Every verb flushes and records an audit event; the caller commits.
 """
@@ -51,7 +55,7 @@ from survey.models import (
     WaveStatus,
     WaveTeam,
 )
-from survey.services import audit
+from survey.services import audit, invitations
 from survey.services.questionnaires import instrument_of, instrument_of_version
 from survey.services.settings import record_promise, wave_policy
 from survey.services.short_links import fresh_codes
@@ -59,10 +63,13 @@ from survey.services.shuffle import shuffle_wave
 from survey.services.wave_progress import TeamFlag, closing_flags
 from survey.services.wave_tree import freeze_tree
 
+#: How a wave in invitation mode invites and reminds (``survey.services.invitations``).
+INVITATION_FIELDS = ("invitations", "reminder_days", "last_day_reminder")
+
 #: The fields an administrator may change in each status (see the module docstring).
 EDITABLE_FIELDS: dict[WaveStatus, frozenset[str]] = {
     WaveStatus.DRAFT: frozenset(
-        {"name", "opens_on", "closes_on", "codes_only", "context", "invited"}
+        {"name", "opens_on", "closes_on", "codes_only", "context", "invited", *INVITATION_FIELDS}
     ),
     WaveStatus.OPEN: frozenset({"name", "invited"}),
     WaveStatus.CLOSED: frozenset({"name"}),
@@ -225,14 +232,19 @@ def create_wave(
     actor: Account | None,
     today: date | None = None,
     context: str | None = None,
+    invite: dict[str, Any] | None = None,
 ) -> Wave:
     """A draft wave asking ``version`` (in the wording of ``context``, None: the default) of
-    every active team in or below ``units``."""
+    every active team in or below ``units``; ``invite``: its ``INVITATION_FIELDS`` if any."""
     today = today or date.today()
     name = name.strip()
     if not name:
         raise WaveInputError("name", _("Give the wave a name."))
     _check_period(opens_on, closes_on, today)
+    invite = {**invitations.NO_INVITATIONS, **(invite or {})}
+    _check_invitation_mode(
+        dict(invite, codes_only=codes_only, opens_on=opens_on, closes_on=closes_on)
+    )
     if context is not None:
         check_context(version, context)
     teams = teams_in(units)
@@ -247,6 +259,7 @@ def create_wave(
         codes_only=codes_only,
         context=context,
         units=sorted(set(units), key=lambda unit: unit.id),
+        **invite,
     )
     # Each team's expected staff starts as its usual number (the units page or import).
     wave.teams = [
@@ -266,8 +279,14 @@ def create_wave(
         closes_on=closes_on.isoformat(),
         codes_only=codes_only,
         context=context,
+        **invite,
     )
     return wave
+
+
+def _check_invitation_mode(values: Mapping[str, Any]) -> None:
+    if problem := invitations.check_mode(values):
+        raise WaveInputError(*problem)
 
 
 def check_openable(wave: Wave, today: date | None = None) -> None:
@@ -287,6 +306,8 @@ def check_openable(wave: Wave, today: date | None = None) -> None:
         )
     if not wave.teams:
         raise WaveConflict(_("No team takes part in this wave, so it cannot be opened."))
+    if problem := invitations.check_invitable(wave):
+        raise WaveConflict(problem)
     check_one_wave_per_team(wave, wave.closes_on, today)
 
 
@@ -299,6 +320,8 @@ def open_wave(wave: Wave, actor: Account | None, today: date | None = None) -> W
     db.session.flush()
     state = wave.state(today)
     audit.record(actor, "wave.open", _target(wave), state=state.value)
+    if wave.invitations:
+        invitations.invite(wave, actor)
     return state
 
 
@@ -321,6 +344,7 @@ def extend_wave(
     check_one_wave_per_team(wave, closes_on, today)
     previous = wave.closes_on
     wave.closes_on = closes_on
+    invitations.move_last_day_reminder(wave)
     db.session.flush()
     audit.record(
         actor,
@@ -381,6 +405,7 @@ def close_wave(
     if flags:
         details["to_check"] = [flag.wave_team.unit.slug for flag in flags]
     audit.record(actor, "wave.close", _target(wave), **details)
+    invitations.forget_wave(wave, actor)  # the addresses are not needed any more
     shuffle_wave(wave, today)  # no order at rest (survey.services.shuffle)
     return flags
 
@@ -434,8 +459,10 @@ def edit_wave(
             _check_period(opens_on, closes_on, today)
     if changes.get("context") is not None:
         check_context(wave.questionnaire_version, changes["context"])
+    fields = ("codes_only", "opens_on", "closes_on", *INVITATION_FIELDS)
+    _check_invitation_mode({field: changes.get(field, getattr(wave, field)) for field in fields})
     changed: dict[str, Any] = {}
-    for field in ("name", "opens_on", "closes_on", "codes_only", "context"):
+    for field in ("name", "opens_on", "closes_on", "codes_only", "context", *INVITATION_FIELDS):
         if field not in changes:
             continue
         value = changes[field].strip() if field == "name" else changes[field]

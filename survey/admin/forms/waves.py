@@ -30,6 +30,7 @@ from survey.forms import DayField
 from survey.models import Wave, WaveTeam
 from survey.services import waves as wave_service
 from survey.services.codes import MAX_CODES_PER_BATCH
+from survey.services.invitations import parse_reminder_days
 
 #: The most staff a team can be expected to have; a larger number is a typing error.
 MAX_INVITED = 10_000
@@ -39,6 +40,26 @@ def _closes_after_opening(form: FlaskForm, field: DayField) -> None:
     opens_on = form.opens_on.data
     if opens_on and field.data and field.data < opens_on:
         raise ValidationError(_("The closing date cannot be before the opening date."))
+
+
+class ReminderDaysField(StringField):
+    """Whole days after opening, separated by commas ("7, 12"): a sorted list, [] when empty."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist:
+            return
+        text = valuelist[0][:40]
+        self.raw_text = text
+        try:
+            self.data = parse_reminder_days(text)
+        except ValueError as error:
+            self.data = []
+            raise ValueError(str(error)) from None
+
+    def _value(self) -> str:
+        if getattr(self, "raw_text", None) is not None and self.errors:
+            return self.raw_text
+        return ", ".join(str(day) for day in self.data or [])
 
 
 NAME_LENGTH = 200
@@ -64,6 +85,13 @@ class WaveEditForm(FlaskForm):
         validators=[InputRequired(_l("Enter the day the wave closes.")), _closes_after_opening],
     )
     codes_only = BooleanField(_l("Access codes only: the team links do not let anyone in"))
+    invitations = BooleanField(
+        _l("Personal invitations by e-mail: the team links do not let anyone in")
+    )
+    reminder_days = ReminderDaysField(
+        _l("Reminders, days after opening"), render_kw={"inputmode": "numeric", "maxlength": 40}
+    )
+    last_day_reminder = BooleanField(_l("A last reminder on the wave's last day"))
 
 
 def optional_str(value: object) -> str | None:
@@ -179,7 +207,7 @@ def wave_edit_form(wave: Wave, teams: list[WaveTeam], bound: bool) -> WaveEditFo
     invited = invited if "invited" in editable else {}
     kwargs: dict[str, Any] = {} if bound else {"formdata": None}
     form = EditForm(prefix="edit", obj=wave, data=invited, **kwargs)
-    for name in ("opens_on", "closes_on", "codes_only"):
+    for name in ("opens_on", "closes_on", "codes_only", *wave_service.INVITATION_FIELDS):
         if name not in editable:
             delattr(form, name)
     return form
