@@ -22,6 +22,7 @@ from survey.models import (
     MailKind,
     OutgoingMail,
     Role,
+    StaffMember,
     Wave,
     WaveSchedule,
     WaveStatus,
@@ -44,15 +45,28 @@ def admin(client, make_account):
 @pytest.fixture
 def source(tree, make_wave) -> Wave:
     """A closed wave of department North (teams A and B) in invitation mode with reminders,
-    team A expecting 9 staff."""
+    team A expecting 9 staff, both teams with two addresses on their staff lists."""
     wave = make_wave([tree["north"]], status=WaveStatus.CLOSED, name="Pulse")
-    wave.codes_only = True
     wave.invitations = True
     wave.reminder_days = [7, 12]
     wave.last_day_reminder = True
     wave.teams[0].invited = 9
+    for team in ("team-a", "team-b"):
+        db.session.add_all(
+            StaffMember(unit=tree[team], email=f"{person}@{team}.example.org")
+            for person in ("an", "bo")
+        )
     db.session.commit()
     return wave
+
+
+def schedule_mails() -> sa.Select:
+    return sa.select(OutgoingMail).where(OutgoingMail.kind == MailKind.SCHEDULE)
+
+
+def invitation_mails() -> list[OutgoingMail]:
+    query = sa.select(OutgoingMail).where(OutgoingMail.kind == MailKind.INVITATION)
+    return db.session.scalars(query).all()
 
 
 def make_schedule(source: Wave, admin, every_months: int = 3, open_days: int = 14):
@@ -87,7 +101,7 @@ def like_source(wave: Wave, source: Wave) -> None:
     assert wave.context == source.context
     assert [unit.slug for unit in wave.units] == [unit.slug for unit in source.units]
     assert (wave.codes_only, wave.invitations, wave.reminder_days, wave.last_day_reminder) == (
-        True,
+        False,
         True,
         [7, 12],
         True,
@@ -123,10 +137,17 @@ def test_a_pulse_every_three_months_opens_on_its_day_and_not_the_day_before(runn
     db.session.refresh(schedule)
     assert schedule.last_wave_id == wave.id
     assert schedule.next_opens_on == date(2031, 4, 30)  # 31 January + 3 months
-    [mail] = db.session.scalars(sa.select(OutgoingMail)).all()
+    [mail] = db.session.scalars(schedule_mails()).all()
     assert (mail.kind, mail.recipient) == (MailKind.SCHEDULE, "admin@example.org")
     assert wave.name in mail.subject and wave.name in mail.text_body
     assert f"/admin/waves/{wave.id}" in mail.text_body
+    # Opened in invitation mode like its source: each address on the staff lists is invited.
+    assert sorted(mail.recipient for mail in invitation_mails()) == [
+        "an@team-a.example.org",
+        "an@team-b.example.org",
+        "bo@team-a.example.org",
+        "bo@team-b.example.org",
+    ]
 
 
 def test_running_twice_on_the_same_day_creates_one_wave(runner, admin, source):
@@ -165,7 +186,7 @@ def test_two_runs_at_once_create_one_wave(app, admin, source):
         thread.join(timeout=60)
     assert errors == [] and not any(thread.is_alive() for thread in threads)
     assert len(waves_named("Pulse (")) == 1
-    assert len(db.session.scalars(sa.select(OutgoingMail)).all()) == 1
+    assert len(db.session.scalars(schedule_mails()).all()) == 1
 
 
 def test_a_team_still_in_an_open_wave_leaves_the_new_wave_a_draft(
@@ -180,7 +201,7 @@ def test_a_team_still_in_an_open_wave_leaves_the_new_wave_a_draft(
     [wave] = waves_named("Pulse (")
     assert wave.status is WaveStatus.DRAFT
     assert "left it a draft" in output and "Still running" in output
-    [mail] = db.session.scalars(sa.select(OutgoingMail)).all()
+    [mail] = db.session.scalars(schedule_mails()).all()
     assert "Still running" in mail.text_body and "Team A" in mail.text_body
     assert "draft" in mail.subject or "concept" in mail.subject
     # Its next date still moves on: the next run makes the next wave.

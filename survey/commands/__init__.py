@@ -15,8 +15,8 @@ def register(app: Flask) -> None:
     from survey.commands.codes import codes_cli
     from survey.commands.demo import demo_command
     from survey.commands.drafts import drafts_cli
-    from survey.commands.mail import mail_cli
     from survey.commands.invitations import invitations_cli
+    from survey.commands.mail import mail_cli
     from survey.commands.questionnaires import questionnaires_cli
     from survey.commands.retention import retention_cli
     from survey.commands.units import units_cli

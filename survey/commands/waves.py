@@ -12,11 +12,10 @@ from flask_babel import force_locale
 from sqlalchemy.orm import contains_eager
 
 from survey.extensions import db
-from survey.models import Account, MailKind, Unit, Wave, WaveSchedule, WaveStatus, WaveTeam
+from survey.models import Account, Unit, Wave, WaveSchedule, WaveStatus, WaveTeam
 from survey.services import recurrence
-from survey.services.mail_queue import enqueue
 from survey.services.recurrence import ScheduledWave
-from survey.web.schedule_mail import schedule_mail
+from survey.web.schedule_mail import queue_schedule_mail
 
 wave_cli = AppGroup("wave", help="Look at waves and the team links staff answer through.")
 
@@ -141,6 +140,5 @@ def _tell_the_administrator(outcome: ScheduledWave) -> bool:
     account = db.session.get(Account, account_id) if account_id is not None else None
     if account is None or not account.active:
         return False
-    subject, text = schedule_mail(outcome)
-    enqueue(MailKind.SCHEDULE, account.email, subject, text)
+    queue_schedule_mail(outcome, account.email)
     return True

@@ -164,6 +164,10 @@ class WaveTeam(Base):
     burst_bucket: Mapped[int | None]
     burst_count: Mapped[int] = mapped_column(default=0, server_default="0")
     peak_burst: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: In invitation mode: how many of the team's invitations had been used when the daily run
+    #: last counted them (``invitations remind``); the invitation page shows this, never the
+    #: live number, so it moves once a day like the live counts (None until counted).
+    invitations_used: Mapped[int | None]
 
     wave: Mapped[Wave] = relationship(back_populates="teams")
     unit: Mapped[Unit] = relationship()

@@ -346,8 +346,23 @@ def rewrite_in_random_order(wave: Wave) -> int:
     for table, batch in ((invitations_table, rows), (tokens_table, tokens)):
         if batch:
             db.session.execute(sa.insert(table), batch)
+    _count_used(wave)
     db.session.expire_all()
     return len(rows)
+
+
+def _count_used(wave: Wave) -> None:
+    """Store each team's used invitations as of now (``WaveTeam.invitations_used``): the
+    figure the invitation page shows until the next daily run."""
+    used = (
+        sa.select(sa.func.count())
+        .select_from(Invitation)
+        .where(Invitation.wave_team_id == WaveTeam.id, Invitation.used.is_(True))
+        .scalar_subquery()
+    )
+    db.session.execute(
+        sa.update(WaveTeam).where(WaveTeam.wave_id == wave.id).values(invitations_used=used)
+    )
 
 
 def erase_deleted_rows() -> None:

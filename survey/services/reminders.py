@@ -121,25 +121,26 @@ class InvitationOverview:
     forgotten: bool
 
 
-def _counts(wave: Wave) -> dict[int, tuple[int, int, int]]:
-    """Wave team id → (invited, used, reminded at least once)."""
+def _counts(wave: Wave) -> dict[int, tuple[int, int]]:
+    """Wave team id → (invited, reminded at least once)."""
     rows = db.session.execute(
         sa.select(
             Invitation.wave_team_id,
             sa.func.count(),
-            sa.func.sum(sa.case((Invitation.used, 1), else_=0)),
             sa.func.sum(sa.case((Invitation.reminders_sent > 0, 1), else_=0)),
         )
         .join(WaveTeam, WaveTeam.id == Invitation.wave_team_id)
         .where(WaveTeam.wave_id == wave.id)
         .group_by(Invitation.wave_team_id)
     ).all()
-    return {team_id: (n, int(used or 0), int(reminded or 0)) for team_id, n, used, reminded in rows}
+    return {team_id: (n, int(reminded or 0)) for team_id, n, reminded in rows}
 
 
 def overview(wave: Wave, teams: list[WaveTeam], policy: Policy) -> InvitationOverview:
     """The planned rounds and, per team, invitations sent, used and reminded, each count
-    shown only from k (``GatedCount``), totals through ``gate_total``."""
+    shown only from k (``GatedCount``), totals through ``gate_total``. The used invitations
+    are those the daily run counted (``WaveTeam.invitations_used``), never the live number:
+    like the live counts, the figure moves once a day, not with each person who begins."""
     rounds = list(
         db.session.scalars(
             sa.select(WaveReminder)
@@ -148,27 +149,28 @@ def overview(wave: Wave, teams: list[WaveTeam], policy: Policy) -> InvitationOve
         )
     )
     counts = _counts(wave)
-    rows = []
-    for team in teams:
-        n, used, reminded = counts.get(team.id, (0, 0, 0))
-        rows.append(
-            TeamInvitations(
-                team,
-                GatedCount.gated(n, policy),
-                GatedCount.gated(used, policy),
-                GatedCount.gated(reminded, policy),
-            )
+    figures = {
+        team.id: (*counts.get(team.id, (0, 0)), team.invitations_used or 0) for team in teams
+    }  # invited, reminded, used
+    rows = [
+        TeamInvitations(
+            team,
+            invited=GatedCount.gated(figures[team.id][0], policy),
+            used=GatedCount.gated(figures[team.id][2], policy),
+            reminded=GatedCount.gated(figures[team.id][1], policy),
         )
+        for team in teams
+    ]
 
     def total(index: int) -> GatedTotal:
-        return gate_total((counts.get(team.id, (0, 0, 0))[index] for team in teams), policy)
+        return gate_total((figures[team.id][index] for team in teams), policy)
 
     return InvitationOverview(
         rounds=rounds,
         round_sent={reminder.id: GatedCount.gated(reminder.sent, policy) for reminder in rounds},
         teams=rows,
         invited=total(0),
-        used=total(1),
-        reminded=total(2),
+        used=total(2),
+        reminded=total(1),
         forgotten=not counts and wave.status is not WaveStatus.DRAFT,
     )

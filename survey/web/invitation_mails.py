@@ -7,35 +7,33 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
-from flask_babel import force_locale
+from flask import Flask
 from flask_babel import gettext as _
 
 from survey.models import Invitation, MailKind
 from survey.services.invitations import RENDERER, MailContent
+from survey.web.mails import render_mail
 
 
 def render(kind: MailKind, invitation: Invitation, link: str, stop_url: str) -> MailContent:
     """The mail of ``kind`` (an invitation or a reminder) for ``invitation``, with its link."""
     wave = invitation.wave_team.wave
-    name = "invitation" if kind is MailKind.INVITATION else "reminder"
-    context = {
-        "wave": wave,
-        "team": invitation.wave_team.unit,
-        "link": link,
-        "stop_url": stop_url,
-        "reminder": kind is MailKind.REMINDER,
-    }
-    with force_locale(invitation.language):
-        if kind is MailKind.INVITATION:
-            subject = _('Your invitation: "%(wave)s"', wave=wave.name)
-        else:
-            subject = _('A reminder: "%(wave)s"', wave=wave.name)
-        return MailContent(
-            subject=subject,
-            text_body=render_template(f"mail/{name}.txt", **context),
-            html_body=render_template(f"mail/{name}.html", **context),
-        )
+    reminder = kind is MailKind.REMINDER
+    if reminder:
+        subject = lambda: _('A reminder: "%(wave)s"', wave=wave.name)  # noqa: E731
+    else:
+        subject = lambda: _('Your invitation: "%(wave)s"', wave=wave.name)  # noqa: E731
+    mail = render_mail(
+        "reminder" if reminder else "invitation",
+        invitation.language,
+        subject,
+        wave=wave,
+        team=invitation.wave_team.unit,
+        link=link,
+        stop_url=stop_url,
+        reminder=reminder,
+    )
+    return MailContent(subject=mail.subject, text_body=mail.text, html_body=mail.html or "")
 
 
 def register(app: Flask) -> None:

@@ -34,7 +34,8 @@ Subject = str | Callable[[], str] | Any
 class RenderedMail:
     subject: str
     text: str
-    html: str
+    #: None for a mail in plain text only (a notice to an administrator).
+    html: str | None
 
 
 def public_url(endpoint: str, **values: Any) -> str:
@@ -52,16 +53,18 @@ def mail_language(language: str | None = None) -> str:
     return (offered or installed)[0]
 
 
-def render_mail(name: str, language: str, subject: Subject, **context: Any) -> RenderedMail:
-    """``mail/<name>.txt`` and ``mail/<name>.html`` with ``context``, and ``subject``, all in
-    ``language`` ("nl" or "en")."""
+def render_mail(
+    name: str, language: str, subject: Subject, *, html: bool = True, **context: Any
+) -> RenderedMail:
+    """``mail/<name>.txt`` and (unless ``html`` is false) ``mail/<name>.html`` with
+    ``context``, and ``subject``, all in ``language`` ("nl" or "en")."""
     with force_locale(mail_language(language)):
         title = subject() if callable(subject) else str(subject)
         context = {"subject": title, **context}
         return RenderedMail(
             subject=title,
             text=render_template(f"mail/{name}.txt", **context),
-            html=render_template(f"mail/{name}.html", **context),
+            html=render_template(f"mail/{name}.html", **context) if html else None,
         )
 
 
@@ -74,12 +77,15 @@ def queue_mail(
     subject: Subject,
     wave_id: int | None = None,
     unsubscribe_url: str | None = None,
+    html: bool = True,
     **context: Any,
 ) -> OutgoingMail:
     """Render the template pair ``name`` in ``language`` and queue it to ``to`` (flushes; the
     caller commits). ``context`` reaches both templates, with ``subject`` and, when given,
     ``unsubscribe_url`` (which also becomes the one-click List-Unsubscribe header)."""
-    rendered = render_mail(name, language, subject, unsubscribe_url=unsubscribe_url, **context)
+    rendered = render_mail(
+        name, language, subject, html=html, unsubscribe_url=unsubscribe_url, **context
+    )
     return mail_queue.enqueue(
         kind,
         to,
