@@ -25,6 +25,9 @@ CONCURRENT = 32
 SECONDS = 60
 
 
+pytestmark = pytest.mark.database  # kept on the PostgreSQL pass (tests/conftest.py)
+
+
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
     with fresh_database(tmp_path, "check_load") as url:

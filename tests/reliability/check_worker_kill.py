@@ -36,6 +36,9 @@ SECONDS = 60
 AT_LEAST_LANDED = 5
 
 
+pytestmark = pytest.mark.database  # kept on the PostgreSQL pass (tests/conftest.py)
+
+
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
     with fresh_database(tmp_path, "check_worker_kill") as url:
