@@ -83,7 +83,19 @@ def summary(results: dict) -> str:
             )
         parts.append("Pages by organisation size (Flask test client; RSS from gunicorn):\n"
                      + _table(rows))  # fmt: skip
+    parts += _two_servers(results)
     return "\n\n".join(parts)
+
+
+def _two_servers(results: dict) -> list[str]:
+    """tests/reliability/check_two_servers.py's figures, if it ran."""
+    prefix = "two servers: "
+    entries = [e for e in results.get("reliability", []) if e["name"].startswith(prefix)]
+    if not entries:
+        return []
+    rows = [["figure", "value"]]
+    rows += [[e["name"].removeprefix(prefix), _format(e["value"])] for e in entries]
+    return [f"Two app servers, one database and one Redis ({entries[0]['size']}):\n" + _table(rows)]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -194,10 +194,8 @@ def test_two_servers_on_one_database_lose_and_double_nothing(
             instance.stop()
     after = stored(site.url, site.wave_id)
 
-    figures, problems = judge(before, after, result, journal, conductor)
-    summary = "two servers, PostgreSQL + Redis: " + "; ".join(
-        f"{f.name} {f.value:g}{'' if f.unit == 'count' else ' ' + f.unit}" for f in figures
-    )
+    values, figures, problems = judge(before, after, result, journal, conductor)
+    summary = result_line(values)
     with capsys.disabled():
         print(f"\n{summary}\n  statuses {dict(sorted(result.statuses.items()))}")
     save("reliability", figures)
@@ -211,8 +209,9 @@ def judge(
     result: loadgen.LoadResult,
     journal: Journal,
     conductor: Conductor,
-) -> tuple[list[Figure], list[str]]:
-    """The figures of the run, and one line per broken promise."""
+) -> tuple[dict[str, float], list[Figure], list[str]]:
+    """The figures of the run (by name, and for the results file), and one line per broken
+    promise."""
     problems = []
     if conductor.error is not None:
         problems.append(f"the administrator's part failed: {conductor.error!r}")
@@ -244,29 +243,43 @@ def judge(
         problems.append(f"settings changed (saved on, read on, k, shown): {conductor.changes}")
     if set(allowed) != {200} or set(refused) != {429}:
         problems.append(f"failed log-ins (server, status) in turn: {conductor.guesses}")
+    if tracebacks := [i.name for i in conductor.servers.values() if "Traceback" in i.log_text()]:
+        problems.append(f"a traceback in the log of server {', '.join(tracebacks)}")
+    values = {
+        "questionnaires completed": result.completed,
+        "responses stored": new,
+        "questionnaires/s": round(result.per_second, 2),
+        "request p95 ms": round(result.percentile_ms(95)),
+        "restart window s": round(window[2] - window[0], 1) if window else 0,
+        "tries that met no server": sum(journal.not_there.values()),
+        "5xx in the restart window": errors_in,
+        "5xx outside it": errors_out,
+        "settings seen on the other server at once": seen,
+        "failed log-ins before 429 (both servers)": next(
+            (i for i, (_, s) in enumerate(conductor.guesses) if s == 429), -1
+        ),
+        "respondents failed": sum(result.failures.values()),
+    }
     size = f"2 servers × 2 workers, {CONCURRENT} concurrent, {SECONDS} s"
-
-    def figure(name: str, value: float, unit: str = "count") -> Figure:
-        return Figure(name, unit, size, "postgresql", value)
-
     figures = [
-        figure("two servers: questionnaires completed", result.completed),
-        figure("two servers: responses stored", new),
-        figure("two servers: questionnaires/s", round(result.per_second, 2), "/s"),
-        figure("two servers: request p95", round(result.percentile_ms(95)), "ms"),
-        figure("two servers: 5xx in the restart window", errors_in),
-        figure("two servers: 5xx outside it", errors_out),
-        figure("two servers: tries that met no server", sum(journal.not_there.values())),
-        figure(
-            "two servers: restart window",
-            round(window[2] - window[0], 1) if window else 0,
-            "s",
-        ),
-        figure("two servers: settings seen on the other at once", seen),
-        figure(
-            "two servers: failed log-ins before 429 (both servers)",
-            next((i for i, (_, s) in enumerate(conductor.guesses) if s == 429), -1),
-        ),
-        figure("two servers: respondents failed", sum(result.failures.values())),
-    ]
-    return figures, problems
+        Figure(f"two servers: {name}", name.rsplit(" ", 1)[-1] if name.endswith((" s", " ms"))
+               else "count", size, "postgresql", value)
+        for name, value in values.items()
+    ]  # fmt: skip
+    return values, figures, problems
+
+
+def result_line(values: dict[str, float]) -> str:
+    """The check's figures in one line (``make bench``)."""
+    return (
+        f"two servers (PostgreSQL + Redis, 2 × 2 gunicorn workers, {CONCURRENT} respondents "
+        f"switching servers, {SECONDS} s): {values['questionnaires completed']} questionnaires "
+        f"({values['questionnaires/s']}/s, request p95 {values['request p95 ms']} ms), "
+        f"{values['responses stored']} stored; B restarted in {values['restart window s']} s "
+        f"under load ({values['tries that met no server']} tries met no server and went again), "
+        f"5xx {values['5xx in the restart window']} in the restart window and "
+        f"{values['5xx outside it']} outside; settings seen on the other server at once "
+        f"{values['settings seen on the other server at once']}/{len(CHANGES)}; 429 after "
+        f"{values['failed log-ins before 429 (both servers)']} failed log-ins over both "
+        f"servers; respondents failed {values['respondents failed']}"
+    )

@@ -66,6 +66,9 @@ class Instance:
             self.stop()
             raise
 
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
     def stop(self) -> None:
         """SIGTERM (gunicorn finishes the requests it has), then SIGKILL after 20 s."""
         if self.server is None:
