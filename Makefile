@@ -74,7 +74,8 @@ clean:
 # restart and two app servers on one PostgreSQL and one Redis (TEST_REDIS_URL, default
 # redis://127.0.0.1:6379/5) against gunicorn. About 14 minutes before the two-server check and
 # the PostgreSQL pass of the load and kill checks were added (about 4 more); QUICK=1 about 2
-# (shorter runs, medium size only, no reliability checks). The last table sums up; all figures: tests/benchmarks/results/latest.json.
+# (shorter runs, medium size only, no reliability checks). The last table sums up; all
+# figures: tests/benchmarks/results/latest.json.
 RELIABILITY := $(BIN)/pytest -p no:randomly -o python_files='check_*.py' tests/reliability
 .PHONY: bench
 bench: $(VENV)/.installed-dev translations
