@@ -117,7 +117,7 @@ class Conductor:
         port = {name: instance.port for name, instance in self.servers.items()}
         status, _ = admin.post_form(port["A"], "/login", [("email", ADMIN), ("password", PASSWORD)])
         assert status == 302, f"the administrator's log-in on A answered {status}"
-        plan = [*((at, self._change, saved) for at, saved in CHANGES)]
+        plan = [(at, self._change, saved) for at, saved in CHANGES]
         plan += [(GUESSES_AT, self._guess, ""), (RESTART_AT, self._restart, "B")]
         for number, (at, step, argument) in enumerate(sorted(plan, key=lambda s: s[0])):
             time.sleep(max(0.0, self.started + at - time.monotonic()))
@@ -194,39 +194,53 @@ def test_two_servers_on_one_database_lose_and_double_nothing(
             instance.stop()
     after = stored(site.url, site.wave_id)
 
-    values, figures, problems = judge(before, after, result, journal, conductor)
+    run = Run(before, after, result, journal, conductor)
+    values, problems = values_of(run), problems_of(run)
     summary = result_line(values)
     with capsys.disabled():
         print(f"\n{summary}\n  statuses {dict(sorted(result.statuses.items()))}")
-    save("reliability", figures)
+    save("reliability", figures_of(values))
     logs = ", ".join(str(instance.log) for instance in servers.values())
     assert not problems, "\n".join([summary, *problems, f"server logs: {logs}"])
 
 
-def judge(
-    before: Stored,
-    after: Stored,
-    result: loadgen.LoadResult,
-    journal: Journal,
-    conductor: Conductor,
-) -> tuple[dict[str, float], list[Figure], list[str]]:
-    """The figures of the run (by name, and for the results file), and one line per broken
-    promise."""
+@dataclass(frozen=True)
+class Run:
+    """Everything a run leaves to judge."""
+
+    before: Stored
+    after: Stored
+    result: loadgen.LoadResult
+    journal: Journal
+    conductor: Conductor
+
+    @property
+    def new(self) -> int:
+        return self.after.responses - self.before.responses
+
+    def in_restart(self, t: float) -> bool:
+        window = self.conductor.restart
+        return window is not None and window[0] <= t <= window[2] + SETTLING
+
+    def server_errors(self, in_restart: bool) -> int:
+        return self.journal.server_errors(lambda t: self.in_restart(t) == in_restart)
+
+    def settings_seen(self) -> int:
+        return sum(1 for _, _, k, shown in self.conductor.changes if shown == str(k))
+
+
+def problems_of(run: Run) -> list[str]:
+    """One line per broken promise."""
+    before, after, result, conductor = run.before, run.after, run.result, run.conductor
     problems = []
     if conductor.error is not None:
         problems.append(f"the administrator's part failed: {conductor.error!r}")
-    window = conductor.restart
-    in_window = (lambda t: window[0] <= t <= window[2] + SETTLING) if window else (lambda t: False)
-    errors_in = journal.server_errors(in_window)
-    errors_out = journal.server_errors(lambda t: not in_window(t))
-    new = after.responses - before.responses
-    allowed = [status for _, status in conductor.guesses[:ALLOWED_GUESSES]]
-    refused = [status for _, status in conductor.guesses[ALLOWED_GUESSES:]]
-    seen = sum(1 for _, _, k, shown in conductor.changes if shown == str(k))
     if result.completed == 0:
         problems.append("no questionnaire was completed")
-    if new != result.completed:
-        problems.append(f"{new} responses stored for {result.completed} questionnaires completed")
+    if run.new != result.completed:
+        problems.append(
+            f"{run.new} responses stored for {result.completed} questionnaires completed"
+        )
     if after.answers - before.answers != result.answers:
         problems.append(f"{after.answers - before.answers} answers stored, {result.answers} sent")
     if after.drafts != before.drafts:
@@ -235,38 +249,48 @@ def judge(
         problems.append(f"{len(after.incomplete)} partial responses: {after.incomplete[:3]}")
     if result.failures:
         problems.append(f"respondents failed: {dict(result.failures)}")
-    if errors_out:
-        problems.append(f"{errors_out} replies with a 5xx status outside the restart window")
-    if window is None:
+    if errors := run.server_errors(in_restart=False):
+        problems.append(f"{errors} replies with a 5xx status outside the restart window")
+    if conductor.restart is None:
         problems.append("server B was not restarted")
-    if seen != len(CHANGES):
+    if run.settings_seen() != len(CHANGES):
         problems.append(f"settings changed (saved on, read on, k, shown): {conductor.changes}")
-    if set(allowed) != {200} or set(refused) != {429}:
+    allowed = {status for _, status in conductor.guesses[:ALLOWED_GUESSES]}
+    refused = {status for _, status in conductor.guesses[ALLOWED_GUESSES:]}
+    if allowed != {200} or refused != {429}:
         problems.append(f"failed log-ins (server, status) in turn: {conductor.guesses}")
     if tracebacks := [i.name for i in conductor.servers.values() if "Traceback" in i.log_text()]:
         problems.append(f"a traceback in the log of server {', '.join(tracebacks)}")
-    values = {
+    return problems
+
+
+def values_of(run: Run) -> dict[str, float]:
+    """The run's figures by name (a name ending in " s" or " ms" says its unit)."""
+    result, window = run.result, run.conductor.restart
+    return {
         "questionnaires completed": result.completed,
-        "responses stored": new,
+        "responses stored": run.new,
         "questionnaires/s": round(result.per_second, 2),
         "request p95 ms": round(result.percentile_ms(95)),
         "restart window s": round(window[2] - window[0], 1) if window else 0,
-        "tries that met no server": sum(journal.not_there.values()),
-        "5xx in the restart window": errors_in,
-        "5xx outside it": errors_out,
-        "settings seen on the other server at once": seen,
+        "tries that met no server": sum(run.journal.not_there.values()),
+        "5xx in the restart window": run.server_errors(in_restart=True),
+        "5xx outside it": run.server_errors(in_restart=False),
+        "settings seen on the other server at once": run.settings_seen(),
         "failed log-ins before 429 (both servers)": next(
-            (i for i, (_, s) in enumerate(conductor.guesses) if s == 429), -1
+            (i for i, (_, s) in enumerate(run.conductor.guesses) if s == 429), -1
         ),
         "respondents failed": sum(result.failures.values()),
     }
+
+
+def figures_of(values: dict[str, float]) -> list[Figure]:
     size = f"2 servers × 2 workers, {CONCURRENT} concurrent, {SECONDS} s"
-    figures = [
+    return [
         Figure(f"two servers: {name}", name.rsplit(" ", 1)[-1] if name.endswith((" s", " ms"))
                else "count", size, "postgresql", value)
         for name, value in values.items()
     ]  # fmt: skip
-    return values, figures, problems
 
 
 def result_line(values: dict[str, float]) -> str:
