@@ -24,7 +24,11 @@ def test_a_manager_logs_in_sees_their_units_and_logs_out(page, live_server, mana
     expect(page.get_by_role("heading", name="Overzicht", level=1)).to_be_visible()
     expect(page.get_by_role("link", name="North")).to_be_visible()
     expect(page.get_by_role("link", name="Team C")).to_have_count(0)
-    page.get_by_role("link", name="Najaar 2026").click()
+    # The open wave is both in the participation panel and in the list of waves.
+    expect(page.get_by_role("link", name="Najaar 2026")).to_have_count(2)
+    page.get_by_role("region", name="Bevragingen", exact=True).get_by_role(
+        "link", name="Najaar 2026"
+    ).click()
     expect(page.get_by_role("link", name="Team A")).to_be_visible()
 
     page.get_by_role("link", name="English").click()
