@@ -398,6 +398,27 @@ def test_the_invitation_page_shows_counts_only_from_k(app, client, admin, tree, 
     assert "team-a-0" not in page and "team-b-0" not in page
 
 
+def test_the_used_count_moves_with_the_daily_run_not_with_each_person_who_begins(
+    app, client, admin, runner, opened
+):
+    def used_on_the_page() -> str:
+        page = client.get(f"/admin/waves/{opened.id}/invitations").get_data(as_text=True)
+        row = re.search(r'<tr data-team="team-a">(.*?)</tr>', page, re.S).group(1)
+        return re.search(r"<td data-used>(.*?)</td>", row, re.S).group(1)
+
+    tokens = sorted(tokens_by_address().values())
+    for token in tokens[:6]:
+        begin(app.test_client(), token)
+    assert "fewer than 5" in used_on_the_page()  # not counted yet
+    remind(runner, opened.opens_on + timedelta(days=1))
+    assert used_on_the_page() == "6"
+    for token in tokens[6:8]:  # two more begin during the day: the page still says 6
+        begin(app.test_client(), token)
+    assert used_on_the_page() == "6"
+    remind(runner, opened.opens_on + timedelta(days=2))
+    assert used_on_the_page() == "8"
+
+
 def test_the_wave_form_stores_invitations_and_checks_reminder_days(
     client, admin, tree, questionnaire_version
 ):
