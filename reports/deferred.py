@@ -5,8 +5,8 @@ Why: they are most of a worker's memory (pandas with NumPy about 60 MB, ``scipy.
 administration. The modules that compute with them (``reports.statistics``, the result
 services) are still imported by the app at start, as their callers import them; what they name
 ``pd``, ``np``, ``special``, ``optimize`` and ``openpyxl`` loads the library at its first
-attribute, e.g. ``pd.DataFrame(...)`` in the first results page a worker builds. A worker that only served
-respondents never loads them (``tests/test_lean_worker.py``).
+attribute, e.g. ``pd.DataFrame(...)`` in the first results page a worker builds. A worker that
+only served respondents never loads them (``tests/test_lean_worker.py``).
 
     from reports.deferred import pd, np
 
@@ -24,9 +24,26 @@ is not, as importing it loads most of SciPy.
 
 from __future__ import annotations
 
+import gc
 import importlib
+import sys
 from types import ModuleType
 from typing import Any
+
+
+def _imported(name: str) -> ModuleType:
+    """The module, imported; in a serving process that froze what it had imported
+    (``survey.settle_for_serving``), what this import brought is frozen too, so that the garbage
+    collector's full passes do not walk pandas' objects again (about 110 ms a pause). Objects of
+    the request under way are frozen with them: freed as usual when no longer referenced, kept
+    only if they are garbage in a cycle, once per library and worker."""
+    if name in sys.modules:
+        return sys.modules[name]
+    frozen = gc.get_freeze_count()
+    module = importlib.import_module(name)
+    if frozen:
+        gc.freeze()
+    return module
 
 
 class Deferred:
@@ -41,7 +58,7 @@ class Deferred:
     def __getattr__(self, attribute: str) -> Any:
         module = self._module
         if module is None:
-            module = self._module = importlib.import_module(self._name)
+            module = self._module = _imported(self._name)
         return getattr(module, attribute)
 
     def __repr__(self) -> str:

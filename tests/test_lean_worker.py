@@ -8,6 +8,7 @@ where nothing else can have imported them first, and then reads ``sys.modules``.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import subprocess
@@ -53,12 +54,20 @@ def test_serving_a_whole_response_loads_none_of_the_statistics_libraries():
     assert loaded["services"] == ["survey.services.results", "reports.statistics"]
 
 
-def test_a_deferred_module_is_imported_at_its_first_attribute():
+def test_a_deferred_module_is_imported_at_its_first_attribute_and_frozen_when_serving():
+    """In a serving process (``settle_for_serving`` froze what it had imported), what the
+    import brings is frozen too, out of the garbage collector's full passes."""
     deferred = Deferred("colorsys")  # a standard module no test imports
     sys.modules.pop("colorsys", None)
     assert "not imported yet" in repr(deferred)
     assert "colorsys" not in sys.modules
-    assert deferred.rgb_to_hsv(1.0, 0.0, 0.0) == (0.0, 1.0, 1.0)
+    gc.freeze()
+    frozen = gc.get_freeze_count()
+    try:
+        assert deferred.rgb_to_hsv(1.0, 0.0, 0.0) == (0.0, 1.0, 1.0)
+        assert gc.get_freeze_count() > frozen
+    finally:
+        gc.unfreeze()
     assert "colorsys" in sys.modules and "imported" in repr(deferred)
     with pytest.raises(AttributeError):
         deferred.no_such_function  # noqa: B018
