@@ -133,8 +133,12 @@ def measure_worker_memory(
         rng = random.Random(19)
         for _ in range(QUESTIONNAIRES):
             browser = loadgen.Browser(server.port, timeout=120)
-            loadgen.fill_in_questionnaire(browser, link, rng)
-            browser.close()
+            try:
+                loadgen.fill_in_questionnaire(browser, link, rng)
+            except loadgen.FlowError as error:
+                raise PageFailed(f"a respondent through {link} failed: {error}") from error
+            finally:
+                browser.close()
         after("respondents")
         browser = logged_in(server.port, generated.manager_email, generated.manager_password)
         figure(f"team dashboard (manager) over HTTP p50{suffix}", "ms", visit(browser, team_page))
