@@ -13,9 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-import pandas as pd
-from scipy import optimize, stats
+from reports.deferred import np, optimize, pd, special
 
 #: A scale is flagged when its α is below .70, the customary minimum (Nunnally, 1978,
 #: Psychometric Theory, 2nd ed.; on where the figure comes from see Lance, Butts & Michels,
@@ -220,5 +218,5 @@ def icc_from_groups(groups: pd.DataFrame) -> IccResult:
         elif msb > 0:
             f = math.inf
         if not math.isnan(f):
-            p = float(stats.f.sf(f, group_count - 1, within_freedom))
+            p = float(special.fdtrc(group_count - 1, within_freedom, f))
     return IccResult(icc1, icc2, group_count, int(respondents), msb, msw, f, p)

@@ -40,7 +40,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-import pandas as pd
+from reports.deferred import pd
 
 Unit = TypeVar("Unit", bound=Hashable)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
+from reports.deferred import pd
 
 #: Points on the answer scale: 1 to 5.
 SCALE_POINTS = 5

@@ -11,10 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-import pandas as pd
-from scipy import stats
-
+from reports.deferred import np, pd, special
 from reports.scores import SCALE_POINTS, coded_values, respondent_scale_scores
 
 #: Answers of 4 and 5 ("often", "(almost) always"; "agree", "strongly agree") are favourable.
@@ -135,7 +132,9 @@ class Summary:
         """The t interval of the mean; (mean, mean) when it cannot be computed."""
         if self.n < 2 or math.isnan(self.var):
             return self.mean, self.mean
-        half = float(stats.t.ppf((1 + confidence) / 2, self.n - 1)) * math.sqrt(self.var / self.n)
+        half = float(special.stdtrit(self.n - 1, (1 + confidence) / 2)) * math.sqrt(
+            self.var / self.n
+        )
         return self.mean - half, self.mean + half
 
 
@@ -151,7 +150,7 @@ def change_from_summaries(before: Summary, after: Summary, confidence: float = 0
     if standard_error == 0:
         return Change(difference, difference, difference, effect)
     freedom = (v1 / n1 + v2 / n2) ** 2 / ((v1 / n1) ** 2 / (n1 - 1) + (v2 / n2) ** 2 / (n2 - 1))
-    half_width = float(stats.t.ppf((1 + confidence) / 2, freedom)) * standard_error
+    half_width = float(special.stdtrit(freedom, (1 + confidence) / 2)) * standard_error
     return Change(difference, difference - half_width, difference + half_width, effect)
 
 

@@ -21,8 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
-from scipy import stats
-
+from reports.deferred import special
 from reports.statistics import Change
 
 #: A difference in scale points worth naming without a confirming interval, to the organisation
@@ -99,7 +98,7 @@ class ScaleFacts:
         if gap is None or abs(gap) < MIN_DIFFERENCE:
             return None
         if self.sd is not None and self.n >= 2:
-            half = float(stats.t.ppf(0.975, self.n - 1)) * self.sd / math.sqrt(self.n)
+            half = float(special.stdtrit(self.n - 1, 0.975)) * self.sd / math.sqrt(self.n)
             if abs(gap) > half:
                 return Certainty.CLEAR
         return Certainty.POSSIBLE

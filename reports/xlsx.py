@@ -9,8 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Sequence
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
+from reports.deferred import openpyxl
 
 MAX_COLUMN_WIDTH = 60
 
@@ -19,13 +18,13 @@ def workbook_bytes(
     sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[object]]]],
 ) -> bytes:
     """``sheets``: (title, header, rows) triples, in order. Returns the .xlsx file's bytes."""
-    workbook = Workbook()
+    workbook = openpyxl.Workbook()
     workbook.remove(workbook.active)
     for title, header, rows in sheets:
         sheet = workbook.create_sheet(title=title[:31])
         _append_text_safe(sheet, header)
         for cell in sheet[1]:
-            cell.font = Font(bold=True)
+            cell.font = openpyxl.styles.Font(bold=True)
         widths = [len(str(name)) for name in header]
         for row in rows:
             _append_text_safe(sheet, row)

@@ -52,11 +52,11 @@ def settle_for_serving() -> None:
     or is not migrated (survey/startup.py; gunicorn checks in ``gunicorn.conf.py``, other
     ``flask`` commands such as ``db upgrade`` are not checked).
 
-    Then move everything imported so far (pandas, scipy, SQLAlchemy, the app, some 170,000
-    objects) out of the garbage collector's reach. Results pages allocate many short-lived
-    objects; without this, every few requests a full collection walks all those long-lived
-    objects again, which cost about 110 ms per pause (tests/benchmarks). Measured after
-    freezing: about 4 ms.
+    Then move everything imported so far (SQLAlchemy, the app, some 170,000 objects; pandas and
+    SciPy are frozen likewise when a worker first uses them: ``reports/deferred.py``) out of the
+    garbage collector's reach. Results pages allocate many short-lived objects; without this,
+    every few requests a full collection walks all those long-lived objects again, which cost
+    about 110 ms per pause (tests/benchmarks). Measured after freezing: about 4 ms.
     """
     import gc
 

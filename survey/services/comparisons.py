@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-import pandas as pd
 import sqlalchemy as sa
 
+from reports.deferred import pd
 from reports.statistics import Change, Summary, change_from_summaries
 from survey.anonymity import Policy, Reason, Verdict
 from survey.extensions import db

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-import numpy as np
 import sqlalchemy as sa
 
 import questionnaires
 from questionnaires import Instrument
+from reports.deferred import np
 from reports.scores import reversed_value
 from survey.extensions import db
 from survey.models import (

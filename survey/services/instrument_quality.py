@@ -12,10 +12,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import pandas as pd
 import sqlalchemy as sa
 
 from questionnaires import Scale
+from reports.deferred import pd
 from reports.reliability import (
     IccResult,
     alpha_flag,

@@ -13,10 +13,10 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 
-import pandas as pd
 import sqlalchemy as sa
 
 from questionnaires import Group, Instrument, Item, Scale
+from reports.deferred import pd
 from reports.scores import respondent_scale_scores
 from reports.statistics import (
     Change,

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import email_validator
-import openpyxl
 from flask_babel import gettext as _
 
+from reports.deferred import openpyxl
 from survey.models.participation import EMAIL_LENGTH
 from survey.services.unit_csv import (
     MAX_FIELD_LENGTH,

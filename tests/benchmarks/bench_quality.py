@@ -12,11 +12,12 @@ time spent in ``comparisons.team_scale_sums`` (the aggregation in SQL) and
 ``comparisons.gated_cells`` (gating and pooling in Python) is measured too, by wrapping them.
 
     python -m tests.benchmarks.bench_quality [--quick] [--database sqlite|postgresql|both]
-                                             [--size small|medium|large ...]
+                                             [--size small|medium|large ...] [--preload-too]
 
 Without ``--size``: small, medium and large, each in a fresh database (``--quick``: medium, and
-fewer repetitions). The manager's team dashboard is timed at each size too, and afterwards the
-same pages are served by gunicorn to read its workers' peak memory. Figures are printed as
+fewer repetitions). The manager's team dashboard is timed at each size too, and afterwards one
+gunicorn worker serves respondents, then the manager's and the quality officer's pages, and its
+memory is read after each role (``tests/benchmarks/worker_memory.py``). Figures are printed as
 a table and merged into ``tests/benchmarks/results/latest.json``.
 """
 
@@ -42,7 +43,6 @@ from flask import Flask
 from survey import settle_for_serving
 from survey.extensions import db
 from survey.services import comparisons
-from tests.benchmarks import loadgen
 from tests.benchmarks.generate import (
     SIZES,
     Generated,
@@ -65,6 +65,7 @@ from tests.benchmarks.harness import (
     sqlite_database,
     time_page,
 )
+from tests.benchmarks.worker_memory import measure_worker_memory
 from tests.conftest import login
 
 BENCHMARK = "quality"
@@ -156,10 +157,16 @@ class PhaseClock:
 
 
 def measure(
-    database: str, url: str, size_name: str, repetitions: Repetitions, figures: list[Figure]
+    database: str,
+    url: str,
+    size_name: str,
+    repetitions: Repetitions,
+    figures: list[Figure],
+    preload_too: bool = False,
 ) -> None:
     """Generate ``size_name`` in ``url`` and time the pages, appending to ``figures`` as it goes
-    (so what was measured is kept when a page fails)."""
+    (so what was measured is kept when a page fails). ``preload_too``: the worker's memory is
+    measured a second time under gunicorn's ``--preload``."""
     size = SIZES[size_name]
     label = f"{size_name}: {size}"
 
@@ -186,43 +193,12 @@ def measure(
             time_pages(app, engine, database, generated, repetitions, figure)
         finally:
             engine.dispose()
-        serve_and_measure_memory(url, generated, Path(instance), figure)
-
-
-def serve_and_measure_memory(
-    url: str, generated: Generated, folder: Path, figure: Callable[[str, str, float], None]
-) -> None:
-    """The same pages from gunicorn as in production (2 workers): each page 6 times, so both
-    workers build every page, as the quality officer and as the manager (the team page); then
-    the highest resident memory any worker reached (VmHWM), and each page's time over HTTP."""
-    environment = {"DATABASE_URL": url, "SECRET_KEY": "benchmark", "RATELIMIT_ENABLED": "false"}
-    team_page = f"/dashboard/waves/{generated.latest_wave_id}/teams/{generated.benchmarked_team}"
-    visits = [(generated.quality_email, page.name, page.path) for page in pages(generated)]
-    visits.append((generated.manager_email, "team dashboard (manager)", team_page))
-    print("gunicorn: the pages again from 2 workers, for their memory ...", file=sys.stderr)
-    with loadgen.gunicorn("wsgi:app", environment, folder / "gunicorn.log") as server:
-        for email, name, path in visits:
-            browser = loadgen.Browser(server.port, timeout=120)
-            status, _, page = browser.request("GET", "/login")
-            form = [("csrf_token", loadgen.csrf_of(page)), ("email", email)]
-            status, _, _ = browser.request(
-                "POST", "/login", [*form, ("password", generated.manager_password)]
+        quality_pages = [(p.name, p.path) for p in pages(generated) if p.path.startswith("/q")]
+        measure_worker_memory(url, generated, quality_pages, Path(instance), figure)
+        if preload_too:
+            measure_worker_memory(
+                url, generated, quality_pages, Path(instance), figure, preload=True
             )
-            if status != 302:
-                raise PageFailed(f"{email} could not log in over HTTP ({status})")
-            times = []
-            for _ in range(6):
-                started = time.perf_counter()
-                status, _, _ = browser.request("GET", path)
-                times.append(1000 * (time.perf_counter() - started))
-                if status != 200:
-                    raise PageFailed(f"GET {path} from gunicorn answered {status}")
-            browser.close()
-            figure(f"{name} over HTTP p50", "ms", statistics.median(times))
-        workers = server.workers()
-        peak = max(loadgen.peak_rss_mb(pid) for pid in workers)
-    print(f"gunicorn: peak RSS of its {len(workers)} workers: {peak:.0f} MB", file=sys.stderr)
-    figure("gunicorn worker peak RSS (after these pages)", "MB", peak)
 
 
 def time_pages(
@@ -283,6 +259,11 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         help=f"repeatable; default: {', '.join(DEFAULT_SIZES)}; with --quick: {QUICK_SIZE}",
     )
+    parser.add_argument(
+        "--preload-too",
+        action="store_true",
+        help="the worker's memory by role also under gunicorn --preload (not in make bench)",
+    )
     args = parser.parse_args(argv)
     repetitions = QUICK if args.quick else FULL
     databases = list(DATABASES) if args.database == "both" else [args.database]
@@ -303,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
             if url is None:
                 continue
             try:
-                measure(database, url, size_name, repetitions, figures)
+                measure(database, url, size_name, repetitions, figures, args.preload_too)
             except PageFailed as error:
                 print(f"{database}: FAILED, {error}", file=sys.stderr)
                 failed = True

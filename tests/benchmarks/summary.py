@@ -27,6 +27,8 @@ SUBMISSION = (
     ("Krachtspiegel: 5xx responses", "5xx"),
 )
 PAGES = ("team dashboard", "heatmap", "heatmap change", "organisation trend")
+#: One gunicorn worker's resident memory after each role of pages (worker_memory.py), cumulative.
+ROLES = (("respondents", "RSS resp."), ("manager pages", "+manager"), ("quality", "+quality"))
 
 
 def _format(value: float | None) -> str:
@@ -72,13 +74,21 @@ def summary(results: dict) -> str:
     for entry in results.get("quality", []):
         pages[(entry["database"], entry["size"].split(":")[0])][entry["name"]] = entry["value"]
     if pages:
-        rows = [["database, size", *[f"{page} p95 ms" for page in PAGES], "worker peak RSS MB"]]
+        rows = [
+            [
+                "database, size",
+                *[f"{page} p95 ms" for page in PAGES],
+                *[f"{label} MB" for _, label in ROLES],
+                "worker peak RSS MB",
+            ]
+        ]
         order = {"small": 0, "medium": 1, "large": 2}
         for key in sorted(pages, key=lambda k: (k[0], order.get(k[1], 9))):
             figures = pages[key]
             rows.append(
                 [f"{key[0]}, {key[1]}"]
                 + [_format(figures.get(f"{page} p95")) for page in PAGES]
+                + [_format(figures.get(f"worker RSS after {role}")) for role, _ in ROLES]
                 + [_format(figures.get("gunicorn worker peak RSS (after these pages)"))]
             )
         parts.append("Pages by organisation size (Flask test client; RSS from gunicorn):\n"
