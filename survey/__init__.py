@@ -73,7 +73,7 @@ def settle_for_serving() -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from survey.i18n import select_locale, template_helpers
+    from survey.i18n import install_template_gettext, select_locale, template_helpers
     from survey.web import template_figures
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
@@ -88,6 +88,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    install_template_gettext(app)
     app.context_processor(template_helpers)
     template_figures.register(app)
     register_login(app)

@@ -22,6 +22,7 @@ import hashlib
 import mimetypes
 import os
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -100,12 +101,27 @@ def register(app: Flask) -> None:
     app.add_template_global(asset_url)
 
 
+#: How long ``asset_url`` trusts a version it looked up before looking at the file again.
+VERSION_RECHECK_SECONDS = 1.0
+#: (static folder, filename) → (when looked up, monotonic; the version then).
+_versions: dict[tuple[str, str], tuple[float, str]] = {}
+
+
 def asset_url(filename: str) -> str:
-    """The URL of a static file with its content version, which browsers may keep for a year."""
-    path = static_path(filename)
-    if path is None:
-        raise LookupError(f"no static file {filename!r} in {current_app.static_folder}")
-    return url_for("static", filename=filename, v=static_files.get(path).version)
+    """The URL of a static file with its content version, which browsers may keep for a year.
+
+    Every page asks for five of them; the version found is trusted for a second
+    (``VERSION_RECHECK_SECONDS``) instead of two ``stat`` calls per asset per page, so a file
+    changed while the app runs (in development) gets its new URL within a second."""
+    key = (current_app.static_folder, filename)
+    now = time.monotonic()
+    known = _versions.get(key)
+    if known is None or now - known[0] >= VERSION_RECHECK_SECONDS:
+        path = static_path(filename)
+        if path is None:
+            raise LookupError(f"no static file {filename!r} in {current_app.static_folder}")
+        known = _versions[key] = (now, static_files.get(path).version)
+    return url_for("static", filename=filename, v=known[1])
 
 
 def static_path(filename: str) -> str | None:

@@ -1,7 +1,7 @@
 """Language choice: the visitor's pick, else the browser's preference, else Dutch."""
 
-from flask import current_app, has_request_context, request, session
-from flask_babel import get_locale
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask_babel import get_locale, get_translations
 from sqlalchemy.exc import SQLAlchemyError
 
 from survey.services.settings import current_settings, settings_proxy
@@ -41,3 +41,31 @@ def template_helpers() -> dict:
         "settings": settings_proxy,
         "localized": lambda text: localized(text, lang),
     }
+
+
+def _translations():
+    """The translations for the locale in force, looked up once per locale and app context.
+
+    flask_babel's own template callables look up the context, the domain, its cache and the
+    locale again for each text, and a respondent's page has some fifty texts. Kept with the
+    locale object they were found for, so ``force_locale`` (mails in the recipient's language)
+    gets its own, and the page's return after it."""
+    locale = get_locale()
+    if locale is None:  # no app context
+        return get_translations()
+    kept = g.get("krachtspiegel_translations")
+    if kept is None or kept[0] is not locale:
+        kept = g.krachtspiegel_translations = (locale, get_translations())
+    return kept[1]
+
+
+def install_template_gettext(app: Flask) -> None:
+    """Templates' ``_``/``gettext`` and friends through ``_translations`` (after Babel's
+    ``init_app``, which installs its own)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )

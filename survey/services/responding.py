@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from questionnaires import Instrument, Item
 from questionnaires.paging import Page, instrument_pages
@@ -154,6 +155,8 @@ def start_draft(wave_team: WaveTeam) -> Draft:
     )
     db.session.add(draft)
     db.session.flush()
+    # Its wave team is known: the first page's address needs it, without a query to load it.
+    set_committed_value(draft, "wave_team", wave_team)
     return draft
 
 
@@ -244,11 +247,9 @@ def submit_draft(draft_id: uuid.UUID, language: str, today: date | None = None) 
     if draft is None:
         return None
     wave_id, unit_id, answers = draft.wave_id, draft.unit_id, dict(draft.answers)
-    wave_team = db.session.scalar(
-        sa.select(WaveTeam).where(WaveTeam.wave_id == wave_id, WaveTeam.unit_id == unit_id)
-    )
-    record_burst(wave_team.id)
-    db.session.refresh(wave_team, ["invited"])
+    wave_team = draft.wave_team  # loaded with the draft on a respondent's page (get_draft)
+    # The expected staff as it is now that the row is locked (a concurrent change is seen).
+    set_committed_value(wave_team, "invited", record_burst(wave_team.id))
     if team_is_complete(wave_team):
         raise TeamComplete
     db.session.expunge(draft)
@@ -269,13 +270,14 @@ def submit_draft(draft_id: uuid.UUID, language: str, today: date | None = None) 
     return response
 
 
-def record_burst(wave_team_id: int, now: datetime | None = None) -> None:
+def record_burst(wave_team_id: int, now: datetime | None = None) -> int | None:
     """Count a submission in the team's current burst bucket and keep the largest count: one
     UPDATE, atomic (and it takes the row's write lock). No time is stored but the bucket's
-    number, which the wave's closing clears (``BURST_BUCKET_SECONDS``)."""
+    number, which the wave's closing clears (``BURST_BUCKET_SECONDS``). Returns the team's
+    expected staff (``invited``) as the locked row holds it."""
     bucket = int((now or now_utc()).timestamp() // BURST_BUCKET_SECONDS)
     count = sa.case((WaveTeam.burst_bucket == bucket, WaveTeam.burst_count + 1), else_=1)
-    db.session.execute(
+    return db.session.execute(
         sa.update(WaveTeam)
         .where(WaveTeam.id == wave_team_id)
         .values(
@@ -283,8 +285,9 @@ def record_burst(wave_team_id: int, now: datetime | None = None) -> None:
             burst_count=count,
             peak_burst=sa.case((count > WaveTeam.peak_burst, count), else_=WaveTeam.peak_burst),
         )
+        .returning(WaveTeam.invited)
         .execution_options(synchronize_session=False)
-    )
+    ).scalar_one()
 
 
 def delete_draft(draft: Draft) -> None:

@@ -1,12 +1,14 @@
-"""Submission throughput: Krachtspiegel's whole respondent flow against the floor.
+"""Submission throughput: Krachtspiegel's whole respondent flow against two floors.
 
-For each database, one fresh database with an open wave for the app and one for the floor; then,
+For each database, one fresh database with an open wave for the app and one for the floors; then,
 for 1, 8 and 32 concurrent virtual respondents (``loadgen``), the app under gunicorn (2 workers,
-as in the README) and the floor app (``floor_app``, the same questionnaire as one plain form and
-raw SQL) each take questionnaires for a fixed time. Printed per run: completed questionnaires
-per second, latency p50/p95/p99 of single requests, errors, server CPU ms per questionnaire
-(app processes; the database server's share apart) and the app's rate as a ratio of the
-floor's. Afterwards the responses stored must equal the completed questionnaires.
+as in the README) and the floor app (``floor_app``, raw Flask + SQL) each take questionnaires for
+a fixed time: the one-form floor (the questionnaire as one plain form, 2 requests) and the
+same-flow floor (the product's pages request for request, with CSRF tokens and a draft row).
+Printed per run: completed questionnaires and requests per second, latency p50/p95/p99 of single
+requests, errors, server CPU ms per questionnaire (app processes; the database server's share
+apart), and the app's rate as a ratio of each floor's, per completed questionnaire and per
+request. Afterwards the responses stored must equal the completed questionnaires.
 
     python -m tests.benchmarks.bench_submit [--quick] [--database sqlite|postgresql]
 """
@@ -56,6 +58,7 @@ class Prepared:
     floor_wave: int
     app_links: list[str]
     floor_links: list[str]
+    same_flow_links: list[str]
 
 
 def prepare(url: str, instance: str) -> Prepared:
@@ -90,6 +93,7 @@ def prepare(url: str, instance: str) -> Prepared:
             floor_wave=waves[1].id,
             app_links=[f"/t/{team.link_slug}" for team in waves[0].teams],
             floor_links=[f"/floor/{team.link_slug}" for team in waves[1].teams],
+            same_flow_links=[f"/t/{team.link_slug}" for team in waves[1].teams],
         )
         db.session.close()  # its connection back to the pool before the pool is closed
         db.engine.dispose()
@@ -136,6 +140,26 @@ def measure(
     return warm_up, timed
 
 
+#: The floors, as named in the figures: the one-form floor and the same-flow floor.
+ONE_FORM, SAME_FLOW = "floor", "same-flow floor"
+
+
+def ratio_figures(
+    result: loadgen.LoadResult, database: str, floors: dict[str, loadgen.LoadResult]
+) -> list[Figure]:
+    """The app's rate as a share of each floor's: per completed questionnaire and per request."""
+    size = f"{result.concurrency} concurrent"
+    made = []
+    for who, floor in floors.items():
+        for per, ours, theirs in (
+            ("questionnaire", result.per_second, floor.per_second),
+            ("request", result.requests_per_second, floor.requests_per_second),
+        ):
+            ratio = ours / theirs if theirs else float("nan")
+            made.append(Figure(f"Krachtspiegel ÷ {who}: per {per}", "ratio", size, database, ratio))
+    return made
+
+
 def figures_of(
     result: loadgen.LoadResult, who: str, database: str, floor: loadgen.LoadResult | None
 ) -> list[Figure]:
@@ -143,6 +167,14 @@ def figures_of(
     ratio = result.per_second / floor.per_second if floor and floor.per_second else None
     made = [
         Figure(f"{who}: questionnaires/s", "1/s", size, database, result.per_second, ratio),
+        Figure(f"{who}: requests/s", "1/s", size, database, result.requests_per_second),
+        Figure(
+            f"{who}: requests per questionnaire",
+            "count",
+            size,
+            database,
+            len(result.latencies) / result.completed if result.completed else float("nan"),
+        ),
         Figure(f"{who}: request p50", "ms", size, database, result.percentile_ms(50)),
         Figure(f"{who}: request p95", "ms", size, database, result.percentile_ms(95)),
         Figure(f"{who}: request p99", "ms", size, database, result.percentile_ms(99)),
@@ -169,6 +201,27 @@ def figures_of(
     return made
 
 
+def measure_floors(
+    database: str, concurrency: int, env: dict[str, str], prepared: Prepared, plan: Plan, folder
+) -> tuple[dict[str, loadgen.LoadResult], int]:
+    """Both floors at ``concurrency`` (one server): their timed results, and every
+    questionnaire they completed (warm-ups too)."""
+    results, completed = {}, 0
+    with loadgen.gunicorn("tests.benchmarks.floor_app:app", env, folder / "floor.log") as server:
+        for who, links, flow in (
+            (ONE_FORM, prepared.floor_links, loadgen.fill_in_floor),
+            (SAME_FLOW, prepared.same_flow_links, loadgen.fill_in_questionnaire),
+        ):
+            print(f"{database}, {concurrency} concurrent: the {who} …", file=sys.stderr)
+            warm_up, timed = measure(server, links, flow, plan, concurrency, database)
+            results[who] = timed
+            completed += warm_up.completed + timed.completed
+            for name, result in ((who, timed), (f"{who} warm-up", warm_up)):
+                if result.failures:
+                    print(f"{name}: failures {dict(result.failures)}", file=sys.stderr)
+    return results, completed
+
+
 def run(database: str, url: str, plan: Plan, folder: Path) -> list[Figure]:
     prepared = prepare(url, str(folder / "instance"))
     app_env = {
@@ -180,14 +233,10 @@ def run(database: str, url: str, plan: Plan, folder: Path) -> list[Figure]:
     figures: list[Figure] = []
     completed = {"app": 0, "floor": 0}
     for concurrency in plan.concurrency:
-        print(f"{database}, {concurrency} concurrent: the floor …", file=sys.stderr)
-        with loadgen.gunicorn(
-            "tests.benchmarks.floor_app:app", floor_env, folder / "floor.log"
-        ) as server:
-            floor_warm_up, floor = measure(
-                server, prepared.floor_links, loadgen.fill_in_floor, plan, concurrency, database
-            )
-        completed["floor"] += floor.completed + floor_warm_up.completed
+        floors, floor_completed = measure_floors(
+            database, concurrency, floor_env, prepared, plan, folder
+        )
+        completed["floor"] += floor_completed
         print(f"{database}, {concurrency} concurrent: Krachtspiegel …", file=sys.stderr)
         with loadgen.gunicorn("wsgi:app", app_env, folder / "app.log") as server:
             warm_up, ours = measure(
@@ -200,8 +249,10 @@ def run(database: str, url: str, plan: Plan, folder: Path) -> list[Figure]:
             )
             rss = max(loadgen.peak_rss_mb(pid) for pid in server.workers())
         completed["app"] += ours.completed + warm_up.completed
-        figures += figures_of(floor, "floor", database, None)
-        figures += figures_of(ours, "Krachtspiegel", database, floor)
+        for who, floor in floors.items():
+            figures += figures_of(floor, who, database, None)
+        figures += figures_of(ours, "Krachtspiegel", database, floors[ONE_FORM])
+        figures += ratio_figures(ours, database, floors)
         figures.append(
             Figure(
                 "Krachtspiegel: peak RSS of a worker",
@@ -211,12 +262,7 @@ def run(database: str, url: str, plan: Plan, folder: Path) -> list[Figure]:
                 rss,
             )
         )
-        for who, result in (
-            ("floor", floor),
-            ("floor warm-up", floor_warm_up),
-            ("Krachtspiegel", ours),
-            ("Krachtspiegel warm-up", warm_up),
-        ):
+        for who, result in (("Krachtspiegel", ours), ("Krachtspiegel warm-up", warm_up)):
             if result.failures:
                 print(f"{who}: failures {dict(result.failures)}", file=sys.stderr)
     for who, wave in (("app", prepared.app_wave), ("floor", prepared.floor_wave)):

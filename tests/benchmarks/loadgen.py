@@ -372,6 +372,11 @@ class LoadResult:
         return self.completed / self.seconds if self.seconds else 0.0
 
     @property
+    def requests_per_second(self) -> float:
+        """Every request sent, of completed questionnaires or not."""
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    @property
     def server_errors(self) -> int:
         return sum(count for status, count in self.statuses.items() if status >= 500)
 
