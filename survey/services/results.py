@@ -269,7 +269,7 @@ def team_results(wave_team: WaveTeam, policy: Policy) -> TeamResults:
             scale,
             figures,
             policy,
-            _change(figures.scores.get(scale.code), before and before.get(scale.code), policy),
+            _change(figures.scores.get(scale.code), (before or {}).get(scale.code), policy),
             organisation.get(scale.code),
         )
         for scale in instrument.scales()
