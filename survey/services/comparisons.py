@@ -38,10 +38,9 @@ from survey.services.settings import current_settings, wave_team_first_days
 SUM_COLUMNS = ["wave_id", "unit_id", "scale_code", "n", "total", "squares"]
 
 
-def _respondent_scores(wave_ids: list[int], unit_ids: list[int] | None = None) -> sa.Subquery:
-    """Per response and scored scale of the waves (of some teams only, with ``unit_ids``): the
-    stored scale score (``ScaleScore``)."""
-    query = (
+def _respondent_scores(wave_ids: list[int]) -> sa.Subquery:
+    """Per response and scored scale of the waves: the stored scale score (``ScaleScore``)."""
+    return (
         sa.select(
             Response.wave_id,
             Response.unit_id,
@@ -51,10 +50,8 @@ def _respondent_scores(wave_ids: list[int], unit_ids: list[int] | None = None) -
         )
         .join(Response, ScaleScore.response_id == Response.id)
         .where(Response.wave_id.in_(wave_ids))
+        .subquery()
     )
-    if unit_ids is not None:
-        query = query.where(Response.unit_id.in_(unit_ids))
-    return query.subquery()
 
 
 def _sums(score: sa.ColumnElement) -> tuple[sa.ColumnElement, ...]:
@@ -67,18 +64,19 @@ def team_scale_sums(wave_ids: Iterable[int], unit_ids: Iterable[int] | None = No
     of every team, or of the teams ``unit_ids`` only (a team page needs its own team).
 
     Scales are matched by code, so waves on different versions of a questionnaire line up.
-    The sums of every team are kept per wave (``_per_wave``).
+    The sums of every team are kept per wave (``_per_wave``): a team's page reads them too.
     """
     wave_ids = list(wave_ids)
     if not wave_ids:
         return pd.DataFrame(columns=SUM_COLUMNS)
+    every_team = _per_wave("scales", wave_ids, _scale_sums, SUM_COLUMNS)
     if unit_ids is None:
-        return _per_wave("scales", wave_ids, _scale_sums, SUM_COLUMNS)
-    return _scale_sums(wave_ids, list(unit_ids))
+        return every_team
+    return every_team[every_team["unit_id"].isin(list(unit_ids))].reset_index(drop=True)
 
 
-def _scale_sums(wave_ids: list[int], unit_ids: list[int] | None = None) -> pd.DataFrame:
-    scores = _respondent_scores(wave_ids, unit_ids)
+def _scale_sums(wave_ids: list[int]) -> pd.DataFrame:
+    scores = _respondent_scores(wave_ids)
     keys = (scores.c.wave_id, scores.c.unit_id, scores.c.scale_code)
     rows = db.session.execute(sa.select(*keys, *_sums(scores.c.score)).group_by(*keys)).all()
     return pd.DataFrame([tuple(row) for row in rows], columns=SUM_COLUMNS)

@@ -43,7 +43,7 @@ from survey.services.participation import percent_of
 from survey.services.questionnaires import instrument_of
 from survey.services.settings import wave_team_first_days
 from survey.services.summary import earlier_closed, team_summary
-from survey.services.team_figures import TeamFigures, scale_summaries, team_figures
+from survey.services.team_figures import TeamFigures, ended_scale_summaries, team_figures
 from survey.services.wave_progress import GatedCount
 
 
@@ -304,7 +304,7 @@ def _summaries(wave_team: WaveTeam, policy: Policy) -> dict[str, Summary] | None
     """The stored scale scores of a wave team, summarised, or None when the team is below k."""
     if not gate_group(_response_count(wave_team), policy).shown:
         return None
-    return scale_summaries(wave_team)
+    return ended_scale_summaries(wave_team)  # the previous wave has ended
 
 
 def _items_of(instrument: Instrument, item_type: str) -> list[Item]:

@@ -14,6 +14,7 @@ whose answers somehow change is counted afresh.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -141,40 +142,51 @@ def comment_texts(wave_team: WaveTeam, codes: list[str]) -> dict[str, list[str]]
     return texts
 
 
-_CACHE: OrderedDict[tuple, TeamFigures] = OrderedDict()
-_CACHED_TEAMS = 64
+_CACHE: OrderedDict[tuple, object] = OrderedDict()
+_CACHED = 128
 
 
-def _cache_key(wave_team: WaveTeam, instrument: Instrument) -> tuple:
+def _kept(kind: tuple, wave_team: WaveTeam, compute: Callable[[], object]) -> object:
+    """``compute()``, kept in this process under ``kind`` and the team's response count and
+    smallest response id (random UUIDs): a team whose responses change is computed afresh."""
     count, first = db.session.execute(
         sa.select(sa.func.count(Response.id), sa.func.min(sa.cast(Response.id, sa.String))).where(
             _of_team(wave_team)
         )
     ).one()
-    return (wave_team.wave_id, wave_team.unit_id, instrument.sha256, count, str(first))
+    key = (*kind, wave_team.wave_id, wave_team.unit_id, count, str(first))
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    _CACHE[key] = value = compute()
+    if len(_CACHE) > _CACHED:
+        _CACHE.popitem(last=False)
+    return value
 
 
 def team_figures(wave_team: WaveTeam, instrument: Instrument, *, ended: bool) -> TeamFigures:
     """The team's counts and sums; kept per process for an ended wave (``ended``)."""
-    key = _cache_key(wave_team, instrument) if ended else None
-    if key is not None and key in _CACHE:
-        _CACHE.move_to_end(key)
-        return _CACHE[key]
-    kinds = {
-        kind: [i.code for i in instrument.all_items() if i.type == kind]
-        for kind in ("grid", "text")
-    }
-    figures = TeamFigures(
-        item_counts(wave_team, instrument),
-        scale_summaries(wave_team),
-        grid_counts(wave_team, kinds["grid"]),
-        comment_texts(wave_team, kinds["text"]),
-    )
-    if key is not None:
-        _CACHE[key] = figures
-        if len(_CACHE) > _CACHED_TEAMS:
-            _CACHE.popitem(last=False)
-    return figures
+
+    def compute() -> TeamFigures:
+        kinds = {
+            kind: [i.code for i in instrument.all_items() if i.type == kind]
+            for kind in ("grid", "text")
+        }
+        return TeamFigures(
+            item_counts(wave_team, instrument),
+            scale_summaries(wave_team),
+            grid_counts(wave_team, kinds["grid"]),
+            comment_texts(wave_team, kinds["text"]),
+        )
+
+    if not ended:
+        return compute()
+    return _kept(("figures", instrument.id, instrument.sha256), wave_team, compute)
+
+
+def ended_scale_summaries(wave_team: WaveTeam) -> dict[str, Summary]:
+    """``scale_summaries`` of a wave team whose wave has ended, kept per process."""
+    return _kept(("scales",), wave_team, lambda: scale_summaries(wave_team))
 
 
 def forget() -> None:

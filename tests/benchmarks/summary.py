@@ -27,6 +27,8 @@ SUBMISSION = (
     ("Krachtspiegel: 5xx responses", "5xx"),
 )
 PAGES = ("team dashboard", "heatmap", "heatmap change", "organisation trend")
+#: bench_dashboard --large-units: one team of 2,000 or 20,000 responses a wave.
+UNIT_PAGES = ("team page", "team page, counted afresh", "department page")
 
 
 def _format(value: float | None) -> str:
@@ -83,7 +85,27 @@ def summary(results: dict) -> str:
             )
         parts.append("Pages by organisation size (Flask test client; RSS from gunicorn):\n"
                      + _table(rows))  # fmt: skip
+    parts.extend(_large_units(results))
     return "\n\n".join(parts)
+
+
+def _large_units(results: dict) -> list[str]:
+    units: dict[tuple[str, int], dict[str, float]] = defaultdict(dict)
+    for entry in results.get("dashboard", []):
+        if entry["size"].startswith("issue-19"):
+            responses = int(entry["size"].rsplit("× ", 1)[-1])
+            units[(entry["database"], responses)][entry["name"]] = entry["value"]
+    if not units:
+        return []
+    rows = [["database, responses", *[f"{page} p95 ms" for page in UNIT_PAGES], "first ms"]]
+    for key in sorted(units):
+        figures = units[key]
+        rows.append(
+            [f"{key[0]}, {key[1]:,}"]
+            + [_format(figures.get(f"{page} p95")) for page in UNIT_PAGES]
+            + [_format(figures.get("team page, first request"))]
+        )
+    return ["Results page of one large team (Flask test client):\n" + _table(rows)]
 
 
 def main(argv: list[str] | None = None) -> int:
