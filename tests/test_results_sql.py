@@ -382,3 +382,21 @@ def test_the_demo_team_pages_are_the_same_byte_for_byte(demo, client, monkeypatc
         assert _without_tokens(new) == _without_tokens(old), url
         pages += 1
     assert pages > 0
+
+
+def test_the_kept_counts_follow_a_team_whose_responses_change(tree, make_wave):
+    """The worker keeps an ended wave's counts and sums; a response more (or deleted under
+    retention) changes the key, so nothing stale is shown."""
+    rng = random.Random(7)
+    wave = make_wave([tree["team-a"]], status=WaveStatus.CLOSED)
+    wave_team = wave.teams[0]
+    add_random_responses(wave_team, 6, rng)
+    policy = Policy()
+    assert team_results(wave_team, policy).responses.n == 6
+    add_random_responses(wave_team, 5, rng)
+    assert team_results(wave_team, policy).responses.n == 11
+    assert_same_figures(wave_team, policy)
+    db.session.execute(sa.delete(Response).where(Response.wave_id == wave.id))
+    db.session.commit()
+    add_random_responses(wave_team, 11, rng)
+    assert_same_figures(wave_team, policy)
