@@ -11,28 +11,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from reports.counts import FAVOURABLE_FROM, UNIFORM_NULL_VARIANCE  # noqa: F401 (re-exported)
+from reports.counts import rwg as _rwg
 from reports.deferred import np, pd, special
 from reports.scores import SCALE_POINTS, coded_values, respondent_scale_scores
 
-#: Answers of 4 and 5 ("often", "(almost) always"; "agree", "strongly agree") are favourable.
-FAVOURABLE_FROM = 4
-#: The variance of a uniform answer distribution over A points, (A² − 1) / 12: 2.0 for five.
-UNIFORM_NULL_VARIANCE = (SCALE_POINTS**2 - 1) / 12
-
 COLUMNS = ["n", "mean", "sd", "pct_favourable", "pct_dont_know", "rwg"]
-
-
-def _rwg(mean_variance: float, items: int) -> float:
-    """Within-group agreement rwg(J) (James, Demaree & Wolf, 1984) against the uniform null,
-    from the mean s̄² of the items' variances and the number of items J.
-
-    rwg(J) = J(1 − s̄²/σ²) / (J(1 − s̄²/σ²) + s̄²/σ²), with σ² = 2.0 for five points; truncated
-    at 0 when the observed variance exceeds the null (the team sees it differently).
-    """
-    ratio = mean_variance / UNIFORM_NULL_VARIANCE
-    if ratio >= 1:
-        return 0.0
-    return items * (1 - ratio) / (items * (1 - ratio) + ratio)
 
 
 def scale_statistics(
@@ -69,7 +53,8 @@ def scale_statistics(
 
 def _rwg_per_scale(given: pd.DataFrame, scores: pd.DataFrame) -> pd.Series:
     """rwg(J) of every scale at once, over the respondents who have a score on it."""
-    scored_pairs = scores.stack().index  # (response_id, scale_code) with a score
+    # (response_id, scale_code) with a score; pandas 3 keeps the missing ones in stack()
+    scored_pairs = scores.stack().dropna().index
     if scored_pairs.empty:
         return pd.Series(dtype=float)
     keys = pd.MultiIndex.from_arrays([given["response_id"], given["scale_code"]])

@@ -12,7 +12,8 @@ describe fewer than k people (the rule of ``survey.anonymity.pooled_over_shown_g
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -37,10 +38,9 @@ from survey.services.settings import current_settings, wave_team_first_days
 SUM_COLUMNS = ["wave_id", "unit_id", "scale_code", "n", "total", "squares"]
 
 
-def _respondent_scores(wave_ids: list[int], unit_ids: list[int] | None = None) -> sa.Subquery:
-    """Per response and scored scale of the waves (of some teams only, with ``unit_ids``): the
-    stored scale score (``ScaleScore``)."""
-    query = (
+def _respondent_scores(wave_ids: list[int]) -> sa.Subquery:
+    """Per response and scored scale of the waves: the stored scale score (``ScaleScore``)."""
+    return (
         sa.select(
             Response.wave_id,
             Response.unit_id,
@@ -50,10 +50,8 @@ def _respondent_scores(wave_ids: list[int], unit_ids: list[int] | None = None) -
         )
         .join(Response, ScaleScore.response_id == Response.id)
         .where(Response.wave_id.in_(wave_ids))
+        .subquery()
     )
-    if unit_ids is not None:
-        query = query.where(Response.unit_id.in_(unit_ids))
-    return query.subquery()
 
 
 def _sums(score: sa.ColumnElement) -> tuple[sa.ColumnElement, ...]:
@@ -66,14 +64,63 @@ def team_scale_sums(wave_ids: Iterable[int], unit_ids: Iterable[int] | None = No
     of every team, or of the teams ``unit_ids`` only (a team page needs its own team).
 
     Scales are matched by code, so waves on different versions of a questionnaire line up.
+    The sums of every team are kept per wave (``_per_wave``): a team's page reads them too.
     """
     wave_ids = list(wave_ids)
     if not wave_ids:
         return pd.DataFrame(columns=SUM_COLUMNS)
-    scores = _respondent_scores(wave_ids, None if unit_ids is None else list(unit_ids))
+    every_team = _per_wave("scales", wave_ids, _scale_sums, SUM_COLUMNS)
+    if unit_ids is None:
+        return every_team
+    return every_team[every_team["unit_id"].isin(list(unit_ids))].reset_index(drop=True)
+
+
+def _scale_sums(wave_ids: list[int]) -> pd.DataFrame:
+    scores = _respondent_scores(wave_ids)
     keys = (scores.c.wave_id, scores.c.unit_id, scores.c.scale_code)
     rows = db.session.execute(sa.select(*keys, *_sums(scores.c.score)).group_by(*keys)).all()
     return pd.DataFrame([tuple(row) for row in rows], columns=SUM_COLUMNS)
+
+
+#: Sums of every team per wave, by (kind, wave id, its response count, its smallest response id);
+#: the organisation's pages and trends read the same ended waves again and again.
+_WAVE_SUMS: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+_CACHED_WAVE_SUMS = 128
+
+
+def _per_wave(
+    kind: object,
+    wave_ids: list[int],
+    compute: Callable[[list[int]], pd.DataFrame],
+    columns: list[str],
+) -> pd.DataFrame:
+    """``compute(wave_ids)``, kept per wave in this process. A wave's key carries its response
+    count and smallest response id (random UUIDs): a wave that takes an answer, or whose answers
+    are deleted under retention, is summed afresh (scores are stored with their response)."""
+    rows = db.session.execute(
+        sa.select(
+            Response.wave_id,
+            sa.func.count(Response.id),
+            sa.func.min(sa.cast(Response.id, sa.String)),
+        )
+        .where(Response.wave_id.in_(wave_ids))
+        .group_by(Response.wave_id)
+    ).all()
+    found = {wave_id: (count, str(first)) for wave_id, count, first in rows}
+    keys = {wave_id: (kind, wave_id, *found.get(wave_id, (0, ""))) for wave_id in wave_ids}
+    missing = [wave_id for wave_id in wave_ids if keys[wave_id] not in _WAVE_SUMS]
+    if missing:
+        fresh = compute(missing)
+        for wave_id in missing:
+            _WAVE_SUMS[keys[wave_id]] = fresh[fresh["wave_id"] == wave_id].reset_index(drop=True)
+    frames = []
+    for wave_id in dict.fromkeys(wave_ids):
+        _WAVE_SUMS.move_to_end(keys[wave_id])
+        frames.append(_WAVE_SUMS[keys[wave_id]])
+    while len(_WAVE_SUMS) > _CACHED_WAVE_SUMS:
+        _WAVE_SUMS.popitem(last=False)
+    shown = [frame for frame in frames if not frame.empty]
+    return pd.concat(shown, ignore_index=True) if shown else pd.DataFrame(columns=columns)
 
 
 BACKGROUND_COLUMNS = ["unit_id", "scale_code", "option", "n", "total", "squares"]
@@ -208,22 +255,22 @@ def gated_cells(
     k = policy.min_group_size
     by_team: dict[int, dict[str, tuple[int, float, float]]] = {}
     columns = ["unit_id", "scale_code", "n", "total", "squares"]
-    for row in sums.loc[sums["wave_id"] == wave_id, columns].itertuples(index=False):
-        by_team.setdefault(row.unit_id, {})[row.scale_code] = (
-            int(row.n),
-            float(row.total),
-            float(row.squares),
-        )
+    wave = sums.loc[sums["wave_id"] == wave_id, columns]
+    # plain lists: iterating pandas rows costs more than all the gating below
+    for unit_id, code, n, total, squares in zip(
+        *(wave[column].tolist() for column in columns), strict=True
+    ):
+        by_team.setdefault(unit_id, {})[code] = (int(n), float(total), float(squares))
     children: dict[int | None, list[Unit]] = {}
     for unit in units:
         children.setdefault(unit.parent_id, []).append(unit)
     scales = sorted({code for team in by_team.values() for code in team})
     cells: dict[int, dict[str, Cell]] = {}
     for unit in units if only is None else list(only):
-        teams = _teams_below(unit, children)
+        teams = [by_team.get(team.id, {}) for team in _teams_below(unit, children)]
         cells[unit.id] = {}
         for code in scales:
-            figures = [by_team.get(team.id, {}).get(code) for team in teams]
+            figures = [team.get(code) for team in teams]
             present = [figure for figure in figures if figure and figure[0] > 0]
             shown = [figure for figure in present if figure[0] >= k]
             if not present:
@@ -302,10 +349,16 @@ ITEM_SUM_COLUMNS = ["wave_id", "unit_id", "item_code", "n", "total", "squares", 
 
 def team_item_sums(wave_ids: Iterable[int], item_codes: Iterable[str]) -> pd.DataFrame:
     """Per wave, team and item: n answers on the 1–5 scale, their sum and sum of squares, and the
-    number of "don't know" answers. Items are matched by code across questionnaire versions."""
+    number of "don't know" answers. Items are matched by code across questionnaire versions.
+    Kept per wave (``_per_wave``)."""
     wave_ids, item_codes = list(wave_ids), list(item_codes)
     if not wave_ids or not item_codes:
         return pd.DataFrame(columns=ITEM_SUM_COLUMNS)
+    kind = ("items", tuple(sorted(item_codes)))
+    return _per_wave(kind, wave_ids, lambda waves: _item_sums(waves, item_codes), ITEM_SUM_COLUMNS)
+
+
+def _item_sums(wave_ids: list[int], item_codes: list[str]) -> pd.DataFrame:
     value = sa.cast(Answer.value, sa.Float)
     rows = db.session.execute(
         sa.select(

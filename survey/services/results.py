@@ -9,6 +9,7 @@ comments; and the organisation's average per scale as a comparison. Every number
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,16 +17,8 @@ from datetime import date
 import sqlalchemy as sa
 
 from questionnaires import Group, Instrument, Item, Scale
-from reports.deferred import pd
-from reports.scores import respondent_scale_scores
-from reports.statistics import (
-    Change,
-    answer_counts,
-    change_between,
-    item_statistics,
-    scale_statistics,
-    tick_shares,
-)
+from reports.counts import ValueCounts, item_figures, scale_answer_figures, scale_rwg
+from reports.statistics import Change, Summary, change_from_summaries
 from reports.summary import DESCRIBED, TeamSummary
 from survey.access import manages_team
 from survey.anonymity import (
@@ -39,7 +32,6 @@ from survey.anonymity import (
 from survey.extensions import db
 from survey.models import (
     Account,
-    Answer,
     Response,
     Wave,
     WaveState,
@@ -51,6 +43,7 @@ from survey.services.participation import percent_of
 from survey.services.questionnaires import instrument_of
 from survey.services.settings import wave_team_first_days
 from survey.services.summary import earlier_closed, team_summary
+from survey.services.team_figures import TeamFigures, ended_scale_summaries, team_figures
 from survey.services.wave_progress import GatedCount
 
 
@@ -196,52 +189,6 @@ def results_are_released(
     return (today or date.today()) >= management_release_date(wave, team_first_days)
 
 
-def _scored_items(instrument: Instrument) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            (item.code, scale.code, item.reverse)
-            for scale in instrument.scales()
-            for item in scale.items
-        ],
-        columns=["item_code", "scale_code", "reverse"],
-    )
-
-
-def _team_answers(wave_team: WaveTeam) -> pd.DataFrame:
-    """Every answer of the team in the wave, one row per answer (or ticked grid cell)."""
-    rows = db.session.execute(
-        sa.select(
-            Answer.response_id,
-            Answer.item_code,
-            Answer.grid_row,
-            Answer.grid_column,
-            Answer.value,
-            Answer.dont_know,
-            Answer.text,
-        )
-        .join(Response, Answer.response_id == Response.id)
-        .where(Response.wave_id == wave_team.wave_id, Response.unit_id == wave_team.unit_id)
-    ).all()
-    frame = pd.DataFrame(
-        _plain(rows),
-        columns=[
-            "response_id",
-            "item_code",
-            "grid_row",
-            "grid_column",
-            "value",
-            "dont_know",
-            "text",
-        ],
-    )
-    return frame.astype({"value": float, "dont_know": bool})
-
-
-def _plain(rows: list) -> list[tuple]:
-    """pandas builds a frame from plain tuples about ten times faster than from Row objects."""
-    return [tuple(row) for row in rows]
-
-
 def _response_count(wave_team: WaveTeam) -> int:
     return db.session.scalar(
         sa.select(sa.func.count(Response.id)).where(
@@ -259,19 +206,6 @@ def previous_wave_team(wave_team: WaveTeam) -> WaveTeam | None:
         .order_by(Wave.opens_on.desc())
         .limit(1)
     )
-
-
-def _likert(answers: pd.DataFrame) -> pd.DataFrame:
-    return answers[answers["grid_row"] == ""][["response_id", "item_code", "value", "dont_know"]]
-
-
-def _scores(wave_team: WaveTeam, policy: Policy) -> pd.DataFrame | None:
-    """Respondents × scales of a wave team, or None when the team is below k."""
-    if not gate_group(_response_count(wave_team), policy).shown:
-        return None
-    items = _scored_items(instrument_of(wave_team.wave))
-    answers = _likert(_team_answers(wave_team))
-    return respondent_scale_scores(answers[~answers["dont_know"]], items)
 
 
 #: Organisation means of ended waves, whose answers no longer change: computed once per process.
@@ -326,28 +260,16 @@ def team_results(wave_team: WaveTeam, policy: Policy) -> TeamResults:
             comments_enabled=policy.comments_enabled,
             policy=policy,
         )
-    answers = _team_answers(wave_team)
-    likert = _likert(answers)
-    items = _scored_items(instrument)
-    current = respondent_scale_scores(likert[~likert["dont_know"]], items)
-    scored = likert[likert["item_code"].isin(items["item_code"])]
-    statistics = scale_statistics(scored, items, scores=current)
-    counts = answer_counts(likert, items)
-    per_item = item_statistics(likert)
+    figures = team_figures(wave_team, instrument, ended=results_ended(wave_team))
     previous = previous_wave_team(wave_team)
-    before = _scores(previous, policy) if previous else None
+    before = _summaries(previous, policy) if previous else None
     organisation = organisation_means(wave_team.wave, instrument, policy)
-    by_scale = statistics.to_dict("index")
-    counts_by_scale = counts.to_dict("index")
-    by_item = per_item.to_dict("index")
     scales = [
         _scale_result(
             scale,
-            by_scale[scale.code],
-            counts_by_scale[scale.code],
-            by_item,
+            figures,
             policy,
-            _change(scale.code, current, before, policy),
+            _change(figures.scores.get(scale.code), (before or {}).get(scale.code), policy),
             organisation.get(scale.code),
         )
         for scale in instrument.scales()
@@ -360,13 +282,16 @@ def team_results(wave_team: WaveTeam, policy: Policy) -> TeamResults:
         previous.wave if previous else None,
         previous_team=previous,
         groups=[
-            GroupResult(group, tuple(_item_result(item, by_item, policy) for item in group.items))
+            GroupResult(group, tuple(_item_result(item, figures, policy) for item in group.items))
             for group in instrument.groups()
             if any(item.item_type.is_likert for item in group.items)
         ],
-        grids=[_grid_result(item, answers, policy) for item in _items_of(instrument, "grid")],
+        grids=[_grid_result(item, figures, policy) for item in _items_of(instrument, "grid")],
         comments=[
-            Comments(item, _comments(item, answers, team_verdict.n, policy))
+            Comments(
+                item,
+                visible_comments(figures.comments.get(item.code, []), team_verdict.n, policy),
+            )
             for item in _items_of(instrument, "text")
         ],
         comments_enabled=policy.comments_enabled,
@@ -375,92 +300,86 @@ def team_results(wave_team: WaveTeam, policy: Policy) -> TeamResults:
     )
 
 
+def _summaries(wave_team: WaveTeam, policy: Policy) -> dict[str, Summary] | None:
+    """The stored scale scores of a wave team, summarised, or None when the team is below k."""
+    if not gate_group(_response_count(wave_team), policy).shown:
+        return None
+    return ended_scale_summaries(wave_team)  # the previous wave has ended
+
+
 def _items_of(instrument: Instrument, item_type: str) -> list[Item]:
     return [item for item in instrument.all_items() if item.type == item_type]
 
 
-def _change(
-    code: str, current: pd.DataFrame, before: pd.DataFrame | None, policy: Policy
-) -> Change | None:
+def _change(now: Summary | None, earlier: Summary | None, policy: Policy) -> Change | None:
     """The change since the previous wave, when both waves show this scale's spread (n at the
     spread threshold each): its interval and effect size come from the two spreads, so one
     shown spread and the interval would give the other."""
-    if before is None or code not in before or code not in current:
+    if now is None or earlier is None:
         return None
-    earlier, now = before[code].dropna(), current[code].dropna()
-    if not policy.shows_spread(len(earlier)) or not policy.shows_spread(len(now)):
+    if not policy.shows_spread(earlier.n) or not policy.shows_spread(now.n):
         return None
-    return change_between(earlier, now)
+    return change_from_summaries(earlier, now)
 
 
-def _number(value: object) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
-
-
-def _item_result(item: Item, by_item: dict[str, dict], policy: Policy) -> ItemResult:
-    row = by_item.get(item.code)
-    verdict = gate_group(int(row["n"]) if row else 0, policy)
+def _item_result(item: Item, figures: TeamFigures, policy: Policy) -> ItemResult:
+    counts = figures.items.get(item.code)
+    shown = item_figures(counts) if counts else None
+    verdict = gate_group(shown.n if shown else 0, policy)
     if not verdict.shown:
         return ItemResult(item, verdict)
     return ItemResult(
         item,
         verdict,
-        mean=_number(row["mean"]),
-        pct_favourable=_number(row["pct_favourable"]),
-        pct_dont_know=_number(row["pct_dont_know"]),
-        counts=tuple(int(row[value]) for value in range(1, 6))
-        if policy.shows_spread(verdict.n)
-        else None,
+        mean=shown.mean,
+        pct_favourable=shown.pct_favourable,
+        pct_dont_know=shown.pct_dont_know,
+        counts=shown.counts if policy.shows_spread(verdict.n) else None,
     )
 
 
 def _scale_result(
     scale: Scale,
-    row: dict,
-    counts: dict,
-    by_item: dict[str, dict],
+    figures: TeamFigures,
     policy: Policy,
     change: Change | None,
     organisation: Pooled | None,
 ) -> ScaleResult:
-    verdict = gate_group(int(row["n"]), policy)
+    scores = figures.scores.get(scale.code)
+    verdict = gate_group(scores.n if scores else 0, policy)
     if not verdict.shown:
         return ScaleResult(scale, verdict, organisation=organisation)
-    items = tuple(_item_result(item, by_item, policy) for item in scale.items)
+    items = tuple(_item_result(item, figures, policy) for item in scale.items)
     if not all(item.verdict.shown for item in items):
         return ScaleResult(
-            scale,
-            verdict,
-            mean=float(row["mean"]),
-            organisation=organisation,
-            items_shown=False,
+            scale, verdict, mean=scores.mean, organisation=organisation, items_shown=False
         )
+    counted = [figures.items.get(item.code, ValueCounts()) for item in scale.items]
+    answers = scale_answer_figures(
+        zip(counted, [item.reverse for item in scale.items], strict=True)
+    )
     spread = policy.shows_spread(verdict.n)
-    rwg = row["rwg"]
+    sd = math.sqrt(scores.var) if scores.n > 1 else None
     return ScaleResult(
         scale,
         verdict,
-        mean=float(row["mean"]),
-        pct_favourable=_number(row["pct_favourable"]),
-        pct_dont_know=_number(row["pct_dont_know"]),
-        sd=_number(row["sd"]) if spread else None,
-        rwg=float(rwg) if spread and not pd.isna(rwg) else None,
-        counts=tuple(int(counts[value]) for value in range(1, 6)) if spread else None,
+        mean=scores.mean,
+        pct_favourable=answers.pct_favourable,
+        pct_dont_know=answers.pct_dont_know,
+        sd=sd if spread else None,
+        rwg=scale_rwg(counted, scores.n) if spread else None,
+        counts=answers.counts if spread else None,
         change=change,
         organisation=organisation,
         items=items,
     )
 
 
-def _grid_result(item: Item, answers: pd.DataFrame, policy: Policy) -> GridResult:
-    ticks = answers[(answers["item_code"] == item.code) & (answers["grid_row"] != "")]
-    verdict = gate_group(ticks["response_id"].nunique(), policy)
+def _grid_result(item: Item, figures: TeamFigures, policy: Policy) -> GridResult:
+    respondents, cells = figures.grids.get(item.code, (0, {}))
+    verdict = gate_group(respondents, policy)
     if not verdict.shown:
         return GridResult(item, verdict)
-    shares = tick_shares(ticks[["response_id", "grid_row", "grid_column"]], verdict.n)
-    return GridResult(item, verdict, {cell: float(share) for cell, share in shares.items()})
-
-
-def _comments(item: Item, answers: pd.DataFrame, respondents: int, policy: Policy) -> list | None:
-    texts = answers.loc[(answers["item_code"] == item.code) & answers["text"].notna(), "text"]
-    return visible_comments([text for text in texts if text.strip()], respondents, policy)
+    return GridResult(
+        item, verdict, {cell: 100 * count / verdict.n for cell, count in cells.items()}
+    )

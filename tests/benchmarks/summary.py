@@ -35,6 +35,8 @@ SUBMISSION = (
 PAGES = ("team dashboard", "heatmap", "heatmap change", "organisation trend")
 #: One gunicorn worker's resident memory after each role of pages (worker_memory.py), cumulative.
 ROLES = (("respondents", "RSS resp."), ("manager pages", "+manager"), ("quality", "+quality"))
+#: bench_dashboard --large-units: one team of 2,000 or 20,000 responses a wave.
+UNIT_PAGES = ("team page", "team page, counted afresh", "department page")
 
 
 def _format(value: float | None) -> str:
@@ -101,6 +103,7 @@ def summary(results: dict) -> str:
         parts.append("Pages by organisation size (Flask test client; RSS from gunicorn):\n"
                      + _table(rows))  # fmt: skip
     parts += _two_servers(results)
+    parts.extend(_large_units(results))
     return "\n\n".join(parts)
 
 
@@ -113,6 +116,25 @@ def _two_servers(results: dict) -> list[str]:
     rows = [["figure", "value"]]
     rows += [[e["name"].removeprefix(prefix), _format(e["value"])] for e in entries]
     return [f"Two app servers, one database and one Redis ({entries[0]['size']}):\n" + _table(rows)]
+
+
+def _large_units(results: dict) -> list[str]:
+    units: dict[tuple[str, int], dict[str, float]] = defaultdict(dict)
+    for entry in results.get("dashboard", []):
+        if entry["size"].startswith("issue-19"):
+            responses = int(entry["size"].rsplit("× ", 1)[-1])
+            units[(entry["database"], responses)][entry["name"]] = entry["value"]
+    if not units:
+        return []
+    rows = [["database, responses", *[f"{page} p95 ms" for page in UNIT_PAGES], "first ms"]]
+    for key in sorted(units):
+        figures = units[key]
+        rows.append(
+            [f"{key[0]}, {key[1]:,}"]
+            + [_format(figures.get(f"{page} p95")) for page in UNIT_PAGES]
+            + [_format(figures.get("team page, first request"))]
+        )
+    return ["Results page of one large team (Flask test client):\n" + _table(rows)]
 
 
 def main(argv: list[str] | None = None) -> int:
