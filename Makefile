@@ -81,7 +81,7 @@ RELIABILITY := $(BIN)/pytest -p no:randomly -o python_files='check_*.py' tests/r
 bench: $(VENV)/.installed-dev translations
 	$(BIN)/python -m tests.benchmarks.bench_submit $(if $(QUICK),--quick,)
 	$(BIN)/python -m tests.benchmarks.bench_quality $(if $(QUICK),--quick,)
-	$(BIN)/python -m tests.benchmarks.bench_dashboard --large-units $(if $(QUICK),--quick,)
+	$(BIN)/python -m tests.benchmarks.bench_dashboard --large-units --database postgresql $(if $(QUICK),--quick,)
 	$(BIN)/python -m tests.benchmarks.bench_lighthouse --quick
 ifndef QUICK
 	env -u TEST_DATABASE_URL $(RELIABILITY)
