@@ -72,10 +72,9 @@ clean:
 # test), on SQLite and PostgreSQL: submission throughput against the floor, the pages at every
 # organisation size with a gunicorn worker's memory, then load, worker kills, a PostgreSQL
 # restart and two app servers on one PostgreSQL and one Redis (TEST_REDIS_URL, default
-# redis://127.0.0.1:6379/5) against gunicorn. About 14 minutes before the two-server check and
-# the PostgreSQL pass of the load and kill checks were added (about 4 more); QUICK=1 about 2
-# (shorter runs, medium size only, no reliability checks). The last table sums up; all
-# figures: tests/benchmarks/results/latest.json.
+# redis://127.0.0.1:6379/5) against gunicorn. 14 min 27 s on the idle 2-core machine
+# (2026-12-07); QUICK=1 2 min 32 s (shorter runs, medium size only, no reliability checks).
+# The last table sums up; all figures: tests/benchmarks/results/latest.json.
 RELIABILITY := $(BIN)/pytest -p no:randomly -o python_files='check_*.py' tests/reliability
 .PHONY: bench
 bench: $(VENV)/.installed-dev translations
