@@ -15,7 +15,6 @@ from survey.respond import views
 from survey.respond.blueprint import bp
 from survey.respond.forms import StartForm
 from survey.services import invitations, responding
-from survey.services.questionnaires import instrument_of
 from survey.services.settings import wave_policy
 from survey.web import invitation_mails
 
@@ -58,18 +57,7 @@ def invitation() -> Response | tuple[str, int] | str:
     if form.validate_on_submit():
         return _claim_and_begin(token)
     wave_policy(wave)  # the page states the k this wave was opened with (page_settings)
-    page = render_template(
-        "respond/landing.html",
-        wave=wave,
-        team=wave_team.unit,
-        instrument=instrument_of(wave),
-        form=form,
-        draft=None,
-        resume_page=None,
-        page_count=len(responding.asked_pages(wave)),
-        answered_before=False,
-    )
-    return page, 422 if form.errors else 200
+    return views._landing(wave_team, form, None)
 
 
 def _claim_and_begin(token: str) -> Response | tuple[str, int]:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
+from flask_wtf import FlaskForm
 from markupsafe import Markup
 from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response
@@ -176,6 +177,15 @@ def team_link(link_slug: str) -> Response | tuple[str, int] | str:
             session.pop(DRAFT, None)
             responding.delete_draft(draft)  # "start again": the earlier answers go
         return _begin(responding.start_draft(wave_team), commit=True)
+    return _landing(wave_team, form, draft, answered_before)
+
+
+def _landing(
+    wave_team: WaveTeam, form: FlaskForm, draft: Draft | None, answered_before: bool = False
+) -> tuple[str, int]:
+    """The landing page of a wave team's questionnaire (team link or personal invitation):
+    422 when its start form came back with errors."""
+    wave = wave_team.wave
     pages = responding.asked_pages(wave)
     page = render_template(
         "respond/landing.html",
