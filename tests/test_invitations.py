@@ -393,7 +393,7 @@ def test_the_invitation_page_shows_counts_only_from_k(app, client, admin, tree, 
     page = client.get(f"/admin/waves/{wave.id}/invitations").get_data(as_text=True)
     row_a = re.search(r'<tr data-team="team-a">(.*?)</tr>', page, re.S).group(1)
     row_b = re.search(r'<tr data-team="team-b">(.*?)</tr>', page, re.S).group(1)
-    assert re.findall(r"<td data-\w+>(\d+)</td>", row_a) == ["12", "7", "5"]
+    assert re.findall(r"<td data-\w+>(\d+)</td>", row_a) == ["12", "7"]  # 5 unused: k
     assert "fewer than 5" in row_b and not re.search(r"<td data-\w+>\d", row_b)
     assert "team-a-0" not in page and "team-b-0" not in page
 
@@ -412,11 +412,43 @@ def test_the_used_count_moves_with_the_daily_run_not_with_each_person_who_begins
     assert "fewer than 5" in used_on_the_page()  # not counted yet
     remind(runner, opened.opens_on + timedelta(days=1))
     assert used_on_the_page() == "6"
-    for token in tokens[6:8]:  # two more begin during the day: the page still says 6
-        begin(app.test_client(), token)
+    begin(app.test_client(), tokens[6])  # one more begins during the day: the page still says 6
     assert used_on_the_page() == "6"
     remind(runner, opened.opens_on + timedelta(days=2))
-    assert used_on_the_page() == "8"
+    assert used_on_the_page() == "7"  # 5 unused: both at k
+
+
+def test_the_used_count_of_a_team_stays_hidden_when_its_unused_invitations_are_below_k(
+    app, client, admin, runner, tree, make_wave
+):
+    """The attack: the administrator knows each team's number invited (its staff list). With
+    nine of twelve used in team A, a shown used count would give the three who have not begun,
+    and so would any count of reminders (they go to exactly those three); team B, fully shown,
+    would let the wave's total be subtracted down to team A's."""
+    app.config["PUBLIC_URL"] = PUBLIC_URL
+    add_staff(tree["team-a"], 12)
+    add_staff(tree["team-b"], 12)
+    wave = draft_wave(make_wave, [tree["north"]])
+    wave.reminder_days = [1]
+    wave_service.open_wave(wave, None)
+    db.session.commit()
+    tokens = sorted(tokens_by_address().items())
+    for address, token in tokens:
+        if address < "team-a-09" or "team-b-00" <= address < "team-b-06":
+            begin(app.test_client(), token)  # team A: 9 of 12 used; team B: 6 of 12
+    remind(runner, wave.opens_on + timedelta(days=1))
+
+    page = client.get(f"/admin/waves/{wave.id}/invitations").get_data(as_text=True)
+    row_a = re.search(r'<tr data-team="team-a">(.*?)</tr>', page, re.S).group(1)
+    row_b = re.search(r'<tr data-team="team-b">(.*?)</tr>', page, re.S).group(1)
+    assert re.search(r"<td data-used>(.*?)</td>", row_a, re.S).group(1).strip() != "9"
+    assert "hidden" in row_a
+    assert re.findall(r"<td data-\w+>(\d+)</td>", row_b) == ["12", "6"]
+    total = re.search(r"<td data-used-total>(.*?)</td>", page, re.S).group(1)
+    assert "15" not in total and "hidden" in total  # 15 - 6 would give team A's 9
+    went = re.search(r'<tr data-round="[^"]+">(.*?)</tr>', page, re.S).group(1)
+    assert went.count("<td") == 2  # the round: its kind and when it went, no count
+    assert len(mails(MailKind.REMINDER)) == 9  # 3 + 6 reminders did go
 
 
 def test_the_wave_form_stores_invitations_and_checks_reminder_days(
@@ -489,8 +521,8 @@ def test_the_invitation_page_after_the_end_keeps_only_the_rounds(client, admin, 
     db.session.commit()
     page = client.get(f"/admin/waves/{opened.id}/invitations").get_data(as_text=True)
     assert "data-forgotten" in page and "data-invitation-counts" not in page
-    sent = re.search(r"<td data-round-sent>(.*?)</td>", page, re.S).group(1).strip()
-    assert sent == "12"
+    went = re.search(r'<tr data-round="[^"]+">(.*?)</tr>', page, re.S).group(1)
+    assert "not yet" not in went and went.count("<td") == 2  # when it went, never how many
 
 
 def test_the_invitation_page_of_a_wave_without_invitations(client, admin, tree, make_wave):

@@ -1,5 +1,6 @@
 """Administration: a wave's personal invitations. The planned reminder rounds and when each
-went, and per team how many were invited, used and reminded: counts only, each shown from k
+went, and per team how many were invited and used: counts only, a used count shown only when it
+and the unused count beside it both reach k
 (``survey.services.reminders.overview``). No address, and never who has or has not answered."""
 
 from __future__ import annotations

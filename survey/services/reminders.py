@@ -14,7 +14,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from survey.anonymity import Policy
+from survey.anonymity import Policy, Reason
 from survey.extensions import db
 from survey.models import Invitation, MailKind, Wave, WaveReminder, WaveState, WaveStatus, WaveTeam
 from survey.services import audit
@@ -105,42 +105,43 @@ class TeamInvitations:
     wave_team: WaveTeam
     invited: GatedCount
     used: GatedCount
-    reminded: GatedCount
 
 
 @dataclass(frozen=True)
 class InvitationOverview:
     rounds: list[WaveReminder]
-    #: Round id → the reminders it sent (the whole wave's), shown from k.
-    round_sent: dict[int, GatedCount]
     teams: list[TeamInvitations]
     invited: GatedTotal
     used: GatedTotal
-    reminded: GatedTotal
     #: Whether the wave's invitations were deleted at its end (only the rounds remain).
     forgotten: bool
 
 
-def _counts(wave: Wave) -> dict[int, tuple[int, int]]:
-    """Wave team id → (invited, reminded at least once)."""
+def _invited(wave: Wave) -> dict[int, int]:
+    """Wave team id → its invitations."""
     rows = db.session.execute(
-        sa.select(
-            Invitation.wave_team_id,
-            sa.func.count(),
-            sa.func.sum(sa.case((Invitation.reminders_sent > 0, 1), else_=0)),
-        )
+        sa.select(Invitation.wave_team_id, sa.func.count())
         .join(WaveTeam, WaveTeam.id == Invitation.wave_team_id)
         .where(WaveTeam.wave_id == wave.id)
         .group_by(Invitation.wave_team_id)
     ).all()
-    return {team_id: (n, int(reminded or 0)) for team_id, n, reminded in rows}
+    return dict(rows)
+
+
+def _hidden_unless_both(used: GatedCount, unused: GatedCount) -> GatedCount:
+    """The used count, shown only when the unused count beside it is shown as well: the
+    invited count is known (the staff list), so either one gives the other."""
+    return used if unused.shown or not used.shown else GatedCount(None, Reason.DIFFERENCING)
 
 
 def overview(wave: Wave, teams: list[WaveTeam], policy: Policy) -> InvitationOverview:
-    """The planned rounds and, per team, invitations sent, used and reminded, each count
-    shown only from k (``GatedCount``), totals through ``gate_total``. The used invitations
-    are those the daily run counted (``WaveTeam.invitations_used``), never the live number:
-    like the live counts, the figure moves once a day, not with each person who begins."""
+    """The planned rounds and when they went, and per team the invitations and how many were
+    used. The used invitations are those the daily run counted (``WaveTeam.invitations_used``),
+    never the live number: like the live counts, the figure moves once a day. The used count
+    and its complement (the invitations not used, which the invited count and any count of
+    reminders would give) are both groups: the used count is shown only when both reach k, per
+    team (``GatedCount``) and for the wave (``gate_total`` of both). No count of reminders is
+    shown: reminders go to the unused invitations, so it would be that complement again."""
     rounds = list(
         db.session.scalars(
             sa.select(WaveReminder)
@@ -148,29 +149,30 @@ def overview(wave: Wave, teams: list[WaveTeam], policy: Policy) -> InvitationOve
             .order_by(WaveReminder.planned_on, WaveReminder.id)
         )
     )
-    counts = _counts(wave)
-    figures = {
-        team.id: (*counts.get(team.id, (0, 0)), team.invitations_used or 0) for team in teams
-    }  # invited, reminded, used
+    invited = _invited(wave)
+    used = {team.id: team.invitations_used or 0 for team in teams}
+    unused = {team.id: invited.get(team.id, 0) - used[team.id] for team in teams}
     rows = [
         TeamInvitations(
             team,
-            invited=GatedCount.gated(figures[team.id][0], policy),
-            used=GatedCount.gated(figures[team.id][2], policy),
-            reminded=GatedCount.gated(figures[team.id][1], policy),
+            invited=GatedCount.gated(invited.get(team.id, 0), policy),
+            used=_hidden_unless_both(
+                GatedCount.gated(used[team.id], policy), GatedCount.gated(unused[team.id], policy)
+            ),
         )
         for team in teams
     ]
-
-    def total(index: int) -> GatedTotal:
-        return gate_total((figures[team.id][index] for team in teams), policy)
-
+    shown = [row.used.shown for row in rows]
+    both = [gate_total(used.values(), policy), gate_total(unused.values(), policy)]
+    if all(total.whole.shown for total in both) and (all(shown) or not any(shown)):
+        used_total = both[0]
+    else:  # too few, or a shown team beside a hidden one: the total could be subtracted
+        reason = both[0].whole.reason or Reason.DIFFERENCING
+        used_total = GatedTotal(GatedCount(None, reason), 0, 0)
     return InvitationOverview(
         rounds=rounds,
-        round_sent={reminder.id: GatedCount.gated(reminder.sent, policy) for reminder in rounds},
         teams=rows,
-        invited=total(0),
-        used=total(2),
-        reminded=total(1),
-        forgotten=not counts and wave.status is not WaveStatus.DRAFT,
+        invited=gate_total((invited.get(team.id, 0) for team in teams), policy),
+        used=used_total,
+        forgotten=not invited and wave.status is not WaveStatus.DRAFT,
     )

@@ -165,10 +165,10 @@ def test_twelve_invited_seven_answer_five_reminded_and_nothing_links_them(
         for foreign_key in Response.__table__.foreign_keys
     )
 
-    # The administrator's invitation page: the reminder round and its 5 mails (5 = k), no address.
+    # The administrator's invitation page: when the reminder round went (no count), no address.
     admin.goto(f"{live_server}/admin/waves/{wave.id}/invitations")
     round_row = admin.locator("table").first.locator("tbody tr").first
-    expect(round_row).to_contain_text("5")
+    expect(round_row).not_to_contain_text("not yet")
     screenshot(admin, "invitations-admin.png", full_page=True)
     page_text = admin.locator("main").inner_text()
     assert not any(email in page_text for email in invitations)
