@@ -56,6 +56,7 @@ from survey.services.results import (
 from survey.services.scale_scores import of_wave, store_scale_scores
 from survey.services.settings import wave_policy
 from survey.services.summary import team_summary
+from survey.services.team_figures import store_wave_figures
 from tests.conftest import login
 from tests.test_manager_trends import ANKER, PASSWORD
 
@@ -341,6 +342,13 @@ def test_random_answers_give_the_same_figures_as_the_pandas_path(tree, make_wave
         assert_same_figures(wave_team, policy) for wave_team in second.teams for policy in policies
     )
     assert shown > 0
+    # the same from the figures kept when a wave ends (``team_figures.store_wave_figures``)
+    for wave in (first, second):
+        assert store_wave_figures(wave, instrument_of(wave)) == len(wave.teams)
+    db.session.commit()
+    for wave_team in second.teams:
+        for policy in policies:
+            assert_same_figures(wave_team, policy)
 
 
 # --- the demo organisation -------------------------------------------------------------------
@@ -385,12 +393,14 @@ def test_the_demo_team_pages_are_the_same_byte_for_byte(demo, client, monkeypatc
 
 
 def test_the_kept_counts_follow_a_team_whose_responses_change(tree, make_wave):
-    """The worker keeps an ended wave's counts and sums; a response more (or deleted under
-    retention) changes the key, so nothing stale is shown."""
+    """Figures kept for an ended wave are used only while they count the responses the team
+    holds: a response more, or answers deleted, and the page counts afresh."""
     rng = random.Random(7)
     wave = make_wave([tree["team-a"]], status=WaveStatus.CLOSED)
     wave_team = wave.teams[0]
     add_random_responses(wave_team, 6, rng)
+    store_wave_figures(wave, instrument_of(wave))
+    db.session.commit()
     policy = Policy()
     assert team_results(wave_team, policy).responses.n == 6
     add_random_responses(wave_team, 5, rng)

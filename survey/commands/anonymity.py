@@ -10,7 +10,10 @@ from flask.cli import AppGroup
 
 from survey.commands.waves import find_wave
 from survey.extensions import db
+from survey.models import Wave
+from survey.services.questionnaires import instrument_of
 from survey.services.shuffle import shuffle_wave, waves_due
+from survey.services.team_figures import store_wave_figures, waves_to_count
 
 anonymity_cli = AppGroup("anonymity", help="Keep stored data from revealing who answered when.")
 
@@ -49,15 +52,23 @@ def shuffle_command(wave_id: int | None) -> None:
     it ended, so that neither the database's own order (SQLite's rowid, PostgreSQL's physical
     order and transaction ids) nor a backup follows the order in which people answered. Each
     wave is committed on its own; deleted rows are then erased (VACUUM on PostgreSQL).
+
+    Then the figures of every ended wave not yet counted (one that ended by date, or before
+    this version) are counted once and kept, so that its results pages read them.
     """
     today = date.today()
     if wave_id is not None:
-        waves = [find_wave(wave_id)]
+        _shuffle([find_wave(wave_id)], today)
+        return
+    waves = waves_due(today)
+    if waves:
+        _shuffle(waves, today)
     else:
-        waves = waves_due(today)
-        if not waves:
-            click.echo("Nothing to shuffle: every wave was shuffled since its last answer.")
-            return
+        click.echo("Nothing to shuffle: every wave was shuffled since its last answer.")
+    _count_ended_waves(today)
+
+
+def _shuffle(waves: list[Wave], today: date) -> None:
     total = len(waves)
     rewritten = 0
     for number, wave in enumerate(waves, start=1):
@@ -78,3 +89,20 @@ def shuffle_command(wave_id: int | None) -> None:
         rewritten += count
         click.echo(f"{heading}: {count} response(s) rewritten in random order")
     click.echo(f"Shuffled {total} wave(s), {rewritten} response(s) in all.")
+
+
+def _count_ended_waves(today: date) -> None:
+    """Count and keep the team figures of every ended wave whose figures are missing or count
+    another number of responses (``survey.services.team_figures``), a wave per transaction."""
+    waves = waves_to_count(today)
+    for number, wave in enumerate(waves, start=1):
+        try:
+            teams = store_wave_figures(wave, instrument_of(wave), today)
+            db.session.commit()
+        except Exception as error:
+            db.session.rollback()
+            raise click.ClickException(
+                f"The figures of wave {wave.id} were not counted ({error.__class__.__name__}: "
+                f"{error}); its pages count them live. Run the command again."
+            ) from error
+        click.echo(f"[{number}/{len(waves)}] Wave {wave.id}: {wave.name}: {teams} team(s) counted")

@@ -20,7 +20,7 @@ from survey.models.questionnaires import (
     StoredItem,
     StoredScale,
 )
-from survey.models.responses import Answer, Draft, Response, ScaleScore
+from survey.models.responses import Answer, Draft, Response, ScaleScore, StoredTeamFigures
 from survey.models.retention import RetainedScaleResult
 from survey.models.settings import OrganisationSettings
 from survey.models.units import Unit, UnitKind
@@ -39,6 +39,7 @@ from survey.models.waves import (
 )
 
 __all__ = [
+    "StoredTeamFigures",
     "WaveSchedule",
     "WaveReminder",
     "StaffMember",

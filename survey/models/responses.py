@@ -121,3 +121,30 @@ class ScaleScore(Base):
     )
     scale_code: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     score: Mapped[float] = mapped_column(sa.Float)
+
+
+class StoredTeamFigures(Base):
+    """What a team's results page counts of an ended wave, counted once and kept.
+
+    An ended wave takes no more answers, so its per-item counts, scale sums, tick-grid counts and
+    comments (in random order) are counted when it ends (``survey.services.team_figures``) and
+    read from here, however many responses the team holds. ``responses`` is the number of
+    responses they count: a page uses them only while the team still holds exactly that many.
+    Deleted with the wave's responses under retention, like the comments they carry.
+    """
+
+    __tablename__ = "stored_team_figures"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["wave_id", "unit_id"],
+            ["wave_teams.wave_id", "wave_teams.unit_id"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    wave_id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(primary_key=True)
+    responses: Mapped[int]
+    #: The instrument they were counted for (``Instrument.sha256``).
+    instrument_sha256: Mapped[str] = mapped_column(sa.String(64))
+    figures: Mapped[dict[str, Any]] = mapped_column(sa.JSON)

@@ -41,9 +41,10 @@ from survey.models import (
 )
 from survey.passwords import hash_password
 from survey.services import audit, scale_scores
-from survey.services.questionnaires import store_instrument
+from survey.services.questionnaires import instrument_of, store_instrument
 from survey.services.responding import answer_rows
 from survey.services.settings import record_promise
+from survey.services.team_figures import store_wave_figures
 
 INSTRUMENT_FILE = Path(questionnaires.__file__).parent / "krachtspiegel-team-1.yaml"
 #: The open wave asks instrument 2.0; the closed waves keep 1.x, so the demo shows a trend
@@ -261,6 +262,7 @@ def build_demo(
     responses, answers = _add_responses(generator, waves, teams, progress)
     for wave in waves:
         scale_scores.store_scale_scores(scale_scores.of_wave(wave.id))
+        store_wave_figures(wave, instrument_of(wave), today)  # as closing the wave does
     audit.record(None, "demo.build", organisation.slug, seed=seed, responses=responses)
     return DemoSummary(
         len(TEAMS), len(waves), responses, answers, [(email, role) for email, role, _ in ACCOUNTS]

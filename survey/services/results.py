@@ -260,7 +260,9 @@ def team_results(wave_team: WaveTeam, policy: Policy) -> TeamResults:
             comments_enabled=policy.comments_enabled,
             policy=policy,
         )
-    figures = team_figures(wave_team, instrument, ended=results_ended(wave_team))
+    figures = team_figures(
+        wave_team, instrument, ended=results_ended(wave_team), responses=team_verdict.n
+    )
     previous = previous_wave_team(wave_team)
     before = _summaries(previous, policy) if previous else None
     organisation = organisation_means(wave_team.wave, instrument, policy)
@@ -302,9 +304,10 @@ def team_results(wave_team: WaveTeam, policy: Policy) -> TeamResults:
 
 def _summaries(wave_team: WaveTeam, policy: Policy) -> dict[str, Summary] | None:
     """The stored scale scores of a wave team, summarised, or None when the team is below k."""
-    if not gate_group(_response_count(wave_team), policy).shown:
+    verdict = gate_group(_response_count(wave_team), policy)
+    if not verdict.shown:
         return None
-    return ended_scale_summaries(wave_team)  # the previous wave has ended
+    return ended_scale_summaries(wave_team, verdict.n)  # the previous wave has ended
 
 
 def _items_of(instrument: Instrument, item_type: str) -> list[Item]:

@@ -52,6 +52,7 @@ from survey.models import (
 from survey.services import audit
 from survey.services.questionnaires import instrument_of
 from survey.services.settings import current_settings, wave_policy
+from survey.services.team_figures import forget_wave_figures
 from survey.services.wave_progress import GatedCount, GatedTotal, gate_total
 
 #: Responses deleted per statement: large waves go in several rounds of this many.
@@ -330,6 +331,7 @@ def purge_wave(wave_plan: WavePlan, actor: Account | None, today: date | None = 
         for row in wave_plan.kept
     )
     db.session.flush()
+    forget_wave_figures([wave.id])  # they hold its comments
     _delete_responses(wave.id)
     db.session.execute(
         sa.delete(AccessCode)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from reports.scores import enough_answered, reversed_value, scale_score
 from survey.extensions import db
 from survey.models import Answer, Response, ScaleScore, StoredItem, StoredScale, Wave
+from survey.services.team_figures import forget_wave_figures
 
 
 def scores_select(responses: sa.Select) -> sa.Select:
@@ -55,6 +56,7 @@ def store_scale_scores(responses: sa.Select, *, replace: bool = True) -> None:
     """Compute and store the scale scores of the responses whose ids ``responses`` selects,
     replacing any stored before (``replace=False``: a response just stored has none)."""
     if replace:
+        forget_wave_figures(sa.select(Response.wave_id).where(Response.id.in_(responses)))
         db.session.execute(sa.delete(ScaleScore).where(ScaleScore.response_id.in_(responses)))
     db.session.execute(
         sa.insert(ScaleScore).from_select(

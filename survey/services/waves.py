@@ -60,6 +60,7 @@ from survey.services.questionnaires import instrument_of, instrument_of_version
 from survey.services.settings import record_promise, wave_policy
 from survey.services.short_links import fresh_codes
 from survey.services.shuffle import shuffle_wave
+from survey.services.team_figures import store_wave_figures
 from survey.services.wave_progress import TeamFlag, closing_flags
 from survey.services.wave_tree import freeze_tree
 
@@ -407,6 +408,7 @@ def close_wave(
     audit.record(actor, "wave.close", _target(wave), **details)
     invitations.forget_wave(wave, actor)  # the addresses are not needed any more
     shuffle_wave(wave, today)  # no order at rest (survey.services.shuffle)
+    store_wave_figures(wave, instrument_of(wave), today)  # its pages read them from now on
     return flags
 
 
