@@ -50,7 +50,8 @@ from survey.models import (
 )
 from survey.models.waves import ActionKind
 from survey.operations.backup.writing import write_backup
-from survey.services.questionnaires import store_instrument
+from survey.services.questionnaires import instrument_of, store_instrument
+from survey.services.team_figures import store_wave_figures
 from tests.conftest import MINI_INSTRUMENT, TEST_DATABASE_URL, base_config, empty_database
 
 #: Values that trip up a naive dump: quotes, a newline, a tab, non-Latin text, an emoji.
@@ -238,6 +239,8 @@ def populate() -> dict[str, Any]:
                 ScaleScore(response_id=response.id, scale_code="A2", score=2.2 + 1e-15 * number),
             ]
         )
+    db.session.flush()
+    store_wave_figures(closed, instrument_of(closed))  # counted and kept as closing the wave does
     db.session.commit()
     ids = {"version": version.id, "closed_wave": closed.id, "team_a": team_a.id}
     db.session.remove()
