@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
@@ -28,6 +26,7 @@ from survey.services.scale_scores import of_response, of_wave, store_scale_score
 from survey.services.team_figures import count_team_figures, store_wave_figures
 from survey.services.waves import close_wave
 from tests.conftest import login
+from tests.test_demo import statements_sent
 from tests.test_results_sql import add_random_responses, assert_same_figures
 from tests.test_retention import add_responses, ended, likert, set_retention
 
@@ -47,21 +46,6 @@ def sorted_comments(figures: team_figures.TeamFigures) -> team_figures.TeamFigur
     return figures
 
 
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """The SQL statements sent meanwhile."""
-    sent: list[str] = []
-
-    def note(connection, cursor, statement, *args) -> None:
-        sent.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        yield sent
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", note)
-
-
 @pytest.fixture
 def open_wave(tree, make_wave):
     """An open wave of teams A and B, with 7 and 4 random responses."""
@@ -74,7 +58,9 @@ def open_wave(tree, make_wave):
 
 def test_closing_a_wave_keeps_each_teams_figures_as_counted(open_wave):
     instrument = instrument_of(open_wave)
-    live = {wt.unit_id: sorted_comments(count_team_figures(wt, instrument)) for wt in open_wave.teams}
+    live = {
+        wt.unit_id: sorted_comments(count_team_figures(wt, instrument)) for wt in open_wave.teams
+    }
     assert stored(open_wave.id) == {}
     close_wave(open_wave, None)
     db.session.commit()
@@ -104,14 +90,14 @@ def test_a_page_of_an_ended_wave_reads_the_kept_figures_not_the_answers(
     make_account("lg@example.org", Role.MANAGER, [open_wave.teams[0].unit])
     login(client, "lg@example.org")
     url = f"/dashboard/waves/{open_wave.id}/teams/{open_wave.teams[0].unit.slug}"
-    with statements() as sent:
+    with statements_sent() as sent:
         page = client.get(url)
     assert page.status_code == 200 and "stored_team_figures" in " ".join(sent)
     assert not [s for s in sent if "FROM answers" in s or "JOIN answers" in s], sent
     # without the kept figures, the same page counts the answers, and shows the same
     db.session.execute(sa.delete(StoredTeamFigures))
     db.session.commit()
-    with statements() as sent:
+    with statements_sent() as sent:
         again = client.get(url)
     assert [s for s in sent if "JOIN answers" in s or "FROM answers" in s]
     assert without_comments(again) == without_comments(page)
