@@ -441,7 +441,7 @@ def submit() -> Response | tuple[str, int]:
 
 @bp.get("/respond/thanks")
 def thanks() -> str | tuple[str, int]:
-    wave = db.session.get(Wave, session.get(THANKS) or 0)
+    wave = responding.wave_by_id(session.get(THANKS) or 0)
     if wave is None:
         return _message("no_draft")
     wave_policy(wave)  # the page states the k this wave was opened with (page_settings)
