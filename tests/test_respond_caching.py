@@ -102,20 +102,6 @@ def test_a_first_view_follows_the_life_domains_the_organisation_asks(client, tre
     assert 'name="item-C2-3"' in client.get(f"/respond/{page_c2}").get_data(as_text=True)
 
 
-def test_the_settings_come_with_the_draft_and_follow_a_change_at_the_next_page(app, link):
-    """A respondent's page reads the settings in its draft's query, afresh each request: the
-    defaults while none are saved, a saved change from the next page on."""
-    client = app.test_client()
-    assert start(client, link) == "/respond/1"
-    for path in ("/respond/1", "/respond/review"):
-        assert 'hreflang="en"' in client.get(path).get_data(as_text=True)  # both languages
-    save_settings({"languages": ("nl",)}, None)
-    db.session.commit()
-    for path in ("/respond/1", "/respond/review", link):
-        page = client.get(path).get_data(as_text=True)
-        assert '<html lang="nl">' in page and 'hreflang="en"' not in page
-
-
 def test_a_version_is_parsed_once_and_a_reused_id_with_other_content_is_not_mixed_up(app, wave):
     version = wave.questionnaire_version
     first = instrument_of_version(version)
