@@ -70,7 +70,7 @@ def watch_pooled_connections(engine: Engine) -> None:
             record.info[_RETURNED_AT] = time.monotonic()
 
     @event.listens_for(engine, "checkout")
-    def test_before_use(dbapi_connection, record: ConnectionPoolEntry, proxy) -> None:
+    def ping_when_in_doubt(dbapi_connection, record: ConnectionPoolEntry, proxy) -> None:
         returned_at = record.info.get(_RETURNED_AT)
         if returned_at is None:  # just connected (the info goes with a replaced connection)
             return
