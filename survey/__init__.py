@@ -15,7 +15,15 @@ from survey.config import (
     read_secret_key,
     settings_from_environment,
 )
-from survey.extensions import babel, csrf, db, limiter, login_manager, migrate
+from survey.extensions import (
+    babel,
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    migrate,
+    watch_pooled_connections,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -84,6 +92,9 @@ def register_extensions(app: Flask) -> None:
         "hide_parameters": True,
     }
     db.init_app(app)
+    with app.app_context():
+        if not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
+            watch_pooled_connections(db.engine)  # PostgreSQL (survey.config.engine_options)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -122,14 +122,16 @@ def settings_from_environment(instance_path: Path) -> dict:
 def engine_options(config: Mapping) -> dict:
     """SQLAlchemy engine options for the configured database.
 
-    ``pool_pre_ping`` tests a pooled connection before a request uses it, so connections that
-    died with a database restart are replaced instead of failing their next request. A
-    PostgreSQL server that does not answer fails a connection after a few seconds (a 503 page)
-    rather than holding the request until gunicorn kills the worker. SQLite's busy timeout is
-    set here, per connection, so that tests can shorten it.
+    A pooled connection is tested before a request uses it, so connections that died with a
+    database restart are replaced instead of failing their next request: on SQLite by
+    ``pool_pre_ping``, on PostgreSQL by ``survey.extensions.watch_pooled_connections``, which
+    saves the pre-ping's round trip while a connection is in steady use. A PostgreSQL server
+    that does not answer fails a connection after a few seconds (a 503 page) rather than
+    holding the request until gunicorn kills the worker. SQLite's busy timeout is set here, per
+    connection, so that tests can shorten it.
     """
-    options: dict = {"pool_pre_ping": True}
     url = str(config["SQLALCHEMY_DATABASE_URI"])
+    options: dict = {"pool_pre_ping": not url.startswith("postgresql")}
     if url.startswith("postgresql"):
         options["connect_args"] = {"connect_timeout": 5}
     elif url.startswith("sqlite"):

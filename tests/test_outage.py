@@ -14,6 +14,7 @@ import re
 import socket
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import suppress
 
@@ -29,6 +30,7 @@ from survey.models import Draft, Response, Role
 from tests.benchmarks import loadgen
 from tests.conftest import (
     PASSWORD,
+    WORKER,
     IsolatedClient,
     app_on,
     base_config,
@@ -211,8 +213,9 @@ def test_a_respondent_loses_nothing_while_postgresql_is_away(proxied, proxy, lin
 
 
 def test_connections_that_died_with_a_restart_are_replaced_without_an_error(proxied, proxy, link):
-    """The pool holds connections from before the cut; pre-ping replaces them, so the first
-    request after the database is back succeeds instead of failing on a dead connection."""
+    """The pool holds connections from before the cut; it tests them before use and replaces
+    them, so the first request after the database is back succeeds instead of failing on a
+    dead connection (``survey.extensions.watch_pooled_connections``)."""
     assert proxied.get(link).status_code == 200
     assert proxied.get(link).status_code == 200
     with proxied.application.app_context():
@@ -220,6 +223,30 @@ def test_connections_that_died_with_a_restart_are_replaced_without_an_error(prox
     proxy.cut()
     proxy.restore()
     assert proxied.get(link).status_code == 200
+
+
+def test_a_connection_the_server_ended_is_replaced_without_an_error(app, database_url, link):
+    """A restart ends every session on the server; the pooled connection, which had just been
+    used (so it is not pinged for being idle), is replaced before the next request uses it."""
+    if sa.make_url(database_url).get_backend_name() != "postgresql":
+        pytest.skip("ending a server session is for PostgreSQL (TEST_DATABASE_URL)")
+    name = f"krachtspiegel-outage-{WORKER or 'main'}"
+    options = {"connect_args": {"application_name": name}}
+    served = create_app({**base_config(database_url), "SQLALCHEMY_ENGINE_OPTIONS": options})
+    client = served.test_client()
+    assert client.get(link).status_code == 200
+    sessions = sa.text("SELECT pid FROM pg_stat_activity WHERE application_name = :name")
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        ended = connection.execute(sessions, {"name": name}).scalars().all()
+        assert ended
+        for pid in ended:
+            connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        deadline = time.monotonic() + 5
+        while connection.execute(sessions, {"name": name}).first() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert client.get(link).status_code == 200
+    with served.app_context():
+        db.engine.dispose()
 
 
 def test_a_connection_lost_after_the_page_was_made_does_not_spoil_it(proxied, proxy, link):

@@ -68,6 +68,16 @@ def _forget_session_draft(keep: Draft | None = None) -> None:
         responding.forget_draft(draft)
 
 
+def _reading_only() -> None:
+    """For a page view, which only reads: its queries run without a transaction around them,
+    which on PostgreSQL saves the round trips of its BEGIN and ROLLBACK (at READ COMMITTED
+    each query sees the latest committed rows either way). Nothing may be written after this:
+    a write would be committed on its own, at once (tests/test_respond_queries.py checks that
+    these pages write nothing)."""
+    if not db.session().in_transaction():
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def _link_key() -> str:
     return (request.view_args or {}).get("link_slug", "")
 
@@ -154,6 +164,8 @@ def _session_draft_of(wave_team: WaveTeam) -> Draft | None:
     deduct_when=_started,
 )
 def team_link(link_slug: str) -> Response | tuple[str, int] | str:
+    if request.method == "GET":
+        _reading_only()
     wave_team = responding.wave_team_by_link(link_slug)
     if wave_team is None:
         return _message("unknown_link", status=404)
@@ -303,6 +315,8 @@ def _draft_in_open_wave() -> tuple[Draft | None, tuple[str, int] | None]:
 
 @bp.route("/respond/<int:number>", methods=["GET", "POST"])
 def step(number: int) -> Response | tuple[str, int] | str:
+    if request.method == "GET":
+        _reading_only()
     draft, other_page = _draft_in_open_wave()
     if draft is None:
         return other_page
@@ -387,6 +401,7 @@ def _after_step(action: str, number: int, total: int, draft: Draft) -> Response 
 
 @bp.get("/respond/review")
 def review() -> tuple[str, int] | str:
+    _reading_only()
     draft, other_page = _draft_in_open_wave()
     if draft is None:
         return other_page
@@ -441,7 +456,8 @@ def submit() -> Response | tuple[str, int]:
 
 @bp.get("/respond/thanks")
 def thanks() -> str | tuple[str, int]:
-    wave = db.session.get(Wave, session.get(THANKS) or 0)
+    _reading_only()
+    wave = responding.wave_by_id(session.get(THANKS) or 0)
     if wave is None:
         return _message("no_draft")
     wave_policy(wave)  # the page states the k this wave was opened with (page_settings)

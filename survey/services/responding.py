@@ -19,7 +19,7 @@ from survey.extensions import db
 from survey.models import Answer, Draft, Response, Wave, WaveStatus, WaveTeam, now_utc
 from survey.services import scale_scores
 from survey.services.questionnaires import instrument_of
-from survey.services.settings import current_settings
+from survey.services.settings import current_settings, first_with_settings
 
 RESUME_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 RESUME_LENGTH = 12
@@ -115,7 +115,7 @@ def wave_team_by_link(link_slug: str) -> WaveTeam | None:
     page shows all three): one query. Text no link has (PostgreSQL refuses a NUL) asks none."""
     if "\x00" in link_slug:
         return None
-    return db.session.scalar(
+    row = first_with_settings(
         sa.select(WaveTeam)
         .where(WaveTeam.link_slug == link_slug)
         .options(
@@ -123,6 +123,7 @@ def wave_team_by_link(link_slug: str) -> WaveTeam | None:
             joinedload(WaveTeam.wave).joinedload(Wave.questionnaire_version),
         )
     )
+    return row[0] if row else None
 
 
 def is_capped(wave_team: WaveTeam) -> bool:
@@ -167,11 +168,25 @@ _DRAFT_WITH_WAVE = (
 
 
 def get_draft(draft_id: str | None) -> Draft | None:
+    """The draft, with its wave team, wave and questionnaire version, and the settings when
+    the request has not read them yet: one query (none when the session holds it already)."""
     try:
         key = uuid.UUID(str(draft_id)) if draft_id else None
     except ValueError:
         return None
-    return db.session.get(Draft, key, options=[_DRAFT_WITH_WAVE]) if key else None
+    if key is None:
+        return None
+    if db.session.identity_map.get(db.session.identity_key(Draft, key)) is not None:
+        return db.session.get(Draft, key, options=[_DRAFT_WITH_WAVE])
+    row = first_with_settings(sa.select(Draft).where(Draft.id == key).options(_DRAFT_WITH_WAVE))
+    return row[0] if row else None
+
+
+def wave_by_id(wave_id: int) -> Wave | None:
+    """A wave (the thanks page's), and the settings when the request has not read them yet:
+    one query."""
+    row = first_with_settings(sa.select(Wave).where(Wave.id == wave_id))
+    return row[0] if row else None
 
 
 def forget_draft(draft: Draft) -> None:

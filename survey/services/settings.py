@@ -8,8 +8,9 @@ worker from its next request on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -48,7 +49,7 @@ class Settings:
         )
 
     @classmethod
-    def from_row(cls, row: OrganisationSettings | sa.Row) -> Settings:
+    def from_row(cls, row: OrganisationSettings | sa.Row | SimpleNamespace) -> Settings:
         return cls(
             min_group_size=row.min_group_size,
             spread_threshold=row.spread_threshold,
@@ -72,19 +73,42 @@ class Settings:
         return self.life_domains is None or item_code in self.life_domains
 
 
+_SETTINGS = OrganisationSettings.__table__
+
+
 def current_settings() -> Settings:
     """The settings in force for this request (or command)."""
     if has_app_context() and "krachtspiegel_settings" in g:
         return g.krachtspiegel_settings
     # A plain row, not an ORM object: every page reads it, and the ORM's identity map and
     # instance bookkeeping cost several times the query itself.
-    row = db.session.execute(
-        sa.select(OrganisationSettings.__table__).where(OrganisationSettings.id == 1)
-    ).first()
-    settings = Settings.from_row(row) if row else Settings.from_config(current_app.config)
+    row = db.session.execute(sa.select(_SETTINGS).where(_SETTINGS.c.id == 1)).first()
+    return _keep(Settings.from_row(row) if row else Settings.from_config(current_app.config))
+
+
+def _keep(settings: Settings) -> Settings:
     if has_app_context():
         g.krachtspiegel_settings = settings
     return settings
+
+
+def first_with_settings(query: sa.Select) -> Sequence[Any] | None:
+    """The first row of ``query``. When this request has not read the settings yet, they come
+    with it, in the same statement (a respondent's page needs its draft and the settings: one
+    round trip instead of two); the row returned holds only ``query``'s own columns."""
+    if not has_app_context() or "krachtspiegel_settings" in g:
+        return db.session.execute(query).first()
+    width = len(query.column_descriptions)
+    joined = query.add_columns(*_SETTINGS.c).outerjoin(_SETTINGS, _SETTINGS.c.id == 1)
+    row = db.session.execute(joined).first()
+    if row is None:
+        return None
+    stored = dict(zip(_SETTINGS.c.keys(), row[width:], strict=True))
+    if stored["id"] is None:  # no settings saved: the environment's defaults
+        _keep(Settings.from_config(current_app.config))
+    else:
+        _keep(Settings.from_row(SimpleNamespace(**stored)))
+    return row[:width]
 
 
 def current_policy() -> Policy:
