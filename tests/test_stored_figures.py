@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import re
+import threading
 from datetime import date, timedelta
 
 import pytest
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 
 from survey.anonymity import Policy
 from survey.extensions import db
-from survey.models import Account, Answer, Response, Role, StoredTeamFigures, WaveStatus
+from survey.models import Account, Answer, Response, Role, StoredTeamFigures, Wave, WaveStatus
 from survey.services import team_figures
 from survey.services.questionnaires import instrument_of
 from survey.services.results import team_results
@@ -198,3 +199,34 @@ def test_rescoring_a_wave_forgets_its_kept_figures(open_wave):
 def test_a_wave_still_open_keeps_nothing(open_wave):
     assert store_wave_figures(open_wave, instrument_of(open_wave)) == 0
     assert open_wave.status is WaveStatus.OPEN and stored(open_wave.id) == {}
+
+
+def test_two_servers_counting_the_same_wave_at_once_keep_one_row_per_team(app, open_wave):
+    """Two machines' daily runs count the same ended wave at the same moment: the second waits
+    for the first (the wave's teams locked) and replaces its rows; neither fails."""
+    open_wave.opens_on, open_wave.closes_on = TODAY - timedelta(days=20), TODAY - timedelta(days=1)
+    db.session.commit()
+    wave_id = open_wave.id
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def count_once() -> None:
+        with app.app_context():
+            try:
+                wave = db.session.get(Wave, wave_id)
+                instrument = instrument_of(wave)
+                barrier.wait(timeout=30)
+                store_wave_figures(wave, instrument)
+                db.session.commit()
+            except BaseException as error:  # reported below, in the test's own thread
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=count_once) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == [] and not any(thread.is_alive() for thread in threads)
+    assert sorted(row.responses for row in stored(wave_id).values()) == [4, 7]

@@ -254,6 +254,10 @@ def store_wave_figures(wave: Wave, instrument: Instrument, today: date | None = 
     random order (no order at rest: ``survey.services.shuffle``)."""
     if wave.state(today) is not WaveState.CLOSED or wave.purged_on is not None:
         return 0
+    # Two servers' daily runs at once: the second waits here, then replaces the first's rows.
+    db.session.execute(
+        sa.select(WaveTeam.id).where(WaveTeam.wave_id == wave.id).with_for_update()
+    ).all()
     responses = dict(
         db.session.execute(
             sa.select(Response.unit_id, sa.func.count())
