@@ -14,6 +14,7 @@ from questionnaires.paging import instrument_pages
 from survey.extensions import db
 from survey.models import Draft, Wave, WaveStatus, WaveTeam
 from survey.services.questionnaires import store_instrument
+from survey.services.settings import save_settings
 from tests.conftest import csrf_token, stored_answers
 
 FULL = Path(questionnaires.__file__).parent / "krachtspiegel-team-1.yaml"
@@ -86,9 +87,21 @@ def test_nine_pages_with_progress_in_pages_and_questions(client, full_link):
     grid = client.get("/respond/8").get_data(as_text=True)
     assert "Pagina 8 van 9 · vraag 71 van 76" in grid and "deel 1 van" not in grid
     assert client.get("/respond/10").status_code == 404
+    assert 'value="lang-en"' in first and 'value="lang-nl"' not in first
     english = post_page(client, 1, {}, action="lang-en")
     assert english.headers["Location"] == "/respond/1"
-    assert "Page 1 of 9 · questions 1–12 of 76" in client.get("/respond/1").get_data(as_text=True)
+    in_english = client.get("/respond/1").get_data(as_text=True)
+    assert "Page 1 of 9 · questions 1–12 of 76" in in_english
+    assert 'value="lang-nl"' in in_english and 'value="lang-en"' not in in_english
+
+
+def test_a_page_offers_no_language_the_organisation_does_not(client, full_link):
+    save_settings({"languages": ["nl"]}, None)
+    db.session.commit()
+    start(client, full_link)
+    page = client.get("/respond/1").get_data(as_text=True)
+    assert "Pagina 1 van 9" in page
+    assert 'value="lang-' not in page and "inline-language" not in page
 
 
 def test_no_item_code_reaches_the_respondent_but_the_ids_stay(client, full_link):
