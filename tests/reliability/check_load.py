@@ -1,4 +1,4 @@
-"""Load: 32 respondents at once for a minute against gunicorn with 2 workers, on SQLite, or on
+"""Load: 32 respondents at once for 45 s against gunicorn with 2 workers, on SQLite, or on
 PostgreSQL when TEST_DATABASE_URL is set. Nothing may fail: no 5xx, no respondent whose flow
 broke, every completed questionnaire stored exactly once with all its answers and scale scores,
 no draft left behind. Prints the figures (``make bench``); tests/test_load.py is the quick
@@ -22,7 +22,7 @@ from tests.reliability.under_load import (
 )
 
 CONCURRENT = 32
-SECONDS = 60
+SECONDS = 45
 
 
 pytestmark = pytest.mark.database  # kept on the PostgreSQL pass (tests/conftest.py)

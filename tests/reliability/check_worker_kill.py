@@ -1,5 +1,5 @@
-"""A gunicorn worker killed (SIGKILL) in the middle of submissions, again and again for a
-minute, on SQLite, or on PostgreSQL when TEST_DATABASE_URL is set: all or nothing.
+"""A gunicorn worker killed (SIGKILL) in the middle of submissions, again and again for
+45 s, on SQLite, or on PostgreSQL when TEST_DATABASE_URL is set: all or nothing.
 
 16 respondents fill in questionnaires while ``SubmitKiller`` kills the worker serving one's
 submit POST at a random moment of it, each time gunicorn's master has replaced the previous
@@ -30,7 +30,7 @@ from tests.reliability.under_load import (
 )
 
 CONCURRENT = 16
-SECONDS = 60
+SECONDS = 45
 #: Lost submissions the run must see; this machine sees about one every 3 to 4 s (a
 #: replacement worker loads the app before the next kill).
 AT_LEAST_LANDED = 5
