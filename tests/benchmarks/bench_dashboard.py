@@ -82,7 +82,7 @@ def measure(
             print(f"{database}: migrating and loading the team instrument ...", file=sys.stderr)
             prepare_database()
             print(f"{database}: generating {case} ...", file=sys.stderr)
-            generated = generate(case, keep_figures=True)
+            generated = generate(case, keep_figures=2)
             engine = db.engine
         figure("generate", "s", generated.seconds)
         figure(
