@@ -5,9 +5,9 @@ The verbs live in ``survey.services.recurrence``; the command that runs the sche
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
-import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -28,13 +28,32 @@ def _period_days(wave: Wave) -> int:
     return (wave.closes_on - wave.opens_on).days + 1
 
 
-def _failed(form: RepeatForm | ScheduleForm, error: WaveInputError) -> str | None:
-    """Puts the service's message on its field; returns it when the form has no such field."""
-    db.session.rollback()
-    if error.field in form:
-        form[error.field].errors.append(str(error))
-        return None
-    return str(error)
+def _form_page(
+    template: str,
+    wave: Wave,
+    form: RepeatForm | ScheduleForm,
+    save: Callable[[], str],
+    done: str,
+) -> Response | tuple[str, int]:
+    """A form about ``wave``: on a valid POST ``save()`` acts (it returns where to go next), is
+    committed and ``done`` is said; a ``WaveInputError`` goes on its field, or above the form
+    when no field has its name (then 422, as for any refused POST)."""
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            target = save()
+        except WaveInputError as error:
+            db.session.rollback()
+            if error.field in form:
+                form[error.field].errors.append(str(error))
+            else:
+                conflict = str(error)
+        else:
+            db.session.commit()
+            flash(done, "success")
+            return redirect(target)
+    status = 422 if form.is_submitted() else 200
+    return render_template(template, wave=wave, form=form, conflict=conflict), status
 
 
 @bp.route("/waves/<int:wave_id>/repeat", methods=["GET", "POST"])
@@ -46,26 +65,19 @@ def repeat_wave(wave_id: int) -> Response | tuple[str, int]:
         form.name.data = _("%(name)s (repeat)", name=wave.name)[:200]
         form.opens_on.data = start
         form.closes_on.data = recurrence.closing_day(start, _period_days(wave))
-    conflict = None
-    if form.validate_on_submit():
-        try:
-            copy = recurrence.repeat_wave(
-                wave,
-                name=form.name.data,
-                opens_on=form.opens_on.data,
-                closes_on=form.closes_on.data,
-                actor=current_user,
-            )
-        except WaveInputError as error:
-            conflict = _failed(form, error)
-        else:
-            db.session.commit()
-            flash(_("The repeat is created as a draft. Check it, then open it."), "success")
-            return redirect(url_for("admin.wave", wave_id=copy.id))
-    status = 422 if form.is_submitted() else 200
-    return render_template(
-        "admin/waves/repeat.html", wave=wave, form=form, conflict=conflict
-    ), status
+
+    def save() -> str:
+        copy = recurrence.repeat_wave(
+            wave,
+            name=form.name.data,
+            opens_on=form.opens_on.data,
+            closes_on=form.closes_on.data,
+            actor=current_user,
+        )
+        return url_for("admin.wave", wave_id=copy.id)
+
+    done = _("The repeat is created as a draft. Check it, then open it.")
+    return _form_page("admin/waves/repeat.html", wave, form, save, done)
 
 
 @bp.route("/waves/<int:wave_id>/schedule", methods=["GET", "POST"])
@@ -77,39 +89,26 @@ def schedule_wave(wave_id: int) -> Response | tuple[str, int]:
         form.every_months.data = DEFAULT_SCHEDULE_MONTHS
         form.open_days.data = _period_days(wave)
         form.first_opens_on.data = recurrence.add_months(wave.opens_on, DEFAULT_SCHEDULE_MONTHS)
-    conflict = None
-    if form.validate_on_submit():
-        try:
-            recurrence.create_schedule(
-                wave,
-                name=form.name.data,
-                every_months=form.every_months.data,
-                open_days=form.open_days.data,
-                first_opens_on=form.first_opens_on.data,
-                actor=current_user,
-            )
-        except WaveInputError as error:
-            conflict = _failed(form, error)
-        else:
-            db.session.commit()
-            flash(_("The schedule is saved: its waves open by themselves."), "success")
-            return redirect(url_for("admin.schedules"))
-    status = 422 if form.is_submitted() else 200
-    return render_template(
-        "admin/waves/schedule.html", wave=wave, form=form, conflict=conflict
-    ), status
+
+    def save() -> str:
+        recurrence.create_schedule(
+            wave,
+            name=form.name.data,
+            every_months=form.every_months.data,
+            open_days=form.open_days.data,
+            first_opens_on=form.first_opens_on.data,
+            actor=current_user,
+        )
+        return url_for("admin.schedules")
+
+    done = _("The schedule is saved: its waves open by themselves.")
+    return _form_page("admin/waves/schedule.html", wave, form, save, done)
 
 
 @bp.get("/schedules")
 def schedules() -> str:
-    all_schedules = recurrence.schedules()
-    last_ids = [schedule.last_wave_id for schedule in all_schedules]
-    waves = db.session.scalars(sa.select(Wave).where(Wave.id.in_(last_ids))).all()
     return render_template(
-        "admin/schedules.html",
-        schedules=all_schedules,
-        waves={wave.id: wave for wave in waves},
-        stop_form=PlainForm(),
+        "admin/schedules.html", schedules=recurrence.schedules(), stop_form=PlainForm()
     )
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey.models.base import Base, now_utc, str_enum
 from survey.models.units import Unit
-from survey.models.waves import WaveTeam
+from survey.models.waves import Wave, WaveTeam
 
 #: The longest address RFC 5321 lets through (a path of 256 octets less the angle brackets).
 EMAIL_LENGTH = 254
@@ -196,6 +196,7 @@ class WaveSchedule(Base):
     last_wave_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("waves.id", ondelete="SET NULL"), index=True
     )
+    last_wave: Mapped[Wave | None] = relationship(viewonly=True)
     #: Told by mail when a wave is created; None once that account is gone.
     account_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("accounts.id", ondelete="SET NULL")

@@ -22,6 +22,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from survey.extensions import db
 from survey.models import Account, Unit, Wave, WaveSchedule
@@ -150,12 +151,12 @@ def stop_schedule(schedule: WaveSchedule, actor: Account | None) -> None:
 
 
 def schedules() -> list[WaveSchedule]:
-    """Every schedule, the active ones first, then by their next date."""
+    """Every schedule with its last wave, the active ones first, then by their next date."""
     return list(
         db.session.scalars(
-            sa.select(WaveSchedule).order_by(
-                WaveSchedule.active.desc(), WaveSchedule.next_opens_on, WaveSchedule.id
-            )
+            sa.select(WaveSchedule)
+            .options(selectinload(WaveSchedule.last_wave))
+            .order_by(WaveSchedule.active.desc(), WaveSchedule.next_opens_on, WaveSchedule.id)
         )
     )
 
