@@ -231,3 +231,36 @@ def test_the_organisations_participation_over_the_waves(client, tree, make_wave,
     logout(client)
     sign_in(client, "team-manager")
     assert client.get("/quality/participation").status_code == 403
+
+
+@pytest.mark.parametrize("b_expected", [12, None])
+def test_the_organisations_figure_and_the_wave_page_never_give_a_team_below_k_together(
+    client, tree, make_wave, accounts, b_expected
+):
+    """An administrator reads both the wave's page (its teams and their total) and the quality
+    page's sum over the teams shown: whatever the second leaves out (teams below k, teams without
+    expected staff), the first's total minus every count shown never gives team C's 2 answers."""
+    wave = ended(make_wave([tree["org"]], name="Najaar"), TODAY - timedelta(days=60))
+    for slug, count in {"team-a": 6, "team-b": 6, "team-c": 2}.items():
+        add_responses(
+            wave,
+            db.session.scalars(sa.select(Unit).filter_by(slug=slug)).one(),
+            count,
+            wave.closes_on,
+        )
+    team_b = next(team for team in wave.teams if team.unit.slug == "team-b")
+    team_b.invited = b_expected
+    db.session.commit()
+
+    sign_in(client, "admin")
+    wave_page = client.get(f"/admin/waves/{wave.id}").get_data(as_text=True)
+    quality_page = client.get("/quality/participation").get_data(as_text=True)
+    shown = {
+        slug: cell(wave_page, f'data-responses="{slug}"') for slug in ("team-a", "team-b", "team-c")
+    }
+    assert shown["team-a"] == "6" and shown["team-b"] == "6" and shown["team-c"] != "2"
+    organisation = cell(quality_page, "data-answered")
+    assert organisation == ("12" if b_expected else "6")
+    whole = cell(wave_page, "data-responses-total")
+    assert whole is not None and not whole.isdigit()  # 14 − 6 − 6 would be team C's 2
+    assert whole.startswith("12")  # the sum of the shown teams, said as such
